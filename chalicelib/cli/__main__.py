@@ -1,0 +1,3 @@
+from chalicelib.cli.main import main
+
+raise SystemExit(main())

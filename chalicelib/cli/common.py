@@ -1,0 +1,70 @@
+"""What several commands share: the DAGs folder option, loading a DAG, parsing --conf and dates."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from datetime import datetime
+from typing import Any
+
+from chalicelib.cli.errors import CliError
+
+
+def add_dags_folder(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--dags-folder", default=os.environ.get("LEVANTE_DAGS_FOLDER", "./dags"),
+        help="folder of DAG files (default: $LEVANTE_DAGS_FOLDER or ./dags)",
+    )
+
+
+def load_bag(folder: str) -> Any:
+    from chalicelib.loader.dagbag import DagBag
+
+    try:
+        return DagBag(folder)
+    except FileNotFoundError as exc:
+        raise CliError(str(exc)) from None
+
+
+def load_dag(folder: str, dag_id: str) -> Any:
+    bag = load_bag(folder)
+    dag = bag.get_dag(dag_id)
+    if dag is None:
+        lines = [f"DAG {dag_id!r} not found in {bag.folder}"]
+        if bag.import_errors:
+            lines.append("these files failed to import:")
+            lines += [f"  {error}" for error in bag.import_errors.values()]
+        elif bag.dags:
+            lines.append(f"available: {', '.join(bag.dag_ids)}")
+        raise CliError("\n".join(lines))
+    return dag
+
+
+def parse_conf(text: str | None) -> dict[str, Any] | None:
+    if text is None:
+        return None
+    try:
+        conf = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise CliError(f"--conf is not valid JSON: {exc}") from None
+    if not isinstance(conf, dict):
+        raise CliError("--conf must be a JSON object, e.g. '{\"key\": \"value\"}'")
+    return conf
+
+
+def parse_date(text: str | None, option: str = "--logical-date") -> datetime | None:
+    if text is None:
+        return None
+    from chalicelib.sdk.timeutil import as_aware
+
+    try:
+        return as_aware(datetime.fromisoformat(text.replace("Z", "+00:00")))
+    except ValueError:
+        raise CliError(f"{option} {text!r} is not an ISO 8601 date, e.g. 2024-06-01 or 2024-06-01T12:00:00+00:00") from None
+
+
+def print_json(data: Any) -> None:
+    sys.stdout.write(json.dumps(data, default=str) + "\n")
+    sys.stdout.flush()

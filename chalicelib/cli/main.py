@@ -1,0 +1,34 @@
+"""`levante`: the command line. Each command group lives in its own module; this file only wires them."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from chalicelib.cli import dags as dags_commands
+from chalicelib.cli import tasks as tasks_commands
+from chalicelib.cli.errors import CliError
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="levante", description="Levante: a serverless Apache Airflow")
+    commands = parser.add_subparsers(dest="group", metavar="COMMAND", required=True)
+    dags_commands.register(commands.add_parser("dags", help="list, show and test DAGs"))
+    tasks_commands.register(commands.add_parser("tasks", help="run one task in-process"))
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.handler(args) or 0)
+    except CliError as exc:
+        print(f"levante: error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("levante: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,147 @@
+"""The declarative form of a DAG: what the scheduler, the worker and the API know of it without importing it.
+
+A `DagSpec` is built from an authored DAG by `chalicelib.loader.serialize`, stored as JSON, and read back
+unchanged (`to_dict`/`from_dict` round-trip). Callables are never stored: the worker imports the DAG file.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, fields
+from datetime import datetime
+from typing import Any
+
+from chalicelib.core.trigger_rules import TriggerRule
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    retries: int = 0
+    retry_delay: float = 300.0  # seconds, Airflow's default
+    retry_exponential_backoff: bool = False
+    max_retry_delay: float | None = None  # seconds
+
+
+@dataclass(frozen=True)
+class SensorPolicy:
+    mode: str = "poke"  # "poke" or "reschedule"
+    poke_interval: float = 60.0
+    timeout: float = 7 * 24 * 3600.0
+    soft_fail: bool = False
+    exponential_backoff: bool = False
+    max_wait: float | None = None
+
+
+@dataclass(frozen=True)
+class TaskSpec:
+    task_id: str
+    operator: str  # class name, e.g. "PythonOperator", "_PythonDecoratedOperator"
+    upstream: tuple[str, ...] = ()
+    downstream: tuple[str, ...] = ()
+    trigger_rule: TriggerRule = TriggerRule.ALL_SUCCESS
+    retry: RetryPolicy = field(default_factory=RetryPolicy)
+    execution_timeout: float | None = None  # seconds
+    sensor: SensorPolicy | None = None
+    owner: str = "airflow"
+    doc_md: str | None = None
+    pool: str = "default_pool"
+    priority_weight: int = 1
+    queue: str = "default"
+    task_group: str | None = None
+    template_fields: tuple[str, ...] = ()
+    ui_color: str = "#fff"
+    is_setup: bool = False
+    is_teardown: bool = False
+
+
+@dataclass(frozen=True)
+class TaskGroupSpec:
+    group_id: str
+    parent: str | None
+    tooltip: str = ""
+    children: tuple[str, ...] = ()  # task ids and group ids directly inside
+
+
+@dataclass(frozen=True)
+class DagSpec:
+    dag_id: str
+    fileloc: str
+    tasks: tuple[TaskSpec, ...]
+    schedule: dict[str, Any] = field(default_factory=lambda: {"kind": "none"})
+    timezone: str = "UTC"
+    start_date: datetime | None = None
+    end_date: datetime | None = None
+    catchup: bool = False
+    tags: tuple[str, ...] = ()
+    description: str | None = None
+    doc_md: str | None = None
+    params: dict[str, Any] = field(default_factory=dict)  # name -> {"default", "schema", "description"}
+    max_active_runs: int = 16
+    max_active_tasks: int = 16
+    dagrun_timeout: float | None = None  # seconds
+    owner: str = "airflow"
+    task_groups: tuple[TaskGroupSpec, ...] = ()
+    has_callbacks: bool = False
+
+    def task(self, task_id: str) -> TaskSpec:
+        return self.task_index()[task_id]
+
+    def task_index(self) -> dict[str, TaskSpec]:
+        index = self.__dict__.get("_task_index")
+        if index is None:
+            index = {t.task_id: t for t in self.tasks}
+            object.__setattr__(self, "_task_index", index)
+        return index
+
+    @property
+    def task_ids(self) -> list[str]:
+        return [t.task_id for t in self.tasks]
+
+    @property
+    def leaves(self) -> list[str]:
+        return [t.task_id for t in self.tasks if not t.downstream]
+
+    @property
+    def roots(self) -> list[str]:
+        return [t.task_id for t in self.tasks if not t.upstream]
+
+    def to_dict(self) -> dict[str, Any]:
+        data = {f.name: getattr(self, f.name) for f in fields(self)}
+        data["tasks"] = [_task_to_dict(t) for t in self.tasks]
+        data["task_groups"] = [asdict(g) for g in self.task_groups]
+        data["start_date"] = self.start_date.isoformat() if self.start_date else None
+        data["end_date"] = self.end_date.isoformat() if self.end_date else None
+        data["tags"] = list(self.tags)
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> DagSpec:
+        values = dict(data)
+        values["tasks"] = tuple(_task_from_dict(t) for t in data["tasks"])
+        values["task_groups"] = tuple(
+            TaskGroupSpec(**{**g, "children": tuple(g["children"])}) for g in data.get("task_groups", ())
+        )
+        values["tags"] = tuple(data.get("tags", ()))
+        for key in ("start_date", "end_date"):
+            values[key] = datetime.fromisoformat(data[key]) if data.get(key) else None
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in values.items() if k in known})
+
+
+def _task_to_dict(task: TaskSpec) -> dict[str, Any]:
+    data = asdict(task)
+    data["trigger_rule"] = task.trigger_rule.value
+    data["upstream"] = list(task.upstream)
+    data["downstream"] = list(task.downstream)
+    data["template_fields"] = list(task.template_fields)
+    return data
+
+
+def _task_from_dict(data: dict[str, Any]) -> TaskSpec:
+    values = dict(data)
+    values["trigger_rule"] = TriggerRule(data["trigger_rule"])
+    values["retry"] = RetryPolicy(**data["retry"])
+    values["sensor"] = SensorPolicy(**data["sensor"]) if data.get("sensor") else None
+    for key in ("upstream", "downstream", "template_fields"):
+        values[key] = tuple(data.get(key, ()))
+    known = {f.name for f in fields(TaskSpec)}
+    return TaskSpec(**{k: v for k, v in values.items() if k in known})

@@ -1,0 +1,126 @@
+"""Resolve `import airflow...` in DAG files to Levante's SDK, without Airflow installed.
+
+A meta-path finder answers for the `airflow` package tree. Each supported module path is a small alias
+module exposing exactly the names Levante implements; any other `airflow.*` module fails with an
+ImportError that names it, so a DAG never half-works on something we do not support.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.abc
+import importlib.machinery
+import sys
+import types
+from typing import Any
+
+_SDK = "chalicelib.sdk"
+_OPS = "chalicelib.sdk.operators"
+_SENSORS = "chalicelib.sdk.sensors"
+
+_PYTHON_OPS = ("PythonOperator", "BranchPythonOperator", "ShortCircuitOperator", "PythonVirtualenvOperator",
+               "ExternalPythonOperator", "BranchPythonVirtualenvOperator", "BranchExternalPythonOperator")
+_EXCEPTIONS = ("AirflowException", "AirflowSkipException", "AirflowFailException", "AirflowSensorTimeout",
+               "AirflowTaskTimeout", "AirflowRescheduleException", "ParamValidationError",
+               "AirflowDagCycleException", "DuplicateTaskIdFound")
+_SDK_NAMES = ("DAG", "dag", "task", "BaseOperator", "BaseSensorOperator", "PokeReturnValue", "Param",
+              "ParamsDict", "chain", "cross_downstream", "TaskGroup", "task_group", "get_current_context",
+              "Variable", "TriggerRule", "XComArg")
+
+# module path -> {exported name: "module:attribute"}
+ALIASES: dict[str, dict[str, str]] = {
+    "airflow": {"DAG": f"{_SDK}.dag:DAG", "Dataset": "", "Asset": ""},
+    "airflow.sdk": {name: f"{_SDK}:{name}" for name in _SDK_NAMES},
+    "airflow.sdk.definitions.dag": {"DAG": f"{_SDK}.dag:DAG", "dag": f"{_SDK}.dag:dag"},
+    "airflow.sdk.exceptions": {n: f"{_SDK}.exceptions:{n}" for n in _EXCEPTIONS},
+    "airflow.exceptions": {n: f"{_SDK}.exceptions:{n}" for n in _EXCEPTIONS},
+    "airflow.decorators": {n: f"{_SDK}:{n}" for n in ("dag", "task", "task_group", "get_current_context")},
+    "airflow.models": {"DAG": f"{_SDK}.dag:DAG", "BaseOperator": f"{_SDK}:BaseOperator",
+                       "Variable": f"{_SDK}:Variable", "Param": f"{_SDK}:Param"},
+    "airflow.models.dag": {"DAG": f"{_SDK}.dag:DAG"},
+    "airflow.models.baseoperator": {n: f"{_SDK}.baseoperator:{n}" for n in ("BaseOperator", "chain", "cross_downstream")},
+    "airflow.models.param": {"Param": f"{_SDK}:Param", "ParamsDict": f"{_SDK}:ParamsDict"},
+    "airflow.models.variable": {"Variable": f"{_SDK}:Variable"},
+    "airflow.models.xcom_arg": {"XComArg": f"{_SDK}:XComArg"},
+    "airflow.utils.trigger_rule": {"TriggerRule": f"{_SDK}:TriggerRule"},
+    "airflow.utils.task_group": {"TaskGroup": f"{_SDK}:TaskGroup"},
+    "airflow.utils.dates": {},
+    "airflow.utils.helpers": {n: f"{_SDK}.baseoperator:{n}" for n in ("chain", "cross_downstream")},
+    "airflow.operators.python": {**{n: f"{_OPS}.python:{n}" for n in _PYTHON_OPS},
+                                 "get_current_context": f"{_SDK}:get_current_context"},
+    "airflow.operators.bash": {"BashOperator": f"{_OPS}.bash:BashOperator"},
+    "airflow.operators.empty": {"EmptyOperator": f"{_OPS}.empty:EmptyOperator"},
+    "airflow.operators.dummy": {"DummyOperator": f"{_OPS}.empty:DummyOperator"},
+    "airflow.sensors.python": {"PythonSensor": f"{_SENSORS}.python:PythonSensor"},
+    "airflow.sensors.base": {n: f"{_SENSORS}.base:{n}" for n in ("BaseSensorOperator", "PokeReturnValue")},
+    "airflow.providers.standard.operators.python": {**{n: f"{_OPS}.python:{n}" for n in _PYTHON_OPS},
+                                                    "get_current_context": f"{_SDK}:get_current_context"},
+    "airflow.providers.standard.operators.bash": {"BashOperator": f"{_OPS}.bash:BashOperator"},
+    "airflow.providers.standard.operators.empty": {"EmptyOperator": f"{_OPS}.empty:EmptyOperator"},
+    "airflow.providers.standard.sensors.python": {"PythonSensor": f"{_SENSORS}.python:PythonSensor"},
+    "airflow.providers.standard.sensors.base": {n: f"{_SENSORS}.base:{n}" for n in ("BaseSensorOperator", "PokeReturnValue")},
+}
+
+def _all_packages() -> set[str]:
+    packages = set()
+    for name in ALIASES:
+        parts = name.split(".")
+        for i in range(1, len(parts)):
+            packages.add(".".join(parts[:i]))
+    return packages
+
+
+_PACKAGES = _all_packages()
+
+
+class UnsupportedAirflowImport(ImportError):
+    pass
+
+
+class _AliasModule(types.ModuleType):
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("__"):
+            raise AttributeError(name)
+        target = ALIASES.get(self.__name__, {}).get(name)
+        if not target:
+            raise AttributeError(
+                f"Levante does not support '{self.__name__}.{name}' (supported: see docs/authoring.md)"
+            )
+        module_name, attr = target.split(":")
+        value = getattr(importlib.import_module(module_name), attr)
+        setattr(self, name, value)
+        return value
+
+    def __dir__(self) -> list[str]:
+        return sorted(k for k, v in ALIASES.get(self.__name__, {}).items() if v)
+
+
+class _Loader(importlib.abc.Loader):
+    def create_module(self, spec: importlib.machinery.ModuleSpec) -> types.ModuleType:
+        module = _AliasModule(spec.name)
+        if spec.name in _PACKAGES:
+            module.__path__ = []  # a package: submodules resolve through the finder too
+        return module
+
+    def exec_module(self, module: types.ModuleType) -> None:
+        module.__all__ = [k for k, v in ALIASES.get(module.__name__, {}).items() if v]  # type: ignore[attr-defined]
+
+
+class AirflowShimFinder(importlib.abc.MetaPathFinder):
+    def find_spec(self, fullname: str, path: Any = None, target: Any = None) -> importlib.machinery.ModuleSpec | None:
+        if fullname != "airflow" and not fullname.startswith("airflow."):
+            return None
+        if fullname in ALIASES or fullname in _PACKAGES:
+            return importlib.machinery.ModuleSpec(fullname, _Loader(), is_package=fullname in _PACKAGES)
+        raise UnsupportedAirflowImport(
+            f"Levante does not support the module '{fullname}' (see docs/authoring.md for what is supported)",
+            name=fullname,
+        )
+
+
+def install() -> None:
+    """Put the shim first on sys.meta_path (idempotent); a real Airflow install is then ignored."""
+    if not any(isinstance(f, AirflowShimFinder) for f in sys.meta_path):
+        for name in [m for m in sys.modules if m == "airflow" or m.startswith("airflow.")]:
+            del sys.modules[name]
+        sys.meta_path.insert(0, AirflowShimFinder())

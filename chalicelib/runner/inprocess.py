@@ -1,0 +1,203 @@
+"""Run a whole DAG in this process (`levante dags test`, `dag.test()`), with the same planner as the
+distributed scheduler and worker: plan -> run one ready task -> record -> plan again, until the run ends.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
+from typing import Any, Protocol, TextIO
+
+from chalicelib.core.planner import (
+    EnqueueTask,
+    FinishRun,
+    RunSnapshot,
+    SettleTask,
+    TaskInstanceView,
+    apply,
+    branch_skips,
+    plan,
+)
+from chalicelib.core.schedule import manual_run_info
+from chalicelib.core.states import RunState, TaskState
+from chalicelib.loader.serialize import dag_to_spec
+from chalicelib.runner.taskrun import TryResult, run_try
+from chalicelib.sdk.context import DagRunInfo, MemoryXComStore, RuntimeTaskInstance, build_context
+from chalicelib.sdk.dag import DAG
+from chalicelib.sdk.timeutil import as_aware
+
+log = logging.getLogger("levante.runner")
+
+
+class Clock(Protocol):
+    def now(self) -> datetime: ...
+    def sleep_until(self, when: datetime) -> None: ...
+
+
+class RealClock:
+    def now(self) -> datetime:
+        return datetime.now(UTC)
+
+    def sleep_until(self, when: datetime) -> None:
+        delay = (when - self.now()).total_seconds()
+        if delay > 0:
+            time.sleep(delay)
+
+
+class SkipWaitClock(RealClock):
+    """Real time, except that waiting for a retry or reschedule jumps ahead instead of sleeping."""
+
+    def __init__(self) -> None:
+        self.offset = timedelta(0)
+
+    def now(self) -> datetime:
+        return super().now() + self.offset
+
+    def sleep_until(self, when: datetime) -> None:
+        gap = when - self.now()
+        if gap > timedelta(0):
+            self.offset += gap
+
+
+@dataclass
+class TaskInstanceResult:
+    task_id: str
+    state: TaskState = TaskState.NONE
+    try_number: int = 0
+    tries: list[TryResult] = field(default_factory=list)
+
+    @property
+    def start_date(self) -> datetime | None:
+        return self.tries[0].start_date if self.tries else None
+
+    @property
+    def end_date(self) -> datetime | None:
+        return self.tries[-1].end_date if self.tries else None
+
+
+@dataclass
+class RunResult:
+    dag_id: str
+    run_id: str
+    logical_date: datetime
+    state: RunState
+    task_instances: list[TaskInstanceResult]
+    reason: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "dag_id": self.dag_id,
+            "run_id": self.run_id,
+            "state": self.state.value,
+            "task_instances": [
+                {"task_id": ti.task_id, "map_index": -1, "state": _public_state(ti.state), "try_number": ti.try_number}
+                for ti in self.task_instances
+            ],
+        }
+
+
+def _public_state(state: TaskState) -> str | None:
+    return None if state is TaskState.NONE else state.value
+
+
+def run_dag(
+    dag: DAG,
+    *,
+    logical_date: datetime | None = None,
+    conf: dict[str, Any] | None = None,
+    run_id: str | None = None,
+    clock: Clock | None = None,
+    echo: TextIO | None = None,
+    on_try: Any = None,
+    jitter: bool = True,
+) -> RunResult:
+    """Run every task of `dag` once through to a final run state. Raises ParamValidationError on bad conf."""
+    clock = clock or RealClock()
+    started = clock.now()
+    logical = as_aware(logical_date) if logical_date else started
+    params = dag.params.resolve(conf)
+    info = manual_run_info(dag.parsed_schedule, logical)
+    run = DagRunInfo(
+        dag_id=dag.dag_id, run_id=run_id or f"manual__{logical.isoformat()}", logical_date=info.logical_date,
+        data_interval_start=info.data_interval_start, data_interval_end=info.data_interval_end,
+        run_type="manual", conf=dict(conf or {}), start_date=started, run_after=info.run_after,
+    )
+    spec = dag_to_spec(dag)
+    snapshot = RunSnapshot(spec, {t: TaskInstanceView(t) for t in spec.task_ids}, RunState.RUNNING, started)
+    results = {t: TaskInstanceResult(t) for t in spec.task_ids}
+    xcoms = MemoryXComStore()
+    reason = ""
+    while not snapshot.state.finished:
+        actions = plan(snapshot, now=clock.now())
+        settles = [a for a in actions if isinstance(a, (SettleTask, FinishRun))]
+        snapshot = apply(snapshot, settles)
+        for action in settles:
+            if isinstance(action, SettleTask):
+                results[action.task_id].state = action.state
+            else:
+                reason = action.reason
+        enqueues = [a for a in actions if isinstance(a, EnqueueTask)]
+        if snapshot.state.finished:
+            break
+        if not enqueues:
+            if not _wait_for_next_try(snapshot, clock):
+                snapshot = replace(snapshot, state=RunState.FAILED)
+                reason = "deadlock: no task can run"
+            continue
+        # Like an executor, queue the whole batch first: a branch that runs earlier in the batch cannot
+        # skip a task that was already queued beside it (Airflow behaves the same way).
+        snapshot = apply(snapshot, enqueues)
+        for enqueue in enqueues:
+            snapshot = _run_one(dag, enqueue, snapshot, results, run, xcoms, clock, echo, jitter)
+            if on_try is not None:
+                on_try(results[enqueue.task_id].tries[-1])
+    outcome = RunResult(dag.dag_id, run.run_id, run.logical_date, snapshot.state,
+                        [results[t] for t in spec.task_ids], reason)
+    _dag_callbacks(dag, run, params, xcoms, outcome)
+    return outcome
+
+
+def _run_one(dag: DAG, enqueue: EnqueueTask, snapshot: RunSnapshot, results: dict[str, TaskInstanceResult],
+             run: DagRunInfo, xcoms: MemoryXComStore, clock: Clock, echo: TextIO | None, jitter: bool) -> RunSnapshot:
+    record = results[enqueue.task_id]
+    first_start = record.tries[0].start_date if enqueue.reason == "reschedule" and record.tries else None
+    result = run_try(
+        dag.get_task(enqueue.task_id), run=run, try_number=enqueue.try_number, xcoms=xcoms,
+        now=clock.now, echo=echo, first_try_start=first_start, jitter=jitter,
+    )
+    record.tries.append(result)
+    record.state, record.try_number = result.state, result.try_number
+    tis = dict(snapshot.tis)
+    tis[enqueue.task_id] = TaskInstanceView(enqueue.task_id, result.state, result.try_number, result.next_retry_at)
+    snapshot = replace(snapshot, tis=tis)
+    skips = branch_skips(snapshot, result.skip_task_ids)
+    for skip in skips:
+        results[skip.task_id].state = TaskState.SKIPPED
+    return apply(snapshot, skips)
+
+
+def _wait_for_next_try(snapshot: RunSnapshot, clock: Clock) -> bool:
+    """Sleep until the earliest pending retry/reschedule; False when nothing is pending (a deadlock)."""
+    pending = [ti.next_retry_at for ti in snapshot.tis.values()
+               if ti.state in (TaskState.UP_FOR_RETRY, TaskState.UP_FOR_RESCHEDULE) and ti.next_retry_at]
+    if not pending:
+        return False
+    clock.sleep_until(min(pending))
+    return True
+
+
+def _dag_callbacks(dag: DAG, run: DagRunInfo, params: dict[str, Any], xcoms: MemoryXComStore, outcome: RunResult) -> None:
+    callback = dag.on_success_callback if outcome.state is RunState.SUCCESS else dag.on_failure_callback
+    if not callback or not dag.tasks:
+        return
+    task = dag.leaves[0] if dag.leaves else dag.tasks[0]
+    ti = RuntimeTaskInstance(task, run, 0, xcoms)
+    context = build_context(task, ti, run, params)
+    context["reason"] = "success" if outcome.state is RunState.SUCCESS else (outcome.reason or "task_failure")
+    for fn in callback if isinstance(callback, (list, tuple)) else [callback]:
+        try:
+            fn(context)
+        except Exception:  # noqa: BLE001 - a callback's error never changes the run
+            log.exception("Error in the DAG's %s callback", context["reason"])

@@ -1,0 +1,126 @@
+"""Capture what a task prints and logs into its own buffer, one buffer per thread.
+
+`sys.stdout`/`sys.stderr` and the root logger are routed once; while a thread holds a capture, its output
+goes to that capture's buffer (and optionally echoes to the real stderr), so concurrent tasks in one
+worker process never mix their logs.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import TextIO
+
+_local = threading.local()
+_install_lock = threading.Lock()
+_installed = False
+
+
+class TaskLog:
+    def __init__(self, echo: TextIO | None):
+        self._buffer = io.StringIO()
+        self._echo = echo
+
+    def write(self, text: str) -> None:
+        self._buffer.write(text)
+        if self._echo is not None:
+            self._echo.write(text)
+
+    def getvalue(self) -> str:
+        return self._buffer.getvalue()
+
+
+class _Router(io.TextIOBase):
+    def __init__(self, original: TextIO):
+        self.original = original
+
+    def write(self, text: str) -> int:
+        target = getattr(_local, "log", None)
+        if target is None:
+            return self.original.write(text)
+        target.write(text)
+        return len(text)
+
+    def flush(self) -> None:
+        self.original.flush()
+
+    def isatty(self) -> bool:
+        return False
+
+    def fileno(self) -> int:
+        return self.original.fileno()
+
+    @property
+    def encoding(self) -> str:  # type: ignore[override]
+        return getattr(self.original, "encoding", "utf-8")
+
+
+class _Handler(logging.Handler):
+    """Task-thread records go to the task log; others keep the default last-resort behaviour."""
+
+    def __init__(self, original_stderr: TextIO):
+        super().__init__(logging.INFO)
+        self.setFormatter(_Formatter())
+        self._stderr = original_stderr
+
+    def emit(self, record: logging.LogRecord) -> None:
+        target = getattr(_local, "log", None)
+        if target is not None:
+            target.write(self.format(record) + "\n")
+        elif record.levelno >= logging.WARNING:
+            self._stderr.write(self.format(record) + "\n")
+
+
+class _Formatter(logging.Formatter):
+    def __init__(self) -> None:
+        super().__init__("[%(asctime)s] {%(filename)s:%(lineno)d} %(levelname)s - %(message)s")
+
+    def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:  # noqa: N802
+        stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created))
+        return f"{stamp}.{int(record.msecs):03d}+0000"
+
+
+def install() -> None:
+    global _installed
+    with _install_lock:
+        if _installed:
+            return
+        original_stderr = sys.stderr
+        sys.stdout = _Router(sys.stdout)  # type: ignore[assignment]
+        sys.stderr = _Router(sys.stderr)  # type: ignore[assignment]
+        root = logging.getLogger()
+        root.addHandler(_Handler(original_stderr))
+        if root.level > logging.INFO or root.level == logging.NOTSET:
+            root.setLevel(logging.INFO)
+        for noisy in ("botocore", "boto3", "urllib3", "s3transfer", "pynamodb"):
+            logging.getLogger(noisy).setLevel(logging.WARNING)
+        _installed = True
+
+
+@contextmanager
+def capture(echo: TextIO | None = None) -> Iterator[TaskLog]:
+    """Route this thread's output into a fresh TaskLog for the duration of the block."""
+    install()
+    log = TaskLog(echo)
+    previous = getattr(_local, "log", None)
+    _local.log = log
+    try:
+        yield log
+    finally:
+        _local.log = previous
+
+
+def write_line(message: str) -> None:
+    """A line in the current task log, formatted like a log record (for the runner's own messages)."""
+    logging.getLogger("levante.task").info(message)
+
+
+def real_stderr() -> TextIO:
+    """The process's stderr behind the router (for echoing task logs to a terminal)."""
+    stream = sys.stderr
+    return stream.original if isinstance(stream, _Router) else stream

@@ -1,0 +1,196 @@
+"""What a running task sees: its task instance (`ti`), the DAG run, and Airflow's template context."""
+
+from __future__ import annotations
+
+import contextvars
+import json
+import socket
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, Protocol
+
+from chalicelib.sdk.variable import VariableAccessor
+from chalicelib.sdk.xcom_arg import RETURN_VALUE
+
+if TYPE_CHECKING:
+    from chalicelib.sdk.baseoperator import BaseOperator
+
+
+class XComStore(Protocol):
+    """XComs of one DAG run. Values are JSON-compatible; `get` raises KeyError when absent."""
+
+    def get(self, task_id: str, key: str) -> Any: ...
+    def set(self, task_id: str, key: str, value: Any) -> None: ...
+
+
+class MemoryXComStore:
+    def __init__(self) -> None:
+        self.values: dict[tuple[str, str], str] = {}
+
+    def get(self, task_id: str, key: str) -> Any:
+        return json.loads(self.values[(task_id, key)])
+
+    def set(self, task_id: str, key: str, value: Any) -> None:
+        self.values[(task_id, key)] = encode_xcom(value)
+
+    def clear_task(self, task_id: str) -> None:
+        for k in [k for k in self.values if k[0] == task_id]:
+            del self.values[k]
+
+
+def encode_xcom(value: Any) -> str:
+    """XComs must survive storage: JSON, with dates and sets made plain (Airflow 3 also refuses pickles)."""
+    try:
+        return json.dumps(value, default=_json_default)
+    except (TypeError, ValueError) as exc:
+        raise TypeError(f"XCom value is not JSON-serializable: {exc}") from None
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, (set, frozenset)):
+        return sorted(value, key=repr)
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    if hasattr(value, "total_seconds"):
+        return value.total_seconds()
+    raise TypeError(f"{type(value).__name__} {value!r}")
+
+
+@dataclass(frozen=True)
+class DagRunInfo:
+    """The DAG run as tasks see it (`context["dag_run"]`)."""
+
+    dag_id: str
+    run_id: str
+    logical_date: datetime
+    data_interval_start: datetime
+    data_interval_end: datetime
+    run_type: str = "manual"
+    conf: dict[str, Any] = field(default_factory=dict)
+    start_date: datetime | None = None
+    run_after: datetime | None = None
+
+    @property
+    def execution_date(self) -> datetime:  # Airflow 2 name
+        return self.logical_date
+
+    @property
+    def external_trigger(self) -> bool:
+        return self.run_type == "manual"
+
+
+class RuntimeTaskInstance:
+    """`ti` / `task_instance` in the context: identity, try number, and XCom access."""
+
+    def __init__(self, task: BaseOperator, run: DagRunInfo, try_number: int, xcoms: XComStore,
+                 max_tries: int = 0, start_date: datetime | None = None, first_try_start: datetime | None = None):
+        self.task = task
+        self.task_id = task.task_id
+        self.dag_id = run.dag_id
+        self.run_id = run.run_id
+        self.map_index = -1
+        self.try_number = try_number
+        self.max_tries = max_tries
+        self.logical_date = run.logical_date
+        self.start_date = start_date
+        self.first_try_start = first_try_start or start_date
+        self.hostname = socket.gethostname()
+        self.xcoms = xcoms
+        self.skip_requested: set[str] = set()  # downstream task ids a branch/short-circuit chose to skip
+
+    @property
+    def execution_date(self) -> datetime:
+        return self.logical_date
+
+    def xcom_push(self, key: str, value: Any) -> None:
+        self.xcoms.set(self.task_id, key, value)
+
+    def xcom_pull(self, task_ids: str | list[str] | None = None, key: str = RETURN_VALUE,
+                  dag_id: str | None = None, map_indexes: Any = None, default: Any = None,
+                  include_prior_dates: bool = False) -> Any:
+        if dag_id not in (None, self.dag_id):
+            raise NotImplementedError("xcom_pull from another DAG is not supported by Levante")
+        if task_ids is None:
+            task_ids = self.task_id
+        if isinstance(task_ids, str):
+            return self._pull_one(task_ids, key, default)
+        return [self._pull_one(t, key, default) for t in task_ids]
+
+    def _pull_one(self, task_id: str, key: str, default: Any) -> Any:
+        try:
+            return self.xcoms.get(task_id, key)
+        except KeyError:
+            return default
+
+    def skip_downstream(self, task_ids: set[str]) -> None:
+        self.skip_requested |= set(task_ids)
+
+    def __repr__(self) -> str:
+        return f"<TaskInstance: {self.dag_id}.{self.task_id} {self.run_id} [try {self.try_number}]>"
+
+
+def build_context(task: BaseOperator, ti: RuntimeTaskInstance, run: DagRunInfo, params: dict[str, Any]) -> dict[str, Any]:
+    from chalicelib.sdk import macros
+
+    logical = run.logical_date
+    ds = logical.strftime("%Y-%m-%d")
+    return {
+        "dag": task.dag,
+        "task": task,
+        "ti": ti,
+        "task_instance": ti,
+        "dag_run": run,
+        "run_id": run.run_id,
+        "logical_date": logical,
+        "execution_date": logical,
+        "data_interval_start": run.data_interval_start,
+        "data_interval_end": run.data_interval_end,
+        "ds": ds,
+        "ds_nodash": ds.replace("-", ""),
+        "ts": logical.isoformat(),
+        "ts_nodash": logical.strftime("%Y%m%dT%H%M%S"),
+        "ts_nodash_with_tz": logical.isoformat().replace("-", "").replace(":", ""),
+        "next_ds": run.data_interval_end.strftime("%Y-%m-%d"),
+        "prev_ds": run.data_interval_start.strftime("%Y-%m-%d"),
+        "params": params,
+        "conf": _ConfProxy(),
+        "macros": macros,
+        "var": {"value": VariableAccessor(False), "json": VariableAccessor(True)},
+        "inlets": [],
+        "outlets": [],
+        "map_index_template": None,
+        "try_number": ti.try_number,
+    }
+
+
+class _ConfProxy:
+    """`{{ conf.get(...) }}`: Airflow's config object; Levante has no airflow.cfg, so only defaults."""
+
+    def get(self, section: str, key: str, fallback: Any = None) -> Any:
+        return fallback
+
+
+_current: contextvars.ContextVar[dict[str, Any]] = contextvars.ContextVar("levante_task_context")
+
+
+@contextmanager
+def running_context(context: dict[str, Any]) -> Iterator[None]:
+    token = _current.set(context)
+    try:
+        yield
+    finally:
+        _current.reset(token)
+
+
+def get_current_context() -> dict[str, Any]:
+    """The context of the task running now; only valid while a task executes."""
+    try:
+        return _current.get()
+    except LookupError:
+        raise RuntimeError(
+            "get_current_context() works only while a task runs: call it inside a task's function"
+        ) from None

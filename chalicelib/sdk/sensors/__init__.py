@@ -1,0 +1,3 @@
+from chalicelib.sdk.sensors.base import BaseSensorOperator, PokeReturnValue
+
+__all__ = ["BaseSensorOperator", "PokeReturnValue"]

@@ -1,0 +1,92 @@
+"""A task's output as a value: passing it to another task creates the dependency and delivers the XCom."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
+
+from chalicelib.sdk.dependencies import DependencyMixin
+from chalicelib.sdk.exceptions import UnsupportedFeature
+
+if TYPE_CHECKING:
+    from chalicelib.sdk.baseoperator import BaseOperator
+    from chalicelib.sdk.dag import DAG
+
+RETURN_VALUE = "return_value"
+
+
+class XComArg(DependencyMixin):
+    def __init__(self, operator: BaseOperator, key: str = RETURN_VALUE):
+        self.operator = operator
+        self.key = key
+
+    def __getitem__(self, key: str) -> XComArg:
+        return XComArg(self.operator, key)
+
+    def __iter__(self) -> Iterator[Any]:
+        raise TypeError(
+            f"the output of task {self.operator.task_id!r} is only known when the DAG runs; "
+            "it cannot be iterated while the DAG is defined"
+        )
+
+    def _roots(self) -> list[BaseOperator]:
+        return [self.operator]
+
+    def _leaves(self) -> list[BaseOperator]:
+        return [self.operator]
+
+    def resolve(self, context: dict[str, Any]) -> Any:
+        return context["ti"].xcom_pull(task_ids=self.operator.task_id, key=self.key)
+
+    # Names DAG files use on outputs: the task itself and Airflow's mapping helpers.
+    @property
+    def task_id(self) -> str:
+        return self.operator.task_id
+
+    def expand(self, *a: Any, **k: Any) -> Any:
+        raise UnsupportedFeature("dynamic task mapping (.expand/.partial) is not supported by Levante")
+
+    map = zip = concat = partial = expand
+
+    def __repr__(self) -> str:
+        return f"XComArg({self.operator.task_id!r}, key={self.key!r})"
+
+
+class DagParamArg:
+    """An argument of a `@dag` function: the value of the DAG param of that name at run time."""
+
+    def __init__(self, dag: DAG, name: str):
+        self.dag = dag
+        self.name = name
+
+    def resolve(self, context: dict[str, Any]) -> Any:
+        return context["params"][self.name]
+
+    def __repr__(self) -> str:
+        return f"DagParam({self.name!r})"
+
+
+def iter_xcom_args(value: Any, _depth: int = 0) -> Iterator[XComArg]:
+    if _depth > 20:
+        return
+    if isinstance(value, XComArg):
+        yield value
+    elif isinstance(value, (list, tuple, set, frozenset)):
+        for item in value:
+            yield from iter_xcom_args(item, _depth + 1)
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from iter_xcom_args(item, _depth + 1)
+
+
+def resolve_args(value: Any, context: dict[str, Any]) -> Any:
+    """`value` with every task output and DAG param inside it replaced by its run-time value."""
+    if isinstance(value, (XComArg, DagParamArg)):
+        return value.resolve(context)
+    if isinstance(value, list):
+        return [resolve_args(v, context) for v in value]
+    if isinstance(value, tuple):
+        return tuple(resolve_args(v, context) for v in value)
+    if isinstance(value, dict):
+        return {k: resolve_args(v, context) for k, v in value.items()}
+    return value

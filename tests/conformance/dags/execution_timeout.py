@@ -1,0 +1,43 @@
+"""execution_timeout exceeded => failed (with and without retries); downstream all_done still runs."""
+import time
+from datetime import timedelta
+
+import pendulum
+
+from airflow.sdk import dag, task, TriggerRule
+
+
+@dag(
+    dag_id="execution_timeout",
+    schedule=None,
+    start_date=pendulum.datetime(2024, 1, 1, tz="UTC"),
+    catchup=False,
+)
+def execution_timeout():
+    @task(execution_timeout=timedelta(seconds=1))
+    def too_slow():
+        time.sleep(5)
+
+    @task(execution_timeout=timedelta(seconds=1), retries=1, retry_delay=timedelta(seconds=0))
+    def too_slow_with_retry():
+        time.sleep(5)
+
+    @task(execution_timeout=timedelta(seconds=5))
+    def fast_enough():
+        time.sleep(0.1)
+        return "ok"
+
+    @task(trigger_rule=TriggerRule.ALL_DONE)
+    def cleanup():
+        return "cleaned"
+
+    @task
+    def needs_success():
+        return "never"
+
+    slow = too_slow()
+    slow >> needs_success()
+    [slow, too_slow_with_retry(), fast_enough()] >> cleanup()
+
+
+execution_timeout()
