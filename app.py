@@ -1,14 +1,54 @@
-"""Chalice wiring only: routes, the scheduler timer and the SQS worker are registered here.
+"""Chalice wiring only: the API routes, the scheduler timer and the SQS worker.
 
-The REST API, the scheduler tick and the worker land with their issues; until then only health is served.
+Adapters are built on first use (never at import), so moto can start before any client exists.
 """
 
-from chalice import Chalice
+from __future__ import annotations
+
+import os
+from datetime import UTC, datetime
+
+from chalice import Chalice, Rate
+
+from chalicelib.store.settings import Settings
 
 app = Chalice(app_name="levante")
 API = "/api/v1"
+SETTINGS = Settings.from_env()
+DAGS_FOLDER = os.environ.get("LEVANTE_DAGS_FOLDER", os.path.join(os.path.dirname(os.path.abspath(__file__)), "dags"))
+_runtime: dict[str, object] = {}
 
 
-@app.route(f"{API}/health", methods=["GET"], cors=False)
+def _backend():
+    if "backend" not in _runtime:
+        from chalicelib.services.backend import Backend
+        from chalicelib.services.dagcache import DagCache
+
+        _runtime["backend"] = Backend(SETTINGS)
+        _runtime["dags"] = DagCache(DAGS_FOLDER)  # cached per warm container
+    return _runtime["backend"], _runtime["dags"]
+
+
+@app.route(f"{API}/health", methods=["GET"])
 def health() -> dict:
     return {"status": "ok"}
+
+
+@app.schedule(Rate(1, unit=Rate.MINUTES), name="scheduler")
+def scheduler(event) -> dict:
+    from chalicelib.services.scheduler import tick
+
+    backend, _ = _backend()
+    report = tick(backend, DAGS_FOLDER, datetime.now(UTC))
+    return {"runs_created": len(report.runs_created), "reaped": len(report.reaped), "duration_s": report.duration_s}
+
+
+@app.on_sqs_message(queue=SETTINGS.queue_name, batch_size=1, name="worker")
+def worker(event) -> None:
+    # One message per invocation (batch size 1): each task has its own timeout budget and failure
+    # isolation. An exception here means the outcome could not be recorded: SQS redelivers, then DLQs.
+    from chalicelib.services.worker import handle_message
+
+    backend, dags = _backend()
+    for record in event:
+        handle_message(backend, dags, record.body, request_id=getattr(event.context, "aws_request_id", None))

@@ -35,6 +35,23 @@ def register(parser: argparse.ArgumentParser) -> None:
     test.add_argument("--quiet", action="store_true", help="do not echo task logs to stderr")
     test.set_defaults(handler=test_dag)
 
+    trigger = commands.add_parser("trigger", help="create a DAG run in the store and enqueue its first tasks")
+    trigger.add_argument("dag_id")
+    add_dags_folder(trigger)
+    trigger.add_argument("--conf", help="JSON object for dag_run.conf")
+    trigger.add_argument("--logical-date", help="ISO 8601 logical date (default: now)")
+    trigger.add_argument("--run-id", help="explicit dag_run_id")
+    trigger.add_argument("--wait", action="store_true", help="wait until the run finishes")
+    trigger.add_argument("--timeout", type=float, default=3600.0, help="seconds --wait waits at most")
+    trigger.add_argument("--output", choices=("text", "json"), default="text")
+    trigger.set_defaults(handler=trigger_dag)
+
+    for name, paused in (("pause", True), ("unpause", False)):
+        command = commands.add_parser(name, help=f"{name} a DAG's schedule")
+        command.add_argument("dag_id")
+        add_dags_folder(command)
+        command.set_defaults(handler=pause_dag, paused=paused)
+
 
 def list_dags(args: argparse.Namespace) -> int:
     from chalicelib.loader.serialize import dag_to_spec
@@ -92,7 +109,8 @@ def test_dag(args: argparse.Namespace) -> int:
     try:
         result = run_dag(dag, logical_date=logical_date, conf=conf, clock=clock, echo=echo)
     except ParamValidationError as exc:
-        raise CliError(f"invalid conf for DAG {args.dag_id!r}: {exc}") from None
+        what = "conf" if conf else "params (their defaults)"
+        raise CliError(f"invalid {what} for DAG {args.dag_id!r}: {exc}") from None
     if args.output == "json":
         print_json(result.to_json())
     else:
@@ -119,3 +137,69 @@ def _print_table(rows: list[dict[str, Any]], columns: tuple[str, ...]) -> None:
     print("  ".join("-" * widths[c] for c in columns))
     for row in rows:
         print("  ".join(str(row[c]).ljust(widths[c]) for c in columns))
+
+
+def _synced_backend(folder: str):
+    from datetime import UTC, datetime
+
+    from chalicelib.services.backend import Backend
+    from chalicelib.services.sync import sync_dags
+
+    backend = Backend()
+    try:
+        sync_dags(backend, folder, datetime.now(UTC))
+    except FileNotFoundError as exc:
+        raise CliError(str(exc)) from None
+    return backend
+
+
+def trigger_dag(args: argparse.Namespace) -> int:
+    import time
+    from datetime import UTC, datetime
+
+    from chalicelib.services.trigger import trigger_run
+    from chalicelib.store.errors import StoreError
+
+    backend = _synced_backend(args.dags_folder)
+    conf = parse_conf(args.conf)
+    try:
+        run = trigger_run(backend, args.dag_id, now=datetime.now(UTC), conf=conf,
+                          logical_date=parse_date(args.logical_date), run_id=args.run_id)
+    except StoreError as exc:
+        raise CliError(str(exc), 2) from None
+    if args.wait:
+        deadline = time.monotonic() + args.timeout
+        while not run.state.finished:
+            if time.monotonic() > deadline:
+                raise CliError(f"run {run.run_id} still {run.state.value} after {args.timeout:g}s", 1)
+            time.sleep(0.2)
+            run = backend.runs.get(args.dag_id, run.run_id)
+    tis = sorted(backend.runs.task_instances(args.dag_id, run.run_id), key=lambda i: i.task_id)
+    result = {
+        "dag_id": run.dag_id, "run_id": run.run_id, "state": run.state.value,
+        "task_instances": [{"task_id": i.task_id, "map_index": -1, "state": None if i.state == "none" else i.state,
+                            "try_number": int(i.try_number)} for i in tis],
+    }
+    if args.output == "json":
+        print_json(result)
+    else:
+        print(f"DAG run {run.run_id} of {run.dag_id}: {run.state.value}")
+        _print_table([{"task_id": t["task_id"], "state": t["state"], "try": t["try_number"]} for t in result["task_instances"]],
+                     ("task_id", "state", "try"))
+    if not args.wait:
+        return 0
+    return 0 if run.state.value == "success" else 1
+
+
+def pause_dag(args: argparse.Namespace) -> int:
+    from datetime import UTC, datetime
+
+    from chalicelib.store.errors import StoreError
+
+    backend = _synced_backend(args.dags_folder)
+    try:
+        stored = backend.dags.set_paused(args.dag_id, args.paused, datetime.now(UTC))
+    except StoreError as exc:
+        raise CliError(str(exc)) from None
+    print(f"DAG {stored.dag_id} is {'paused' if stored.is_paused else 'unpaused'}")
+    return 0

@@ -152,7 +152,7 @@ def _timed_out(snapshot: RunSnapshot, now: datetime) -> list[Action] | None:
     timeout = snapshot.dag.dagrun_timeout
     if timeout is None or snapshot.start_date is None:
         return None
-    if now < snapshot.start_date + timedelta(seconds=timeout):
+    if now <= snapshot.start_date + timedelta(seconds=timeout):  # Airflow: strictly past the deadline
         return None
     # Airflow skips what has not finished and fails the run.
     actions: list[Action] = [

@@ -1,8 +1,9 @@
 """What a failed try becomes (retry or failed) and when the retry is due.
 
-Backoff follows Airflow's shape: the n-th retry waits `retry_delay * 2**(n-1)` seconds plus a deterministic
-jitter of up to the same amount again, capped by `max_retry_delay` and by one day. The jitter is a hash of
-the task instance and try, so every process computes the same due time; tests can turn it off.
+Backoff follows Airflow 3's shape: with multiplier m (`retry_exponential_backoff`, True meaning 2) the n-th retry
+waits `retry_delay * m**(n-1)` seconds plus a deterministic jitter of up to the same amount again, capped by one
+day and then by `max_retry_delay`. The jitter is a hash of the task instance and try, so every process computes
+the same due time; tests can turn it off.
 """
 
 from __future__ import annotations
@@ -26,17 +27,27 @@ class FailureVerdict:
 
 def retry_delay_seconds(policy: RetryPolicy, *, try_number: int, seed: str = "", jitter: bool = True) -> float:
     """Seconds to wait after try `try_number` (1-based) failed."""
-    if not policy.retry_exponential_backoff:
-        return float(policy.retry_delay)
-    min_backoff = max(1, math.ceil(policy.retry_delay * 2 ** max(try_number - 1, 0)))
+    multiplier = backoff_multiplier(policy.retry_exponential_backoff)
+    if multiplier is None:
+        return float(policy.retry_delay)  # like Airflow, max_retry_delay only caps a backoff
+    try:
+        min_backoff = max(1, math.ceil(policy.retry_delay * multiplier ** max(try_number - 1, 0)))
+    except OverflowError:
+        min_backoff = MAX_RETRY_DELAY_SECONDS
     delay = float(min_backoff)
     if jitter:
         digest = hashlib.sha1(f"{seed}#{try_number}".encode()).hexdigest()
         delay += int(digest, 16) % min_backoff
     delay = min(delay, MAX_RETRY_DELAY_SECONDS)
-    if policy.max_retry_delay is not None:
+    if policy.max_retry_delay:  # Airflow ignores a zero max_retry_delay
         delay = min(delay, float(policy.max_retry_delay))
     return delay
+
+
+def backoff_multiplier(value: float | bool) -> float | None:
+    """The backoff multiplier, or None for a constant delay (Airflow: 0, 1 and negatives; True is 2.0)."""
+    multiplier = 2.0 if value is True else float(value or 0)
+    return multiplier if multiplier > 0 and multiplier != 1.0 else None
 
 
 def after_failure(

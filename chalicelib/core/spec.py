@@ -17,7 +17,8 @@ from chalicelib.core.trigger_rules import TriggerRule
 class RetryPolicy:
     retries: int = 0
     retry_delay: float = 300.0  # seconds, Airflow's default
-    retry_exponential_backoff: bool = False
+    # Airflow 3's multiplier: 0 (or 1) keeps the delay constant, 2.0 doubles it; True means 2.0.
+    retry_exponential_backoff: float = 0.0
     max_retry_delay: float | None = None  # seconds
 
 

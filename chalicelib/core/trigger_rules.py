@@ -155,7 +155,7 @@ def _met(rule: TriggerRule, up: UpstreamCounts) -> bool:
     if rule is R.ALL_FAILED:
         return up.failed + up.upstream_failed + up.removed >= up.total
     if rule is R.ALL_SKIPPED:
-        return up.skipped + up.removed >= up.total
+        return up.skipped >= up.total  # Airflow counts a REMOVED upstream as not skipped
     if rule in (R.ALL_DONE, R.ALL_DONE_SETUP_SUCCESS):
         return up.all_done
     if rule is R.ALL_DONE_MIN_ONE_SUCCESS:

@@ -58,6 +58,9 @@ ALIASES: dict[str, dict[str, str]] = {
     "airflow.providers.standard.operators.bash": {"BashOperator": f"{_OPS}.bash:BashOperator"},
     "airflow.providers.standard.operators.empty": {"EmptyOperator": f"{_OPS}.empty:EmptyOperator"},
     "airflow.providers.standard.sensors.python": {"PythonSensor": f"{_SENSORS}.python:PythonSensor"},
+    "airflow.providers.amazon.aws.operators.lambda_function": {
+        "LambdaInvokeFunctionOperator": f"{_OPS}.aws_lambda:LambdaInvokeFunctionOperator",
+    },
     "airflow.providers.standard.sensors.base": {n: f"{_SENSORS}.base:{n}" for n in ("BaseSensorOperator", "PokeReturnValue")},
 }
 

@@ -8,6 +8,7 @@ DAG files can import their helper modules.
 
 from __future__ import annotations
 
+import ast
 import fnmatch
 import hashlib
 import importlib.util
@@ -202,8 +203,44 @@ def _error_record(exc: BaseException, path: str, relpath: str) -> ImportErrorRec
     if match:
         message = f"ImportError: Levante does not support '{match.group(2)}.{match.group(1)}' ({exc})"
     lineno = _line_in_file(exc, path)
+    if isinstance(exc, ImportError) and lineno is not None:
+        unsupported = _unsupported_airflow_imports(path, lineno)
+        if unsupported:
+            message = f"ImportError: Levante does not support {', '.join(repr(u) for u in unsupported)}"
     text = "".join(traceback.format_exception(exc))
     return ImportErrorRecord(relpath, lineno, message, text)
+
+
+def _unsupported_airflow_imports(path: str, lineno: int) -> list[str]:
+    """The full `airflow.*` names an import statement at `lineno` asks for that the shim does not provide.
+
+    Python imports parent packages first, so the shim's own error names only the first missing package
+    (`airflow.providers.google`) or mistakes a missing name for a module (`airflow.sdk.Asset`); the statement
+    itself says what the DAG really wanted.
+    """
+    try:
+        tree = ast.parse(Path(path).read_text(encoding="utf-8", errors="replace"))
+    except SyntaxError:
+        return []
+    for node in ast.walk(tree):
+        if not isinstance(node, (ast.Import, ast.ImportFrom)):
+            continue
+        if not node.lineno <= lineno <= (node.end_lineno or node.lineno):
+            continue
+        if isinstance(node, ast.Import):
+            return [a.name for a in node.names if _is_airflow(a.name) and a.name not in airflow_shim.ALIASES]
+        module = node.module or ""
+        if not _is_airflow(module) or node.level:
+            return []
+        if module not in airflow_shim.ALIASES:
+            return [module]
+        exported = airflow_shim.ALIASES[module]
+        return [f"{module}.{a.name}" for a in node.names if a.name != "*" and not exported.get(a.name)]
+    return []
+
+
+def _is_airflow(module: str) -> bool:
+    return module == "airflow" or module.startswith("airflow.")
 
 
 def _line_in_file(exc: BaseException, path: str) -> int | None:

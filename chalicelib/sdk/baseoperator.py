@@ -66,7 +66,7 @@ def _apply_defaults(init: Callable) -> Callable:
         defaults.update(kwargs.pop("default_args", None) or {})
         accepted = type(self)._accepted_args()
         for key, value in defaults.items():
-            if key not in kwargs and key in accepted and key != "params":
+            if key not in kwargs and (key in accepted or (key in _BEHAVIOUR_FLAGS_UNSUPPORTED and value)) and key != "params":
                 kwargs[key] = value
         kwargs["_default_params"] = defaults.get("params")
         init(self, *args, **kwargs)
@@ -102,7 +102,7 @@ class BaseOperator(DependencyMixin):
         owner: str = "airflow",
         retries: int | None = 0,
         retry_delay: timedelta | float = timedelta(seconds=300),
-        retry_exponential_backoff: bool = False,
+        retry_exponential_backoff: float | bool = 0,
         max_retry_delay: timedelta | float | None = None,
         execution_timeout: timedelta | float | None = None,
         trigger_rule: str = TriggerRule.ALL_SUCCESS,
@@ -144,7 +144,8 @@ class BaseOperator(DependencyMixin):
         self.owner = owner
         self.retries = int(retries or 0)
         self.retry_delay = to_seconds(retry_delay)
-        self.retry_exponential_backoff = bool(retry_exponential_backoff)
+        # Airflow 3: a multiplier (2.0 doubles the delay); True keeps its Airflow 2 meaning of 2.0.
+        self.retry_exponential_backoff = 2.0 if retry_exponential_backoff is True else float(retry_exponential_backoff or 0)
         self.max_retry_delay = to_seconds(max_retry_delay)
         self.execution_timeout = to_seconds(execution_timeout)
         try:
@@ -268,6 +269,11 @@ class BaseOperator(DependencyMixin):
 
     def expand(self, **kwargs: Any) -> Any:
         raise UnsupportedFeature("dynamic task mapping (.expand/.partial) is not supported by Levante")
+
+    def as_setup(self, *args: Any, **kwargs: Any) -> Any:
+        raise UnsupportedFeature("setup/teardown tasks (.as_setup/.as_teardown) are not supported by Levante")
+
+    as_teardown = as_setup
 
     @classmethod
     def partial(cls, **kwargs: Any) -> Any:

@@ -48,6 +48,11 @@ class XComArg(DependencyMixin):
 
     map = zip = concat = partial = expand
 
+    def as_setup(self, *a: Any, **k: Any) -> Any:
+        raise UnsupportedFeature("setup/teardown tasks (.as_setup/.as_teardown) are not supported by Levante")
+
+    as_teardown = as_setup
+
     def __repr__(self) -> str:
         return f"XComArg({self.operator.task_id!r}, key={self.key!r})"
 

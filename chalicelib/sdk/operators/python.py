@@ -75,6 +75,10 @@ class BranchMixIn:
                 followed |= {t.task_id for t in groups[branch]._roots()}
             else:
                 followed.add(branch)
+        # Like Airflow: a direct downstream that is also downstream of a followed task (a join wired to the
+        # branch itself) is followed too, not skipped.
+        for branch in list(followed):
+            followed |= dag.get_task(branch).get_flat_relative_ids(upstream=False)
         to_skip = {t for t in task.downstream_task_ids if t not in followed}
         log.info("Following branch %s; skipping %s", sorted(followed), sorted(to_skip))
         ti.skip_downstream(to_skip)

@@ -1,4 +1,6 @@
 """BashOperator exit codes (0 / 99 skip / 1 fail), templated bash_command, @task.bash."""
+from datetime import timedelta
+
 import pendulum
 
 from airflow.sdk import DAG, task, TriggerRule
@@ -39,6 +41,13 @@ with DAG(
         task_id="env_task",
         bash_command='test "$MY_VAR" = "{{ params.x }}-env"',
         env={"MY_VAR": "{{ params.x }}-env"},
+    )
+
+    # undefined template variable: Airflow renders with StrictUndefined => task fails
+    bad_template = BashOperator(
+        task_id="bad_template", bash_command="echo {{ not_defined_anywhere }}",
+        retries=1,
+        retry_delay=timedelta(seconds=0),
     )
 
     @task.bash

@@ -5,6 +5,7 @@ from datetime import timedelta
 import pendulum
 
 from airflow.sdk import dag, task, TriggerRule
+from airflow.providers.standard.operators.bash import BashOperator
 
 
 @dag(
@@ -31,11 +32,20 @@ def execution_timeout():
     def cleanup():
         return "cleaned"
 
+    @task(trigger_rule=TriggerRule.ONE_FAILED)
+    def cleanup_bash():
+        return "bash timed out"
+
     @task
     def needs_success():
         return "never"
 
+    bash_slow = BashOperator(
+        task_id="bash_too_slow", bash_command="sleep 5", execution_timeout=timedelta(seconds=1)
+    )
+
     slow = too_slow()
+    bash_slow >> cleanup_bash()
     slow >> needs_success()
     [slow, too_slow_with_retry(), fast_enough()] >> cleanup()
 

@@ -1,0 +1,79 @@
+"""`levante init`, `levante scheduler`, `levante worker`: the distributed runtime against AWS or moto."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import time
+from datetime import UTC, datetime
+
+from chalicelib.cli.common import add_dags_folder
+from chalicelib.cli.errors import CliError
+
+
+def register(commands: argparse._SubParsersAction) -> None:
+    init = commands.add_parser("init", help="create or verify tables, queues and the bucket (idempotent)")
+    init.set_defaults(handler=init_command)
+
+    scheduler = commands.add_parser("scheduler", help="run the scheduler tick in a loop (locally)")
+    add_dags_folder(scheduler)
+    scheduler.add_argument("--once", action="store_true", help="run one tick and exit")
+    scheduler.add_argument("--interval", type=float, default=5.0, help="seconds between ticks (default 5)")
+    scheduler.set_defaults(handler=scheduler_command)
+
+    worker = commands.add_parser("worker", help="consume the task queue and run tasks (locally)")
+    add_dags_folder(worker)
+    worker.add_argument("--once", action="store_true", help="handle the messages waiting now, then exit")
+    worker.add_argument("--concurrency", type=int, default=1, help="worker processes (default 1)")
+    worker.set_defaults(handler=worker_command)
+
+
+def _setup_logging() -> None:
+    logging.basicConfig(level=logging.INFO, format="[%(asctime)s] %(name)s %(levelname)s - %(message)s")
+
+
+def init_command(args: argparse.Namespace) -> int:
+    from chalicelib.services.backend import Backend
+    from chalicelib.services.resources import init_resources
+
+    try:
+        report = init_resources(Backend())
+    except Exception as exc:  # noqa: BLE001 - no endpoint, no credentials: say so in one line
+        raise CliError(f"init failed: {type(exc).__name__}: {exc} (is AWS_ENDPOINT_URL / the moto server right?)", 1) from None
+    for line in report.lines():
+        print(line)
+    return 0
+
+
+def scheduler_command(args: argparse.Namespace) -> int:
+    from chalicelib.services.backend import Backend
+    from chalicelib.services.scheduler import tick
+
+    _setup_logging()
+    backend = Backend()
+    log = logging.getLogger("levante.scheduler")
+    while True:
+        started = time.monotonic()
+        try:
+            report = tick(backend, args.dags_folder, datetime.now(UTC))
+            if report.runs_created or report.reaped or report.runs_finished or report.resent:
+                log.info("tick: %s", report)
+        except FileNotFoundError as exc:
+            raise CliError(str(exc)) from None
+        except Exception:  # noqa: BLE001 - one failed tick must not stop the loop
+            if args.once:
+                raise
+            log.exception("scheduler tick failed; retrying at the next interval")
+        if args.once:
+            return 0
+        time.sleep(max(0.0, args.interval - (time.monotonic() - started)))
+
+
+def worker_command(args: argparse.Namespace) -> int:
+    from chalicelib.services.local_worker import run_worker
+
+    _setup_logging()
+    if args.concurrency < 1:
+        raise CliError("--concurrency must be at least 1")
+    run_worker(args.dags_folder, once=args.once, concurrency=args.concurrency)
+    return 0

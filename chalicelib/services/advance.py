@@ -1,0 +1,52 @@
+"""Carry out what the planner decided for one run: enqueue (conditional write, then SQS), settle, finish.
+
+Used by the trigger service (roots), the worker (downstream of the task it finished) and the scheduler
+tick (every active run). Each write is conditional, so two actors advancing the same run concurrently
+enqueue every task once.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from datetime import datetime
+
+from chalicelib.core.planner import EnqueueTask, FinishRun, RunSnapshot, SettleTask, apply, plan, run_outcome
+from chalicelib.core.spec import DagSpec
+from chalicelib.core.states import RunState
+from chalicelib.services.backend import Backend
+from chalicelib.store.runs import StoredRun
+from chalicelib.taskqueue import TaskMessage
+
+log = logging.getLogger("levante.advance")
+
+
+def advance_run(backend: Backend, spec: DagSpec, run: StoredRun, now: datetime, *,
+                candidates: Iterable[str] | None = None, snapshot: RunSnapshot | None = None) -> RunState | None:
+    """Plan and execute; returns the run's final state if this call finished it."""
+    if snapshot is None:
+        snapshot = backend.runs.snapshot(spec, run)
+    actions = plan(snapshot, now=now, candidates=candidates)
+    to_send: list[tuple[TaskMessage, int]] = []
+    for action in actions:
+        if isinstance(action, SettleTask):
+            backend.runs.settle(spec.dag_id, run.run_id, action.task_id, action.state, now, action.reason)
+        elif isinstance(action, EnqueueTask):
+            expected = snapshot.tis[action.task_id].try_number if action.task_id in snapshot.tis else None
+            if backend.runs.enqueue(spec.dag_id, run.run_id, action.task_id, action.try_number, now, expected):
+                to_send.append((TaskMessage(spec.dag_id, run.run_id, action.task_id, action.try_number), 0))
+    failed = backend.queue.send(to_send) if to_send else []
+    if failed:  # left QUEUED: the tick re-sends tasks queued too long
+        log.warning("could not send %d task message(s); the scheduler will re-send them", len(failed))
+    finish = next((a for a in actions if isinstance(a, FinishRun)), None)
+    if finish is None and candidates is not None:
+        after = apply(snapshot, actions)
+        outcome = run_outcome(spec, {t: after.state_of(t) for t in spec.task_ids})
+        finish = FinishRun(outcome) if outcome is not None else None
+    if finish is None:
+        return None
+    if backend.runs.finish(spec.dag_id, run.run_id, finish.state, now):
+        backend.dags.record_last_run(spec.dag_id, run.run_id, finish.state.value, now)
+        log.info("run %s of %s finished: %s %s", run.run_id, spec.dag_id, finish.state.value, finish.reason)
+        return finish.state
+    return None

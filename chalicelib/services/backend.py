@@ -1,0 +1,39 @@
+"""The adapters one process talks to, built lazily from Settings (no AWS client exists before first use)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+
+from chalicelib.store.blobs import BlobStore
+from chalicelib.store.dags import DagRepository
+from chalicelib.store.models import Models, build_models
+from chalicelib.store.runs import RunRepository
+from chalicelib.store.settings import Settings
+from chalicelib.taskqueue import SqsTaskQueue, TaskQueue
+
+
+@dataclass
+class Backend:
+    settings: Settings = field(default_factory=Settings.from_env)
+    queue_override: TaskQueue | None = None
+
+    @cached_property
+    def models(self) -> Models:
+        return build_models(self.settings)
+
+    @cached_property
+    def dags(self) -> DagRepository:
+        return DagRepository(self.models)
+
+    @cached_property
+    def runs(self) -> RunRepository:
+        return RunRepository(self.models)
+
+    @cached_property
+    def blobs(self) -> BlobStore:
+        return BlobStore(self.settings)
+
+    @cached_property
+    def queue(self) -> TaskQueue:
+        return self.queue_override or SqsTaskQueue(self.settings)

@@ -1,0 +1,135 @@
+"""The worker: one SQS message = one task try. Claim, run, record, then advance the run at once.
+
+The handler raises only when it could not record what happened (so SQS redelivers, and a message that
+keeps failing lands in the DLQ); a task's own failure is recorded state, not an error.
+"""
+
+from __future__ import annotations
+
+import logging
+import socket
+import threading
+import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+
+from chalicelib.core.states import TaskState
+from chalicelib.runner.taskrun import TryResult, run_try
+from chalicelib.sdk.context import DagRunInfo
+from chalicelib.sdk.variable import using_variable_store
+from chalicelib.services.advance import advance_run
+from chalicelib.services.backend import Backend
+from chalicelib.services.dagcache import DagCache
+from chalicelib.store.blobs import log_key
+from chalicelib.store.errors import NotFoundError
+from chalicelib.store.timefmt import parse_iso
+from chalicelib.store.xcoms import DynamoVariableStore, DynamoXComStore
+from chalicelib.taskqueue import MAX_SQS_DELAY, TaskMessage
+
+log = logging.getLogger("levante.worker")
+
+
+class PoisonMessage(ValueError):
+    """A message that can never be processed; raising lets SQS move it to the DLQ after maxReceiveCount."""
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def handle_message(backend: Backend, dags: DagCache, body: str, *, request_id: str | None = None,
+                   now: Callable[[], datetime] = utcnow) -> str:
+    """Process one task message; returns what happened (for logs and tests)."""
+    try:
+        msg = TaskMessage.from_json(body)
+    except (ValueError, KeyError, TypeError) as exc:
+        raise PoisonMessage(f"unreadable task message {body[:200]!r}: {exc}") from None
+    token = uuid.uuid4().hex
+    if not backend.runs.claim(msg.dag_id, msg.run_id, msg.task_id, msg.try_number, token, now(),
+                              socket.gethostname(), request_id):
+        log.info("skipping %s: already claimed, finished or superseded (duplicate or stale message)", msg)
+        return "duplicate"
+    try:
+        run = backend.runs.get(msg.dag_id, msg.run_id)
+        stored = backend.dags.get(msg.dag_id)
+    except NotFoundError as exc:
+        _record_crash(backend, msg, token, now(), str(exc))
+        return "failed"
+    loaded = dags.get(msg.dag_id, stored.relpath)
+    if loaded is None or not loaded.dag.has_task(msg.task_id):
+        _record_crash(backend, msg, token, now(), f"task {msg.task_id!r} not found in DAG {msg.dag_id!r} (file {stored.relpath})")
+        return "failed"
+    ti_item = backend.runs.task_instance(msg.dag_id, msg.run_id, msg.task_id)
+    xcoms = DynamoXComStore(backend.models, backend.blobs, msg.dag_id, msg.run_id, backend.settings.xcom_inline_limit)
+    info = DagRunInfo(run.dag_id, run.run_id, run.logical_date, run.data_interval_start, run.data_interval_end,
+                      run.run_type, run.conf, run.start_date, run.run_after)
+    first_start = parse_iso(ti_item.first_start)
+    with _Heartbeat(backend, msg, token), using_variable_store(DynamoVariableStore(backend.models)):
+        result = run_try(loaded.dag.get_task(msg.task_id), run=info, try_number=msg.try_number, xcoms=xcoms,
+                         max_tries=int(ti_item.max_tries), first_try_start=first_start, now=now)
+    backend.blobs.put_text(log_key(msg.dag_id, msg.run_id, msg.task_id, msg.try_number), result.log)
+    if result.state is TaskState.UP_FOR_RESCHEDULE and first_start is None:
+        backend.runs.set_first_start(msg.dag_id, msg.run_id, msg.task_id, result.start_date)
+    inline, ref = xcoms.take_return_value(msg.task_id)  # written with the final state below
+    xcoms.flush()
+    if not backend.runs.finish_try(msg.dag_id, msg.run_id, msg.task_id, token=token, state=result.state,
+                                   start=result.start_date, end=result.end_date, next_retry_at=result.next_retry_at,
+                                   error=result.error, xcom_return=inline, xcom_return_ref=ref):
+        log.warning("%s: lost ownership while running (reaped as a zombie); outcome %s dropped", msg, result.state.value)
+        return "lost"
+    _after_try(backend, loaded.spec, run, msg, result, now())
+    return result.state.value
+
+
+def _after_try(backend: Backend, spec, run, msg: TaskMessage, result: TryResult, now: datetime) -> None:
+    for task_id in sorted(result.skip_task_ids):
+        backend.runs.settle(msg.dag_id, msg.run_id, task_id, TaskState.SKIPPED, now, "skipped by branch")
+    if result.state in (TaskState.UP_FOR_RETRY, TaskState.UP_FOR_RESCHEDULE) and result.next_retry_at:
+        delay = (result.next_retry_at - now).total_seconds()
+        if delay <= MAX_SQS_DELAY:  # short waits ride on SQS DelaySeconds; longer ones wait for the tick
+            _enqueue_later(backend, msg, result, now, delay)
+        return
+    candidates = set(spec.task(msg.task_id).downstream) | set(result.skip_task_ids)
+    advance_run(backend, spec, run, now, candidates=sorted(candidates))
+
+
+def _enqueue_later(backend: Backend, msg: TaskMessage, result: TryResult, now: datetime, delay: float) -> None:
+    next_try = msg.try_number + (1 if result.state is TaskState.UP_FOR_RETRY else 0)
+    due = now + timedelta(seconds=max(delay, 0))
+    if backend.runs.enqueue(msg.dag_id, msg.run_id, msg.task_id, next_try, due, expected_try=msg.try_number):
+        backend.queue.send([(TaskMessage(msg.dag_id, msg.run_id, msg.task_id, next_try), int(max(delay, 0) + 0.999))])
+
+
+def _record_crash(backend: Backend, msg: TaskMessage, token: str, now: datetime, error: str) -> None:
+    log.error("%s: %s", msg, error)
+    backend.runs.finish_try(msg.dag_id, msg.run_id, msg.task_id, token=token, state=TaskState.FAILED, start=now,
+                            end=now, next_retry_at=None, error=error, xcom_return=None, xcom_return_ref=None)
+
+
+class _Heartbeat:
+    """Refreshes the claim while the task runs, so the tick never takes a live task for a zombie."""
+
+    def __init__(self, backend: Backend, msg: TaskMessage, token: str):
+        self.backend, self.msg, self.token = backend, msg, token
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._run, daemon=True, name=f"heartbeat-{msg.task_id}")
+
+    def __enter__(self) -> _Heartbeat:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop.set()
+        self.thread.join(timeout=5)
+
+    def _run(self) -> None:
+        interval = self.backend.settings.heartbeat_interval
+        while not self.stop.wait(interval):
+            try:
+                alive = self.backend.runs.heartbeat(self.msg.dag_id, self.msg.run_id, self.msg.task_id, self.token, utcnow())
+            except Exception:  # noqa: BLE001 - a missed beat is retried at the next interval
+                log.exception("heartbeat failed for %s", self.msg)
+                continue
+            if not alive:
+                log.warning("%s was reaped while running; its result will be discarded", self.msg)
+                return

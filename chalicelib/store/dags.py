@@ -1,0 +1,160 @@
+"""Serialized DAGs, import errors and the scheduler's own records in DynamoDB."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from pynamodb.exceptions import DoesNotExist, PutError, UpdateError
+
+from chalicelib.core.schedule import Schedule, next_run
+from chalicelib.core.spec import DagSpec
+from chalicelib.store.errors import NotFoundError
+from chalicelib.store.models import Models
+from chalicelib.store.timefmt import iso, parse_iso
+
+
+@dataclass(frozen=True)
+class StoredDag:
+    dag_id: str
+    relpath: str
+    source_hash: str
+    spec: DagSpec
+    is_paused: bool
+    is_active: bool
+    next_run_after: datetime | None
+    last_run_state: str | None
+
+    @classmethod
+    def of(cls, item: Any) -> StoredDag:
+        return cls(item.dag_id, item.relpath, item.source_hash, DagSpec.from_dict(json.loads(item.spec)),
+                   item.is_paused, item.is_active, parse_iso(item.next_run_after), item.last_run_state)
+
+
+def first_run_after(spec: DagSpec, *, last_logical_date: datetime | None, now: datetime) -> datetime | None:
+    info = next_run(Schedule.from_dict(spec.schedule), start_date=spec.start_date, end_date=spec.end_date,
+                    catchup=spec.catchup, last_logical_date=last_logical_date, now=now)
+    return info.run_after if info else None
+
+
+class DagRepository:
+    def __init__(self, models: Models):
+        self.m = models
+
+    def upsert(self, spec: DagSpec, *, relpath: str, source: str, source_hash: str, now: datetime,
+               paused_on_create: bool) -> bool:
+        """Store the DAG if new or changed (by source hash); True when something was written."""
+        Dag = self.m.Dag
+        try:
+            item = Dag.get(spec.dag_id, consistent_read=True)
+        except DoesNotExist:
+            item = None
+        if item is not None and item.source_hash == source_hash and item.is_active and item.relpath == relpath:
+            return False
+        spec_json = json.dumps(spec.to_dict(), separators=(",", ":"))
+        if item is None:
+            item = Dag(spec.dag_id, is_paused=paused_on_create)
+        item.relpath = relpath
+        item.source_hash = source_hash
+        item.spec = spec_json
+        item.source = source if len(source) < 100_000 else source[:100_000]
+        item.is_active = True
+        item.updated_at = iso(now)
+        self._reschedule(item, spec, now)
+        item.save()
+        return True
+
+    def _reschedule(self, item: Any, spec: DagSpec, now: datetime) -> None:
+        last = parse_iso(item.last_automated_logical_date)
+        after = first_run_after(spec, last_logical_date=last, now=now)
+        item.next_run_after = iso(after) if after else None
+        item.schedulable = "1" if (after and item.is_active and not item.is_paused) else None
+
+    def deactivate_missing(self, present: set[str], now: datetime) -> list[str]:
+        gone = []
+        for item in self.m.Dag.by_kind.query("dag"):
+            if item.dag_id not in present and item.is_active:
+                item.update(actions=[self.m.Dag.is_active.set(False), self.m.Dag.schedulable.remove(),
+                                     self.m.Dag.updated_at.set(iso(now))])
+                gone.append(item.dag_id)
+        return gone
+
+    def get(self, dag_id: str) -> StoredDag:
+        return StoredDag.of(self._item(dag_id))
+
+    def _item(self, dag_id: str) -> Any:
+        try:
+            return self.m.Dag.get(dag_id, consistent_read=True)
+        except DoesNotExist:
+            raise NotFoundError(f"DAG {dag_id!r} not found") from None
+
+    def list(self, *, include_inactive: bool = False) -> list[StoredDag]:
+        items = self.m.Dag.by_kind.query("dag")
+        return [StoredDag.of(i) for i in items if include_inactive or i.is_active]
+
+    def set_paused(self, dag_id: str, paused: bool, now: datetime) -> StoredDag:
+        item = self._item(dag_id)
+        item.is_paused = paused
+        item.updated_at = iso(now)
+        self._reschedule(item, DagSpec.from_dict(json.loads(item.spec)), now)
+        item.save()
+        return StoredDag.of(item)
+
+    def due(self, now: datetime) -> list[str]:
+        """DAG ids whose next scheduled run may be created now (sparse index; no scan)."""
+        Dag = self.m.Dag
+        return [i.dag_id for i in Dag.due.query("1", Dag.next_run_after <= iso(now))]
+
+    def advance(self, dag_id: str, *, logical_date: datetime, spec: DagSpec, now: datetime) -> None:
+        """After creating the scheduled run at `logical_date`, store when the following one is due."""
+        Dag = self.m.Dag
+        after = first_run_after(spec, last_logical_date=logical_date, now=now)
+        actions = [Dag.last_automated_logical_date.set(iso(logical_date))]
+        if after is None:
+            actions += [Dag.next_run_after.remove(), Dag.schedulable.remove()]
+        else:
+            actions.append(Dag.next_run_after.set(iso(after)))
+        try:
+            # Only move forward: a slower concurrent tick must not rewind the schedule.
+            condition = Dag.last_automated_logical_date.does_not_exist() | (Dag.last_automated_logical_date < iso(logical_date))
+            Dag(dag_id).update(actions=actions, condition=condition)
+        except UpdateError as exc:
+            if not _conditional_failed(exc):
+                raise
+
+    def record_last_run(self, dag_id: str, run_id: str, state: str, at: datetime) -> None:
+        Dag = self.m.Dag
+        try:
+            Dag(dag_id).update(actions=[Dag.last_run_id.set(run_id), Dag.last_run_state.set(state),
+                                        Dag.last_run_at.set(iso(at))], condition=Dag.dag_id.exists())
+        except UpdateError as exc:
+            if not _conditional_failed(exc):
+                raise
+
+    # --- import errors and scheduler records (the meta table) ------------------------------------
+    def replace_import_errors(self, errors: list[dict[str, Any]], now: datetime) -> None:
+        Meta = self.m.Meta
+        current = {e["filename"]: e for e in errors}
+        for item in Meta.query("import_error"):
+            if item.sk not in current:
+                item.delete()
+        for filename, error in current.items():
+            Meta("import_error", filename, data=json.dumps(error), updated_at=iso(now)).save()
+
+    def import_errors(self) -> list[dict[str, Any]]:
+        return [json.loads(i.data) for i in self.m.Meta.query("import_error")]
+
+    def put_meta(self, pk: str, sk: str, data: dict[str, Any], now: datetime) -> None:
+        self.m.Meta(pk, sk, data=json.dumps(data), updated_at=iso(now)).save()
+
+    def get_meta(self, pk: str, sk: str) -> dict[str, Any] | None:
+        try:
+            return json.loads(self.m.Meta.get(pk, sk).data)
+        except DoesNotExist:
+            return None
+
+
+def _conditional_failed(exc: PutError | UpdateError) -> bool:
+    return getattr(exc, "cause_response_code", None) == "ConditionalCheckFailedException"

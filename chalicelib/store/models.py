@@ -1,0 +1,180 @@
+"""PynamoDB models: the one definition of every table and index (infra templates are checked against it).
+
+Models are built per `Settings` by `build_models` (table names and endpoint come from the settings, never
+from import-time globals), so tests and processes pointing at different stacks never share a connection.
+Timestamps are ISO 8601 UTC strings with a fixed width, so they sort as they compare.
+
+Access patterns and the index serving each are listed in docs/data-model.md.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+
+from pynamodb.attributes import BooleanAttribute, NumberAttribute, UnicodeAttribute
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjection, LocalSecondaryIndex
+from pynamodb.models import Model
+
+from chalicelib.store.settings import Settings
+
+
+@dataclass(frozen=True)
+class Models:
+    Dag: type[Model]
+    DagRun: type[Model]
+    TaskInstance: type[Model]
+    XCom: type[Model]
+    Variable: type[Model]
+    Meta: type[Model]
+
+    def all(self) -> list[type[Model]]:
+        return [self.Dag, self.DagRun, self.TaskInstance, self.XCom, self.Variable, self.Meta]
+
+
+def _meta(settings: Settings, name: str) -> type:
+    attrs = {
+        "table_name": settings.table(name),
+        "region": settings.region,
+        "billing_mode": "PAY_PER_REQUEST",
+        "max_retry_attempts": 8,  # throttling is retried with backoff by botocore under PynamoDB
+    }
+    if settings.dynamodb_endpoint:
+        attrs["host"] = settings.dynamodb_endpoint
+    return type("Meta", (), attrs)
+
+
+def _index_meta(name: str) -> type:
+    return type("Meta", (), {"index_name": name, "projection": AllProjection()})
+
+
+@lru_cache(maxsize=16)
+def build_models(settings: Settings) -> Models:
+    class ListIndex(GlobalSecondaryIndex):
+        """All DAGs by id (the DAG list) without a scan: one partition, `kind` = "dag"."""
+
+        Meta = _index_meta("by-kind")
+        kind = UnicodeAttribute(hash_key=True)
+        dag_id = UnicodeAttribute(range_key=True)
+
+    class DueIndex(GlobalSecondaryIndex):
+        """Sparse: only active, unpaused, scheduled DAGs carry `schedulable`; the tick queries next_run_after <= now."""
+
+        Meta = type("Meta", (), {"index_name": "due", "projection": KeysOnlyProjection()})
+        schedulable = UnicodeAttribute(hash_key=True)
+        next_run_after = UnicodeAttribute(range_key=True)
+
+    class Dag(Model):
+        Meta = _meta(settings, "dags")
+        dag_id = UnicodeAttribute(hash_key=True)
+        kind = UnicodeAttribute(default="dag")
+        relpath = UnicodeAttribute()
+        source_hash = UnicodeAttribute()
+        spec = UnicodeAttribute()  # DagSpec JSON
+        source = UnicodeAttribute(null=True)
+        is_paused = BooleanAttribute(default=False)
+        is_active = BooleanAttribute(default=True)
+        schedulable = UnicodeAttribute(null=True)
+        next_run_after = UnicodeAttribute(null=True)
+        next_logical_date = UnicodeAttribute(null=True)
+        last_automated_logical_date = UnicodeAttribute(null=True)
+        last_run_id = UnicodeAttribute(null=True)
+        last_run_state = UnicodeAttribute(null=True)
+        last_run_at = UnicodeAttribute(null=True)
+        updated_at = UnicodeAttribute(null=True)
+        by_kind = ListIndex()
+        due = DueIndex()
+
+    class RunsByDate(LocalSecondaryIndex):
+        """Runs of one DAG newest first (run_after, then run id)."""
+
+        Meta = _index_meta("by-date")
+        dag_id = UnicodeAttribute(hash_key=True)
+        date_key = UnicodeAttribute(range_key=True)
+
+    class ActiveRuns(GlobalSecondaryIndex):
+        """Sparse: queued/running runs only (`active` removed when the run finishes)."""
+
+        Meta = _index_meta("active")
+        active = UnicodeAttribute(hash_key=True)
+        run_key = UnicodeAttribute(range_key=True)
+
+    class DagRun(Model):
+        Meta = _meta(settings, "runs")
+        dag_id = UnicodeAttribute(hash_key=True)
+        run_id = UnicodeAttribute(range_key=True)
+        run_key = UnicodeAttribute()  # dag_id#run_id
+        date_key = UnicodeAttribute()  # run_after#run_id
+        state = UnicodeAttribute()
+        run_type = UnicodeAttribute()
+        logical_date = UnicodeAttribute()
+        run_after = UnicodeAttribute()
+        data_interval_start = UnicodeAttribute()
+        data_interval_end = UnicodeAttribute()
+        conf = UnicodeAttribute(default="{}")  # JSON
+        note = UnicodeAttribute(null=True)
+        start_date = UnicodeAttribute(null=True)
+        end_date = UnicodeAttribute(null=True)
+        created_at = UnicodeAttribute()
+        spec_hash = UnicodeAttribute(null=True)  # the DAG version the run was created with
+        roots_enqueued = BooleanAttribute(default=False)
+        active = UnicodeAttribute(null=True)
+        by_date = RunsByDate()
+        active_runs = ActiveRuns()
+
+    class ActiveTasks(GlobalSecondaryIndex):
+        """Sparse: task instances in queued/running/up_for_retry/up_for_reschedule, by the time that matters
+        for that state (queued_at, heartbeat, retry due time): the tick's zombie, stuck and retry queries."""
+
+        Meta = _index_meta("active")
+        active_state = UnicodeAttribute(hash_key=True)
+        due_at = UnicodeAttribute(range_key=True)
+
+    class TaskInstance(Model):
+        Meta = _meta(settings, "task-instances")
+        run_pk = UnicodeAttribute(hash_key=True)  # dag_id#run_id
+        task_id = UnicodeAttribute(range_key=True)
+        dag_id = UnicodeAttribute()
+        run_id = UnicodeAttribute()
+        state = UnicodeAttribute(default="none")
+        try_number = NumberAttribute(default=0)
+        max_tries = NumberAttribute(default=0)
+        start_date = UnicodeAttribute(null=True)
+        end_date = UnicodeAttribute(null=True)
+        duration = NumberAttribute(null=True)
+        first_start = UnicodeAttribute(null=True)  # first poke of a reschedule-mode sensor
+        queued_at = UnicodeAttribute(null=True)
+        owner_token = UnicodeAttribute(null=True)
+        heartbeat_at = UnicodeAttribute(null=True)
+        next_retry_at = UnicodeAttribute(null=True)
+        enqueue_attempts = NumberAttribute(default=0)
+        hostname = UnicodeAttribute(null=True)
+        request_id = UnicodeAttribute(null=True)
+        error = UnicodeAttribute(null=True)
+        xcom_return = UnicodeAttribute(null=True)  # JSON of the return value, inline when small
+        xcom_return_ref = UnicodeAttribute(null=True)  # S3 key when large
+        active_state = UnicodeAttribute(null=True)
+        due_at = UnicodeAttribute(null=True)
+        active = ActiveTasks()
+
+    class XCom(Model):
+        Meta = _meta(settings, "xcoms")
+        run_pk = UnicodeAttribute(hash_key=True)
+        task_key = UnicodeAttribute(range_key=True)  # task_id#key
+        value = UnicodeAttribute(null=True)
+        value_ref = UnicodeAttribute(null=True)
+
+    class Variable(Model):
+        Meta = _meta(settings, "variables")
+        key = UnicodeAttribute(hash_key=True)
+        val = UnicodeAttribute()
+        description = UnicodeAttribute(null=True)
+
+    class Meta_(Model):  # noqa: N801 - "Meta" is PynamoDB's reserved inner-class name
+        Meta = _meta(settings, "meta")
+        pk = UnicodeAttribute(hash_key=True)
+        sk = UnicodeAttribute(range_key=True)
+        data = UnicodeAttribute(default="{}")
+        updated_at = UnicodeAttribute(null=True)
+
+    return Models(Dag, DagRun, TaskInstance, XCom, Variable, Meta_)

@@ -1,0 +1,262 @@
+"""DAG runs and task instances: every state change is a conditional write, so duplicates and races lose.
+
+Timeline of one task try, and the condition guarding each write:
+
+    enqueue   state in (none, scheduled, up_for_retry, up_for_reschedule) -> queued, try_number = n
+    claim     state = queued and try_number = n          -> running, owner_token = T, heartbeat
+    heartbeat owner_token = T and state = running
+    finish    owner_token = T and state = running        -> success | failed | skipped | up_for_retry ...
+    reap      state = running and heartbeat older than the timeout (read first, then conditional on it)
+
+A duplicate SQS message fails the claim (no longer queued) and does nothing; a reaped worker's late
+finish fails on the owner token and is dropped.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from pynamodb.exceptions import DoesNotExist, PutError, UpdateError
+
+from chalicelib.core.planner import RunSnapshot, TaskInstanceView
+from chalicelib.core.spec import DagSpec
+from chalicelib.core.states import RunState, TaskState
+from chalicelib.store.errors import ConflictError, NotFoundError
+from chalicelib.store.models import Models
+from chalicelib.store.timefmt import iso, parse_iso
+
+_ACTIVE_TI = {TaskState.QUEUED, TaskState.RUNNING, TaskState.UP_FOR_RETRY, TaskState.UP_FOR_RESCHEDULE}
+_ENQUEUEABLE = ("none", "scheduled", "up_for_retry", "up_for_reschedule")
+
+
+def run_pk(dag_id: str, run_id: str) -> str:
+    return f"{dag_id}#{run_id}"
+
+
+@dataclass(frozen=True)
+class StoredRun:
+    dag_id: str
+    run_id: str
+    state: RunState
+    run_type: str
+    logical_date: datetime
+    run_after: datetime
+    data_interval_start: datetime
+    data_interval_end: datetime
+    conf: dict[str, Any]
+    start_date: datetime | None
+    end_date: datetime | None
+    note: str | None
+    roots_enqueued: bool
+
+    @classmethod
+    def of(cls, item: Any) -> StoredRun:
+        return cls(item.dag_id, item.run_id, RunState(item.state), item.run_type, parse_iso(item.logical_date),
+                   parse_iso(item.run_after), parse_iso(item.data_interval_start), parse_iso(item.data_interval_end),
+                   json.loads(item.conf or "{}"), parse_iso(item.start_date), parse_iso(item.end_date), item.note,
+                   bool(item.roots_enqueued))
+
+
+class RunRepository:
+    def __init__(self, models: Models):
+        self.m = models
+
+    # --- runs ----------------------------------------------------------------------------------------
+    def create(self, spec: DagSpec, *, run_id: str, run_type: str, logical_date: datetime, run_after: datetime,
+               interval: tuple[datetime, datetime], conf: dict[str, Any], note: str | None, now: datetime) -> StoredRun:
+        """Create the run and its task instances. Two creators of the same run id: one wins, one gets ConflictError."""
+        DagRun = self.m.DagRun
+        item = DagRun(
+            spec.dag_id, run_id, run_key=run_pk(spec.dag_id, run_id), date_key=f"{iso(run_after)}#{run_id}",
+            state=RunState.RUNNING.value, run_type=run_type, logical_date=iso(logical_date), run_after=iso(run_after),
+            data_interval_start=iso(interval[0]), data_interval_end=iso(interval[1]), conf=json.dumps(conf),
+            note=note, start_date=iso(now), created_at=iso(now), active="1",
+        )
+        try:
+            item.save(condition=DagRun.run_id.does_not_exist())
+        except PutError as exc:
+            if _conditional_failed(exc):
+                raise ConflictError(f"DAG run {run_id!r} of DAG {spec.dag_id!r} already exists") from None
+            raise
+        self._create_task_instances(spec, run_id)
+        return StoredRun.of(item)
+
+    def _create_task_instances(self, spec: DagSpec, run_id: str) -> None:
+        # BatchWriteItem (25 per request, unprocessed items retried by PynamoDB). A crash part-way leaves
+        # some rows missing; readers treat a missing row as state "none", so the run still completes.
+        TI = self.m.TaskInstance
+        with TI.batch_write() as batch:
+            for task in spec.tasks:
+                batch.save(TI(run_pk(spec.dag_id, run_id), task.task_id, dag_id=spec.dag_id, run_id=run_id,
+                              state=TaskState.NONE.value, try_number=0, max_tries=task.retry.retries))
+
+    def get(self, dag_id: str, run_id: str) -> StoredRun:
+        try:
+            return StoredRun.of(self.m.DagRun.get(dag_id, run_id, consistent_read=True))
+        except DoesNotExist:
+            raise NotFoundError(f"DAG run {run_id!r} of DAG {dag_id!r} not found") from None
+
+    def list(self, dag_id: str, *, limit: int = 25, state: str | None = None) -> list[StoredRun]:
+        DagRun = self.m.DagRun
+        condition = DagRun.state == state if state else None
+        items = DagRun.by_date.query(dag_id, scan_index_forward=False, filter_condition=condition, limit=limit)
+        return [StoredRun.of(i) for i in items]
+
+    def active(self) -> list[tuple[str, str]]:
+        """(dag_id, run_id) of every queued or running run (sparse index)."""
+        return [(i.dag_id, i.run_id) for i in self.m.DagRun.active_runs.query("1")]
+
+    def active_count(self, dag_id: str) -> int:
+        DagRun = self.m.DagRun
+        return sum(1 for _ in DagRun.active_runs.query("1", DagRun.run_key.startswith(f"{dag_id}#")))
+
+    def mark_roots_enqueued(self, dag_id: str, run_id: str) -> None:
+        DagRun = self.m.DagRun
+        DagRun(dag_id, run_id).update(actions=[DagRun.roots_enqueued.set(True)])
+
+    def finish(self, dag_id: str, run_id: str, state: RunState, now: datetime) -> bool:
+        """RUNNING -> final state once; False if someone else finished it first."""
+        DagRun = self.m.DagRun
+        try:
+            DagRun(dag_id, run_id).update(
+                actions=[DagRun.state.set(state.value), DagRun.end_date.set(iso(now)), DagRun.active.remove()],
+                condition=DagRun.state.is_in(RunState.RUNNING.value, RunState.QUEUED.value),
+            )
+        except UpdateError as exc:
+            if _conditional_failed(exc):
+                return False
+            raise
+        return True
+
+    # --- task instances ----------------------------------------------------------------------------------
+    def task_instances(self, dag_id: str, run_id: str) -> list[Any]:
+        return list(self.m.TaskInstance.query(run_pk(dag_id, run_id), consistent_read=True))
+
+    def task_instance(self, dag_id: str, run_id: str, task_id: str) -> Any:
+        try:
+            return self.m.TaskInstance.get(run_pk(dag_id, run_id), task_id, consistent_read=True)
+        except DoesNotExist:
+            raise NotFoundError(f"task instance {task_id!r} of run {run_id!r} not found") from None
+
+    def snapshot(self, spec: DagSpec, run: StoredRun) -> RunSnapshot:
+        views = {i.task_id: view_of(i) for i in self.task_instances(spec.dag_id, run.run_id)}
+        return RunSnapshot(spec, views, run.state, run.start_date)
+
+    def enqueue(self, dag_id: str, run_id: str, task_id: str, try_number: int, now: datetime,
+                expected_try: int | None = None) -> bool:
+        """Move to QUEUED for try `try_number`; False when another actor got there first."""
+        TI = self.m.TaskInstance
+        condition = TI.state.is_in(*_ENQUEUEABLE) | TI.state.does_not_exist()
+        if expected_try is not None:
+            condition &= TI.try_number == expected_try
+        return self._update(dag_id, run_id, task_id, condition, [
+            TI.state.set("queued"), TI.try_number.set(try_number), TI.queued_at.set(iso(now)),
+            TI.active_state.set("queued"), TI.due_at.set(iso(now)), TI.next_retry_at.remove(),
+            TI.dag_id.set(dag_id), TI.run_id.set(run_id),
+        ])
+
+    def requeue(self, dag_id: str, run_id: str, task_id: str, try_number: int, now: datetime, attempts: int) -> bool:
+        """A QUEUED task whose message was lost: stamp a new queued time before re-sending it."""
+        TI = self.m.TaskInstance
+        return self._update(dag_id, run_id, task_id, (TI.state == "queued") & (TI.try_number == try_number), [
+            TI.queued_at.set(iso(now)), TI.due_at.set(iso(now)), TI.enqueue_attempts.set(attempts),
+        ])
+
+    def settle(self, dag_id: str, run_id: str, task_id: str, state: TaskState, now: datetime,
+               reason: str = "") -> bool:
+        """A task that will not run (skipped / upstream_failed): only from a not-yet-started state."""
+        TI = self.m.TaskInstance
+        condition = TI.state.is_in("none", "scheduled") | TI.state.does_not_exist()
+        if state is TaskState.SKIPPED and reason == "dagrun_timeout":
+            condition = TI.state.is_in("none", "scheduled", "queued", "up_for_retry", "up_for_reschedule") | TI.state.does_not_exist()
+        return self._update(dag_id, run_id, task_id, condition, [
+            TI.state.set(state.value), TI.end_date.set(iso(now)), TI.active_state.remove(), TI.due_at.remove(),
+            TI.dag_id.set(dag_id), TI.run_id.set(run_id),
+        ])
+
+    def claim(self, dag_id: str, run_id: str, task_id: str, try_number: int, token: str, now: datetime,
+              hostname: str, request_id: str | None) -> bool:
+        TI = self.m.TaskInstance
+        actions = [
+            TI.state.set("running"), TI.owner_token.set(token), TI.heartbeat_at.set(iso(now)),
+            TI.start_date.set(iso(now)), TI.active_state.set("running"), TI.due_at.set(iso(now)),
+            TI.hostname.set(hostname), TI.end_date.remove(), TI.error.remove(),
+        ]
+        if request_id:
+            actions.append(TI.request_id.set(request_id))
+        return self._update(dag_id, run_id, task_id, (TI.state == "queued") & (TI.try_number == try_number), actions)
+
+    def heartbeat(self, dag_id: str, run_id: str, task_id: str, token: str, now: datetime) -> bool:
+        TI = self.m.TaskInstance
+        return self._update(dag_id, run_id, task_id, (TI.owner_token == token) & (TI.state == "running"),
+                            [TI.heartbeat_at.set(iso(now)), TI.due_at.set(iso(now))])
+
+    def set_first_start(self, dag_id: str, run_id: str, task_id: str, when: datetime) -> None:
+        TI = self.m.TaskInstance
+        self._update(dag_id, run_id, task_id, TI.first_start.does_not_exist(), [TI.first_start.set(iso(when))])
+
+    def finish_try(self, dag_id: str, run_id: str, task_id: str, *, token: str, state: TaskState,
+                   start: datetime, end: datetime, next_retry_at: datetime | None, error: str | None,
+                   xcom_return: str | None, xcom_return_ref: str | None) -> bool:
+        """Record the try's outcome if this worker still owns it (not reaped meanwhile)."""
+        TI = self.m.TaskInstance
+        actions = [
+            TI.state.set(state.value), TI.end_date.set(iso(end)), TI.duration.set((end - start).total_seconds()),
+            TI.owner_token.remove(),
+        ]
+        if state in _ACTIVE_TI and next_retry_at is not None:
+            actions += [TI.active_state.set(state.value), TI.due_at.set(iso(next_retry_at)),
+                        TI.next_retry_at.set(iso(next_retry_at))]
+        else:
+            actions += [TI.active_state.remove(), TI.due_at.remove()]
+        actions.append(TI.error.set(error[:2000]) if error else TI.error.remove())
+        if xcom_return is not None:
+            actions.append(TI.xcom_return.set(xcom_return))
+        if xcom_return_ref is not None:
+            actions.append(TI.xcom_return_ref.set(xcom_return_ref))
+        return self._update(dag_id, run_id, task_id, (TI.owner_token == token) & (TI.state == "running"), actions)
+
+    def reap(self, item: Any, *, state: TaskState, next_retry_at: datetime | None, now: datetime, reason: str) -> bool:
+        """Fail or retry a zombie, conditional on the heartbeat we judged stale (a live worker moves it)."""
+        TI = self.m.TaskInstance
+        condition = (TI.state == "running") & (TI.try_number == item.try_number)
+        condition &= (TI.heartbeat_at == item.heartbeat_at) if item.heartbeat_at else TI.heartbeat_at.does_not_exist()
+        actions = [TI.state.set(state.value), TI.end_date.set(iso(now)), TI.owner_token.remove(), TI.error.set(reason)]
+        if state is TaskState.UP_FOR_RETRY and next_retry_at is not None:
+            actions += [TI.active_state.set(state.value), TI.due_at.set(iso(next_retry_at)),
+                        TI.next_retry_at.set(iso(next_retry_at))]
+        else:
+            actions += [TI.active_state.remove(), TI.due_at.remove()]
+        return self._update(item.dag_id, item.run_id, item.task_id, condition, actions)
+
+    def fail_queued(self, item: Any, now: datetime, reason: str) -> bool:
+        TI = self.m.TaskInstance
+        return self._update(item.dag_id, item.run_id, item.task_id,
+                            (TI.state == "queued") & (TI.try_number == item.try_number),
+                            [TI.state.set("failed"), TI.end_date.set(iso(now)), TI.active_state.remove(),
+                             TI.due_at.remove(), TI.error.set(reason)])
+
+    def by_active_state(self, state: str, due_before: datetime) -> list[Any]:
+        TI = self.m.TaskInstance
+        return list(TI.active.query(state, TI.due_at <= iso(due_before)))
+
+    def _update(self, dag_id: str, run_id: str, task_id: str, condition: Any, actions: list[Any]) -> bool:
+        try:
+            self.m.TaskInstance(run_pk(dag_id, run_id), task_id).update(actions=actions, condition=condition)
+        except UpdateError as exc:
+            if _conditional_failed(exc):
+                return False
+            raise
+        return True
+
+
+def view_of(item: Any) -> TaskInstanceView:
+    return TaskInstanceView(item.task_id, TaskState(item.state or "none"), int(item.try_number or 0),
+                            parse_iso(item.next_retry_at))
+
+
+def _conditional_failed(exc: PutError | UpdateError) -> bool:
+    return getattr(exc, "cause_response_code", None) == "ConditionalCheckFailedException"

@@ -1,0 +1,98 @@
+"""The task queue: one message per task try. SQS in production and locally (moto); a Protocol for tests."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass
+from typing import Any, Protocol
+
+from chalicelib.store.settings import Settings
+
+MAX_SQS_DELAY = 900  # seconds; longer retry delays are picked up by the scheduler tick
+
+
+@dataclass(frozen=True)
+class TaskMessage:
+    dag_id: str
+    run_id: str
+    task_id: str
+    try_number: int
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), separators=(",", ":"))
+
+    @classmethod
+    def from_json(cls, body: str) -> TaskMessage:
+        data = json.loads(body)
+        if not isinstance(data, dict):
+            raise ValueError("message body is not a JSON object")
+        return cls(dag_id=str(data["dag_id"]), run_id=str(data["run_id"]), task_id=str(data["task_id"]),
+                   try_number=int(data["try_number"]))
+
+
+class TaskQueue(Protocol):
+    def send(self, messages: list[tuple[TaskMessage, int]]) -> list[TaskMessage]:
+        """Send (message, delay seconds) pairs; returns the messages that could not be sent."""
+        ...
+
+
+class SqsTaskQueue:
+    def __init__(self, settings: Settings, client: Any = None):
+        self.settings = settings
+        self._client = client
+        self._url: str | None = None
+
+    @property
+    def client(self) -> Any:
+        if self._client is None:
+            import boto3
+
+            self._client = boto3.client("sqs", region_name=self.settings.region)
+        return self._client
+
+    @property
+    def url(self) -> str:
+        if self._url is None:
+            self._url = self.client.get_queue_url(QueueName=self.settings.queue_name)["QueueUrl"]
+        return self._url
+
+    def send(self, messages: list[tuple[TaskMessage, int]]) -> list[TaskMessage]:
+        failed: list[TaskMessage] = []
+        for start in range(0, len(messages), 10):  # SendMessageBatch takes at most 10 entries
+            chunk = messages[start:start + 10]
+            entries = [
+                {"Id": str(i), "MessageBody": msg.to_json(), "DelaySeconds": max(0, min(int(delay), MAX_SQS_DELAY))}
+                for i, (msg, delay) in enumerate(chunk)
+            ]
+            try:
+                response = self.client.send_message_batch(QueueUrl=self.url, Entries=entries)
+            except Exception:  # noqa: BLE001 - the caller leaves them QUEUED; the tick re-sends
+                failed.extend(msg for msg, _ in chunk)
+                continue
+            failed.extend(chunk[int(f["Id"])][0] for f in response.get("Failed", []))
+        return failed
+
+    def receive(self, max_messages: int = 10, wait_seconds: int = 1) -> list[dict[str, Any]]:
+        response = self.client.receive_message(
+            QueueUrl=self.url, MaxNumberOfMessages=max_messages, WaitTimeSeconds=wait_seconds,
+            AttributeNames=["ApproximateReceiveCount"],
+        )
+        return response.get("Messages", [])
+
+    def delete(self, receipt_handle: str) -> None:
+        self.client.delete_message(QueueUrl=self.url, ReceiptHandle=receipt_handle)
+
+    def release(self, receipt_handle: str) -> None:
+        """Make a message visible again at once (a local worker's equivalent of a Lambda error)."""
+        self.client.change_message_visibility(QueueUrl=self.url, ReceiptHandle=receipt_handle, VisibilityTimeout=0)
+
+
+class MemoryTaskQueue:
+    """In-process queue for unit tests of services that only need to see what was sent."""
+
+    def __init__(self) -> None:
+        self.sent: list[tuple[TaskMessage, int]] = []
+
+    def send(self, messages: list[tuple[TaskMessage, int]]) -> list[TaskMessage]:
+        self.sent.extend(messages)
+        return []

@@ -1,0 +1,80 @@
+"""End to end on the real local stack: moto server + `levante init/scheduler/worker` subprocesses.
+
+A 50-task fan-out/fan-in DAG triggered with `levante dags trigger --wait` completes and its logs are in S3;
+then every conformance DAG ends in the states and try numbers Apache Airflow 3 recorded.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.conftest import CONFORMANCE_DAGS, LocalStack
+
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+
+EXPECTED = json.loads((CONFORMANCE_DAGS.parent / "expected.json").read_text())
+LOGICAL_DATE = EXPECTED.get("logical_date", "2024-06-01")[:10] + "T00:00:00+00:00"
+FAN = 48  # start >> 48 parallel tasks >> join: 50 task instances
+
+FIFTY_TASKS = f'''
+import pendulum
+from airflow.sdk import DAG
+from airflow.providers.standard.operators.python import PythonOperator
+
+
+def say(name):
+    print(f"hello from {{name}}")
+    return name
+
+
+with DAG("e2e_fifty", schedule=None, start_date=pendulum.datetime(2024, 1, 1, tz="UTC"), catchup=False):
+    start = PythonOperator(task_id="start", python_callable=say, op_args=["start"])
+    work = [PythonOperator(task_id=f"work_{{i:02d}}", python_callable=say, op_args=[f"work_{{i:02d}}"])
+            for i in range({FAN})]
+    join = PythonOperator(task_id="join", python_callable=say, op_args=["join"])
+    start >> work >> join
+'''
+
+
+@pytest.fixture(scope="module")
+def e2e_dags(e2e_dags: Path) -> Path:
+    (e2e_dags / "e2e_fifty.py").write_text(FIFTY_TASKS)
+    return e2e_dags
+
+
+def test_fifty_task_dag_completes_with_logs_in_s3(local_stack: LocalStack) -> None:
+    started = time.monotonic()
+    proc, run = local_stack.trigger("e2e_fifty", timeout=90)
+    elapsed = time.monotonic() - started
+
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert run["state"] == "success", run
+    tis = run["task_instances"]
+    assert len(tis) == 50
+    assert {(ti["state"], ti["try_number"]) for ti in tis} == {("success", 1)}, tis
+    print(f"e2e_fifty: 50 tasks in {elapsed:.2f}s (trigger CLI start to --wait return)")
+
+    key = _log_key("e2e_fifty", run["run_id"], "work_07", 1)
+    body = local_stack.s3().get_object(Bucket=local_stack.bucket, Key=key)["Body"].read().decode()
+    assert "hello from work_07" in body, body
+
+
+@pytest.mark.parametrize("dag_id", sorted(EXPECTED["dags"]))
+def test_conformance_dag_through_the_stack(local_stack: LocalStack, dag_id: str) -> None:
+    expected = EXPECTED["dags"][dag_id]
+    proc, run = local_stack.trigger(dag_id, dags_folder=CONFORMANCE_DAGS, logical_date=LOGICAL_DATE)
+
+    got = {ti["task_id"]: {"state": ti["state"], "try_number": ti["try_number"]} for ti in run["task_instances"]}
+    assert got == expected["task_instances"], proc.stderr[-3000:]
+    assert run["state"] == expected["state"]
+    assert proc.returncode == (0 if expected["state"] == "success" else 1)
+
+
+def _log_key(dag_id: str, run_id: str, task_id: str, try_number: int) -> str:
+    from chalicelib.store.blobs import log_key
+
+    return log_key(dag_id, run_id, task_id, try_number)

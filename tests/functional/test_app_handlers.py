@@ -1,0 +1,77 @@
+"""The Chalice entry points with real-shaped events: scheduled tick and SQS worker, through chalice.test.Client."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+DAG = '''
+import pendulum
+from airflow.sdk import dag, task
+
+@dag(schedule=None, start_date=pendulum.datetime(2024, 1, 1, tz="UTC"))
+def two_steps():
+    @task
+    def first():
+        return 20
+
+    @task
+    def second(x):
+        print("got", x)
+        return x + 1
+
+    second(first())
+
+two_steps()
+'''
+
+
+@pytest.fixture
+def wired_app(backend, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    import app as app_module
+    from chalicelib.services.dagcache import DagCache
+
+    (tmp_path / "two_steps.py").write_text(DAG)
+    monkeypatch.setattr(app_module, "DAGS_FOLDER", str(tmp_path))
+    monkeypatch.setattr(app_module, "_runtime", {"backend": backend, "dags": DagCache(str(tmp_path))})
+    return app_module
+
+
+def test_scheduler_and_worker_handlers_run_a_dag(wired_app, backend) -> None:
+    from datetime import UTC, datetime
+
+    from chalice.test import Client
+
+    from chalicelib.services.trigger import trigger_run
+    from chalicelib.taskqueue import SqsTaskQueue
+
+    with Client(wired_app.app) as client:
+        tick = client.lambda_.invoke("scheduler", client.events.generate_cw_event(
+            source="aws.events", detail_type="Scheduled Event", detail={}, resources=[]))
+        assert tick.payload["runs_created"] == 0
+        run = trigger_run(backend, "two_steps", now=datetime.now(UTC))
+        queue = SqsTaskQueue(backend.settings)
+        for _ in range(2):  # first, then second: each message is one worker invocation
+            [message] = queue.receive(max_messages=10, wait_seconds=0)
+            event = client.events.generate_sqs_event(message_bodies=[message["Body"]], queue_name=backend.settings.queue_name)
+            client.lambda_.invoke("worker", event)
+            queue.delete(message["ReceiptHandle"])
+    final = backend.runs.get("two_steps", run.run_id)
+    assert final.state.value == "success"
+    states = {i.task_id: (i.state, int(i.try_number)) for i in backend.runs.task_instances("two_steps", run.run_id)}
+    assert states == {"first": ("success", 1), "second": ("success", 1)}
+    from chalicelib.store.blobs import log_key
+
+    assert "got 20" in backend.blobs.get_text(log_key("two_steps", run.run_id, "second", 1))
+
+
+def test_worker_handler_raises_on_a_poison_message(wired_app) -> None:
+    from chalice.test import Client
+
+    from chalicelib.services.worker import PoisonMessage
+
+    with Client(wired_app.app) as client:
+        event = client.events.generate_sqs_event(message_bodies=["not json"], queue_name="q")
+        with pytest.raises(PoisonMessage):
+            client.lambda_.invoke("worker", event)
