@@ -23,8 +23,9 @@ from chalicelib.core.planner import (
 from chalicelib.core.schedule import manual_run_info
 from chalicelib.core.states import RunState, TaskState
 from chalicelib.loader.serialize import dag_to_spec
+from chalicelib.runner.callbacks import run_dag_callbacks
 from chalicelib.runner.taskrun import TryResult, run_try
-from chalicelib.sdk.context import DagRunInfo, MemoryXComStore, RuntimeTaskInstance, build_context
+from chalicelib.sdk.context import DagRunInfo, MemoryXComStore
 from chalicelib.sdk.dag import DAG
 from chalicelib.sdk.timeutil import as_aware
 
@@ -117,7 +118,7 @@ def run_dag(
     clock = clock or RealClock()
     started = clock.now()
     logical = as_aware(logical_date) if logical_date else started
-    params = dag.params.resolve(conf)
+    dag.params.resolve(conf)  # bad conf fails here, before the run exists (ParamValidationError)
     info = manual_run_info(dag.parsed_schedule, logical)
     run = DagRunInfo(
         dag_id=dag.dag_id, run_id=run_id or f"manual__{logical.isoformat()}", logical_date=info.logical_date,
@@ -155,7 +156,7 @@ def run_dag(
                 on_try(results[enqueue.task_id].tries[-1])
     outcome = RunResult(dag.dag_id, run.run_id, run.logical_date, snapshot.state,
                         [results[t] for t in spec.task_ids], reason)
-    _dag_callbacks(dag, run, params, xcoms, outcome)
+    run_dag_callbacks(dag, run, outcome.state, reason, xcoms)
     return outcome
 
 
@@ -186,18 +187,3 @@ def _wait_for_next_try(snapshot: RunSnapshot, clock: Clock) -> bool:
         return False
     clock.sleep_until(min(pending))
     return True
-
-
-def _dag_callbacks(dag: DAG, run: DagRunInfo, params: dict[str, Any], xcoms: MemoryXComStore, outcome: RunResult) -> None:
-    callback = dag.on_success_callback if outcome.state is RunState.SUCCESS else dag.on_failure_callback
-    if not callback or not dag.tasks:
-        return
-    task = dag.leaves[0] if dag.leaves else dag.tasks[0]
-    ti = RuntimeTaskInstance(task, run, 0, xcoms)
-    context = build_context(task, ti, run, params)
-    context["reason"] = "success" if outcome.state is RunState.SUCCESS else (outcome.reason or "task_failure")
-    for fn in callback if isinstance(callback, (list, tuple)) else [callback]:
-        try:
-            fn(context)
-        except Exception:  # noqa: BLE001 - a callback's error never changes the run
-            log.exception("Error in the DAG's %s callback", context["reason"])

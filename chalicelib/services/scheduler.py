@@ -14,12 +14,17 @@ from datetime import datetime, timedelta
 from chalicelib.core.retries import after_failure
 from chalicelib.core.schedule import Schedule, runs_between
 from chalicelib.core.spec import DagSpec
-from chalicelib.core.states import TaskState
+from chalicelib.core.states import RunState, TaskState
+from chalicelib.runner.callbacks import run_dag_callbacks
+from chalicelib.sdk.context import DagRunInfo
 from chalicelib.services.advance import advance_run
 from chalicelib.services.backend import Backend
+from chalicelib.services.dagcache import DagCache
 from chalicelib.services.sync import sync_dags
 from chalicelib.store.errors import ConflictError, NotFoundError
+from chalicelib.store.runs import StoredRun
 from chalicelib.store.timefmt import parse_iso
+from chalicelib.store.xcoms import DynamoXComStore
 from chalicelib.taskqueue import TaskMessage
 
 log = logging.getLogger("levante.scheduler")
@@ -46,7 +51,7 @@ def tick(backend: Backend, dags_folder: str | None, now: datetime) -> TickReport
     _create_due_runs(backend, specs, now, report)
     _reap_zombies(backend, specs, now, report)
     _resend_stuck(backend, now, report)
-    _advance_active_runs(backend, specs, now, report)
+    _advance_active_runs(backend, specs, now, report, dags_folder)
     report.duration_s = time.perf_counter() - started
     backend.dags.put_meta("scheduler", "heartbeat", {"at": now.isoformat(), **asdict(report)}, now)
     return report
@@ -117,7 +122,8 @@ def _resend_stuck(backend: Backend, now: datetime, report: TickReport) -> None:
             report.resent.append(f"{item.dag_id}/{item.run_id}/{item.task_id}")
 
 
-def _advance_active_runs(backend: Backend, specs: dict[str, DagSpec], now: datetime, report: TickReport) -> None:
+def _advance_active_runs(backend: Backend, specs: dict[str, DagSpec], now: datetime, report: TickReport,
+                         dags_folder: str | None) -> None:
     """Finish runs, enqueue due retries and anything a crashed worker or trigger left behind."""
     for dag_id, run_id in backend.runs.active():
         spec = _spec(backend, specs, dag_id)
@@ -127,3 +133,15 @@ def _advance_active_runs(backend: Backend, specs: dict[str, DagSpec], now: datet
         state = advance_run(backend, spec, run, now)
         if state is not None:
             report.runs_finished.append(f"{dag_id}/{run_id}:{state.value}")
+            if dags_folder is not None and spec.has_callbacks:
+                _dag_callbacks(backend, dags_folder, run, state)
+
+
+def _dag_callbacks(backend: Backend, dags_folder: str, run: StoredRun, state: RunState) -> None:
+    loaded = DagCache(dags_folder).get(run.dag_id)
+    if loaded is None:
+        return
+    xcoms = DynamoXComStore(backend.models, backend.blobs, run.dag_id, run.run_id, backend.settings.xcom_inline_limit)
+    info = DagRunInfo(run.dag_id, run.run_id, run.logical_date, run.data_interval_start, run.data_interval_end,
+                      run.run_type, run.conf, run.start_date, run.run_after)
+    run_dag_callbacks(loaded.dag, info, state, "timed out" if state is RunState.FAILED else "", xcoms)

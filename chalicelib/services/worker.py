@@ -13,7 +13,8 @@ import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
-from chalicelib.core.states import TaskState
+from chalicelib.core.states import RunState, TaskState
+from chalicelib.runner.callbacks import run_dag_callbacks
 from chalicelib.runner.taskrun import TryResult, run_try
 from chalicelib.sdk.context import DagRunInfo
 from chalicelib.sdk.variable import using_variable_store
@@ -77,20 +78,22 @@ def handle_message(backend: Backend, dags: DagCache, body: str, *, request_id: s
                                    error=result.error, xcom_return=inline, xcom_return_ref=ref):
         log.warning("%s: lost ownership while running (reaped as a zombie); outcome %s dropped", msg, result.state.value)
         return "lost"
-    _after_try(backend, loaded.spec, run, msg, result, now())
+    finished = _after_try(backend, loaded.spec, run, msg, result, now())
+    if finished is not None:
+        run_dag_callbacks(loaded.dag, info, finished, "", xcoms)
     return result.state.value
 
 
-def _after_try(backend: Backend, spec, run, msg: TaskMessage, result: TryResult, now: datetime) -> None:
+def _after_try(backend: Backend, spec, run, msg: TaskMessage, result: TryResult, now: datetime) -> RunState | None:
     for task_id in sorted(result.skip_task_ids):
         backend.runs.settle(msg.dag_id, msg.run_id, task_id, TaskState.SKIPPED, now, "skipped by branch")
     if result.state in (TaskState.UP_FOR_RETRY, TaskState.UP_FOR_RESCHEDULE) and result.next_retry_at:
         delay = (result.next_retry_at - now).total_seconds()
         if delay <= MAX_SQS_DELAY:  # short waits ride on SQS DelaySeconds; longer ones wait for the tick
             _enqueue_later(backend, msg, result, now, delay)
-        return
+        return None
     candidates = set(spec.task(msg.task_id).downstream) | set(result.skip_task_ids)
-    advance_run(backend, spec, run, now, candidates=sorted(candidates))
+    return advance_run(backend, spec, run, now, candidates=sorted(candidates))
 
 
 def _enqueue_later(backend: Backend, msg: TaskMessage, result: TryResult, now: datetime, delay: float) -> None:
