@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: dev test lint bench install clean
+.PHONY: dev frontend test lint bench install clean
 
 $(STAMP): pyproject.toml requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -14,12 +14,17 @@ $(STAMP): pyproject.toml requirements.txt
 
 install: $(STAMP)
 
-# Until the local stack lands, `make dev` runs every example DAG once in-process (see README).
-dev: $(STAMP)
-	$(BIN)/levante dags list --dags-folder dags
-	@for d in $$($(BIN)/levante dags list --dags-folder dags --output json | $(BIN)/python -c 'import json,sys; print(" ".join(d["dag_id"] for d in json.load(sys.stdin)["dags"]))'); do \
-		$(BIN)/levante dags test $$d --dags-folder dags --no-retry-wait --quiet || true; \
-	done
+# The whole local stack: moto, API (chalice local), scheduler, workers and the dashboard.
+dev: $(STAMP) frontend
+	$(BIN)/levante dev --dags-folder dags
+
+# Builds the dashboard when its sources are present; needs Node 20+ (one line says so if missing).
+frontend:
+	@if [ -f frontend/package.json ]; then \
+		command -v npm >/dev/null 2>&1 || { echo "make dev: Node.js 20+ and npm are needed to build the dashboard (apt-get install nodejs npm, or nvm)"; exit 1; }; \
+		if [ ! -d frontend/node_modules ]; then (cd frontend && npm ci --no-audit --no-fund); fi; \
+		if [ ! -f frontend/dist/index.html ] || [ -n "$$(find frontend/src frontend/index.html -newer frontend/dist/index.html 2>/dev/null | head -1)" ]; then (cd frontend && npm run build); fi; \
+	fi
 
 test: $(STAMP)
 	$(BIN)/ruff check .

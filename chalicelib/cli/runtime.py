@@ -29,7 +29,14 @@ def register(commands: argparse._SubParsersAction) -> None:
 
 
 def _setup_logging() -> None:
+    """Console logging for the long-running commands; task output stays in the task's own log."""
+    from chalicelib.runner import logcapture
+
     logging.basicConfig(level=logging.INFO, format="[%(asctime)s] %(name)s %(levelname)s - %(message)s")
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(lambda record: not logcapture.capturing())
+    for noisy in ("botocore", "boto3", "urllib3", "pynamodb"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
 def init_command(args: argparse.Namespace) -> int:

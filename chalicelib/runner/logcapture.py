@@ -115,6 +115,11 @@ def capture(echo: TextIO | None = None) -> Iterator[TaskLog]:
         _local.log = previous
 
 
+def capturing() -> bool:
+    """True while this thread's output goes to a task log (console handlers use it to stay quiet)."""
+    return getattr(_local, "log", None) is not None
+
+
 def write_line(message: str) -> None:
     """A line in the current task log, formatted like a log record (for the runner's own messages)."""
     logging.getLogger("levante.task").info(message)

@@ -78,6 +78,8 @@ def handle_message(backend: Backend, dags: DagCache, body: str, *, request_id: s
                                    error=result.error, xcom_return=inline, xcom_return_ref=ref):
         log.warning("%s: lost ownership while running (reaped as a zombie); outcome %s dropped", msg, result.state.value)
         return "lost"
+    log.info("%s.%s [%s] try %d: %s in %.2fs", msg.dag_id, msg.task_id, msg.run_id, msg.try_number,
+             result.state.value, result.duration)
     finished = _after_try(backend, loaded.spec, run, msg, result, now())
     if finished is not None:
         run_dag_callbacks(loaded.dag, info, finished, "", xcoms)

@@ -1,0 +1,84 @@
+"""The embedded moto server, and `--state-dir`: keep the local AWS state across restarts.
+
+moto's recorder appends every request it serves to a file. On start we compact that file (dropping
+requests that change nothing: reads, polls) and replay it into the fresh server, so DAG runs, task
+history, logs and variables come back. SQS receipts from before the restart are stale after a replay;
+messages that were in flight reappear and are dropped by the worker's claim (duplicates are harmless).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+RECORDING = "moto-recording.jsonl"
+
+# Requests that read or poll: replaying them would cost time and change nothing we need.
+_READ_TARGETS = ("GetItem", "Query", "Scan", "BatchGetItem", "DescribeTable", "ListTables", "DescribeTimeToLive")
+_READ_SQS = ("ReceiveMessage", "GetQueueUrl", "GetQueueAttributes", "ListQueues", "ChangeMessageVisibility",
+             "DeleteMessage")
+
+
+def prepare_environment(state_dir: str | None) -> Path | None:
+    """Set moto's recorder variables; must run before moto is imported."""
+    if state_dir is None:
+        return None
+    directory = Path(state_dir).resolve()
+    directory.mkdir(parents=True, exist_ok=True)
+    recording = directory / RECORDING
+    os.environ["MOTO_ENABLE_RECORDING"] = "True"
+    os.environ["MOTO_RECORDER_FILEPATH"] = str(recording)
+    return recording
+
+
+def start_moto(port: int) -> Any:
+    import logging
+
+    from moto.server import ThreadedMotoServer
+
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one line per AWS call would drown the console
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    return server
+
+
+def restore(recording: Path, port: int) -> int:
+    """Replay the compacted recording into the running server; the number of requests replayed."""
+    if not recording.exists() or recording.stat().st_size == 0:
+        return 0
+    kept = compact(recording)
+    from moto.moto_api._internal.recorder.models import Recorder
+
+    Recorder().replay_recording(target_host=f"http://127.0.0.1:{port}")
+    return kept
+
+
+def compact(recording: Path) -> int:
+    kept: list[str] = []
+    for line in recording.read_text().splitlines():
+        if not line.strip():
+            continue
+        entry = json.loads(line)
+        if _mutates(entry):
+            kept.append(line)
+    tmp = recording.with_suffix(".tmp")
+    tmp.write_text("".join(f"{line}\n" for line in kept))
+    tmp.replace(recording)
+    return len(kept)
+
+
+def _mutates(entry: dict[str, Any]) -> bool:
+    headers = {k.lower(): v for k, v in (entry.get("headers") or {}).items()}
+    method = entry.get("method", "GET")
+    target = headers.get("x-amz-target", "")
+    if target:
+        return not target.endswith(_READ_TARGETS) and not target.endswith(_READ_SQS)
+    if method in ("GET", "HEAD"):
+        return False
+    body = entry.get("body") or ""
+    if not entry.get("body_encoded") and "Action=" in body:
+        action = body.split("Action=", 1)[1].split("&", 1)[0]
+        return action not in _READ_SQS
+    return True

@@ -1,0 +1,201 @@
+"""Start the local stack in one foreground process tree; Ctrl-C (or SIGTERM) stops all of it.
+
+    levante dev ─┬─ moto server (thread, :5000)         DynamoDB, SQS, S3
+                 ├─ dashboard (thread, :8080)           frontend/dist + config.json
+                 ├─ chalice local (process, :8000)      the same app.py Lambda runs
+                 ├─ levante scheduler (process)         the same tick, every 2 s
+                 └─ levante worker --concurrency N      the same handler, fed by SQS
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from chalicelib.devstack import moto_state
+from chalicelib.devstack.ports import Ports
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+class DevError(Exception):
+    """A problem the user can fix; printed as one line."""
+
+
+@dataclass
+class DevOptions:
+    dags_folder: str
+    ports: Ports
+    concurrency: int = 4
+    state_dir: str | None = None
+    scheduler_interval: float = 2.0
+    token: str | None = None
+
+
+@dataclass
+class Children:
+    procs: list[subprocess.Popen] = field(default_factory=list)
+
+    def start(self, name: str, args: list[str], env: dict[str, str], log_dir: Path | None) -> subprocess.Popen:
+        out = open(log_dir / f"{name}.log", "ab") if log_dir else None  # noqa: SIM115 - closed with the process
+        proc = subprocess.Popen(args, cwd=ROOT, env=env, start_new_session=True,
+                                stdout=out or None, stderr=subprocess.STDOUT if out else None)
+        self.procs.append(proc)
+        return proc
+
+    def stop(self) -> None:
+        for proc in self.procs:
+            _signal_group(proc, signal.SIGTERM)
+        deadline = time.monotonic() + 10
+        for proc in self.procs:
+            try:
+                proc.wait(timeout=max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                _signal_group(proc, signal.SIGKILL)
+                proc.wait(timeout=5)
+        for proc in self.procs:  # grandchildren (worker pool processes) share the group
+            _signal_group(proc, signal.SIGKILL)
+
+    def check(self) -> None:
+        for proc in self.procs:
+            if proc.poll() is not None:
+                raise DevError(f"{' '.join(proc.args[1:3])} exited with code {proc.returncode}; see the log above")
+
+
+def _signal_group(proc: subprocess.Popen, sig: int) -> None:
+    try:
+        os.killpg(proc.pid, sig)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+def preflight(options: DevOptions) -> None:
+    if not Path(options.dags_folder).is_dir():
+        raise DevError(f"DAGs folder {options.dags_folder} does not exist: create it or pass --dags-folder PATH")
+    if not (ROOT / "app.py").exists():
+        raise DevError(f"app.py not found in {ROOT}: run levante dev from a Levante checkout")
+    problems = options.ports.busy()
+    if problems:
+        raise DevError("; ".join(problems))
+
+
+def run_dev(options: DevOptions, *, out=sys.stdout) -> int:
+    preflight(options)
+    recording = moto_state.prepare_environment(options.state_dir)
+    ports = options.ports
+    moto_url = f"http://127.0.0.1:{ports.moto}"
+    api_base = f"http://localhost:{ports.api}/api/v1"
+    token = options.token or os.environ.get("LEVANTE_ADMIN_TOKEN") or secrets.token_urlsafe(24)
+    env = {
+        **os.environ,
+        "AWS_ENDPOINT_URL": moto_url, "AWS_ACCESS_KEY_ID": "levante-local", "AWS_SECRET_ACCESS_KEY": "levante-local",
+        "AWS_DEFAULT_REGION": os.environ.get("AWS_DEFAULT_REGION", "us-east-1"),
+        "AWS_REGION": os.environ.get("AWS_DEFAULT_REGION", "us-east-1"),
+        "LEVANTE_DAGS_FOLDER": str(Path(options.dags_folder).resolve()),
+        "LEVANTE_ADMIN_TOKEN": token,
+        "LEVANTE_UI_ORIGIN": f"http://localhost:{ports.ui}",
+        "PYTHONUNBUFFERED": "1",
+    }
+    env.pop("AWS_PROFILE", None)
+    os.environ.update({k: env[k] for k in ("AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY",
+                                           "AWS_DEFAULT_REGION", "AWS_REGION")})
+    started = time.monotonic()
+    moto = moto_state.start_moto(ports.moto)
+    children = Children()
+    stopping = {"flag": False}
+
+    def on_term(*_: object) -> None:
+        stopping["flag"] = True
+
+    signal.signal(signal.SIGTERM, on_term)
+    dashboard = None
+    try:
+        restored = moto_state.restore(recording, ports.moto) if recording else 0
+        _init_and_requeue(restored)
+        from chalicelib.devstack.static_site import serve_dashboard
+
+        dashboard = serve_dashboard(ROOT / "frontend" / "dist", ports.ui, api_base)
+        log_dir = None
+        levante = [sys.executable, "-m", "chalicelib.cli"]
+        chalice = [sys.executable, "-c", "import sys; from chalice.cli import main; sys.exit(main())"]
+        children.start("api", [*chalice, "local", "--port", str(ports.api),
+                               "--no-autoreload", "--stage", "dev"], env, log_dir)
+        children.start("scheduler", [*levante, "scheduler", "--interval", str(options.scheduler_interval),
+                                     "--dags-folder", env["LEVANTE_DAGS_FOLDER"]], env, log_dir)
+        children.start("worker", [*levante, "worker", "--concurrency", str(options.concurrency),
+                                  "--dags-folder", env["LEVANTE_DAGS_FOLDER"]], env, log_dir)
+        _wait_healthy(f"{api_base}/health", children)
+        _banner(out, ports, api_base, moto_url, token, options, restored, time.monotonic() - started)
+        while not stopping["flag"]:
+            children.check()
+            time.sleep(0.5)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        print("\nlevante dev: stopping...", file=out, flush=True)
+        children.stop()
+        if dashboard is not None:
+            dashboard.shutdown()
+        moto.stop()
+    return 0
+
+
+def _init_and_requeue(restored: int) -> None:
+    from chalicelib.services.backend import Backend
+    from chalicelib.services.resources import init_resources
+
+    backend = Backend()
+    init_resources(backend)
+    if restored:  # messages replayed from before the restart carry stale receipts: start the queue afresh
+        from chalicelib.taskqueue import SqsTaskQueue
+
+        queue = SqsTaskQueue(backend.settings)
+        queue.client.purge_queue(QueueUrl=queue.url)
+        from datetime import UTC, datetime
+
+        from chalicelib.taskqueue import TaskMessage
+
+        now = datetime.now(UTC)
+        for item in backend.runs.by_active_state("queued", now.replace(year=now.year + 1)):
+            queue.send([(TaskMessage(item.dag_id, item.run_id, item.task_id, int(item.try_number)), 0)])
+
+
+def _wait_healthy(url: str, children: Children, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        children.check()
+        try:
+            with urllib.request.urlopen(url, timeout=1) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            pass
+        time.sleep(0.1)
+    raise DevError(f"the API did not answer at {url} within {timeout:g}s")
+
+
+def _banner(out, ports: Ports, api_base: str, moto_url: str, token: str, options: DevOptions, restored: int,
+            took: float) -> None:
+    state = (f"kept in {options.state_dir} ({restored} requests restored)" if options.state_dir
+             else "in memory only: runs, logs and variables are lost when you stop (use --state-dir DIR to keep them)")
+    lines = [
+        "",
+        f"Levante is running (ready in {took:.1f}s). Ctrl-C stops everything.",
+        f"  Dashboard  http://localhost:{ports.ui}",
+        f"  Sign in    http://localhost:{ports.ui}/#token={token}",
+        f"  API        {api_base}   (Authorization: Bearer <token>)",
+        f"  AWS (moto) {moto_url}",
+        f"  Admin token {token}",
+        f"  DAGs       {options.dags_folder} (edits are picked up within {options.scheduler_interval:g}s)",
+        f"  Workers    {options.concurrency}",
+        f"  State      {state}",
+        "",
+    ]
+    print("\n".join(lines), file=out, flush=True)

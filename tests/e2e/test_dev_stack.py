@@ -1,0 +1,151 @@
+"""`levante dev` as a user runs it: start on free ports, trigger an example DAG, read its log, stop with
+Ctrl-C, check nothing survives; then restart on the same --state-dir and find the run again."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from chalicelib.devstack.ports import free_port
+
+ROOT = Path(__file__).resolve().parents[2]
+pytestmark = pytest.mark.e2e
+
+
+def _descendants(pid: int) -> set[int]:
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+            children.setdefault(ppid, []).append(int(entry.name))
+    found, stack = set(), [pid]
+    while stack:
+        for child in children.get(stack.pop(), []):
+            if child not in found:
+                found.add(child)
+                stack.append(child)
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = (Path("/proc") / str(pid) / "stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+class DevStack:
+    def __init__(self, state_dir: Path, token: str = "e2e-admin-token"):
+        self.ports = {"LEVANTE_UI_PORT": free_port(), "LEVANTE_API_PORT": free_port(), "LEVANTE_MOTO_PORT": free_port()}
+        self.env = {**os.environ, **{k: str(v) for k, v in self.ports.items()}, "LEVANTE_ADMIN_TOKEN": token,
+                    "LEVANTE_PREFIX": "e2e"}
+        self.state_dir = state_dir
+        self.token = token
+        self.output = state_dir.parent / f"dev-{time.monotonic_ns()}.log"
+
+    def __enter__(self) -> DevStack:
+        self.log = open(self.output, "wb")  # noqa: SIM115
+        self.started = time.monotonic()
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "chalicelib.cli", "dev", "--dags-folder", str(ROOT / "dags"),
+             "--state-dir", str(self.state_dir), "--concurrency", "2"],
+            cwd=ROOT, env=self.env, stdout=self.log, stderr=subprocess.STDOUT)
+        self.wait_for(lambda: "Levante is running" in self.output.read_text(), 60, "the stack to start")
+        self.ready_after = time.monotonic() - self.started
+        return self
+
+    def wait_for(self, condition, timeout: float, what: str) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise AssertionError(f"levante dev exited early:\n{self.output.read_text()[-3000:]}")
+            if condition():
+                return
+            time.sleep(0.2)
+        raise AssertionError(f"timed out waiting for {what}:\n{self.output.read_text()[-3000:]}")
+
+    def api(self, path: str) -> str:
+        return f"http://127.0.0.1:{self.ports['LEVANTE_API_PORT']}/api/v1{path}"
+
+    def aws_env(self) -> dict[str, str]:
+        return {**self.env, "AWS_ENDPOINT_URL": f"http://127.0.0.1:{self.ports['LEVANTE_MOTO_PORT']}",
+                "AWS_ACCESS_KEY_ID": "levante-local", "AWS_SECRET_ACCESS_KEY": "levante-local",
+                "AWS_DEFAULT_REGION": "us-east-1"}
+
+    def levante(self, *args: str) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "chalicelib.cli", *args], cwd=ROOT, env=self.aws_env(),
+                              capture_output=True, text=True, timeout=120)
+
+    def stop(self) -> set[int]:
+        family = _descendants(self.proc.pid)
+        self.proc.send_signal(signal.SIGINT)
+        self.proc.wait(timeout=30)
+        self.log.close()
+        return family
+
+    def __exit__(self, *exc: object) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+
+
+def test_dev_stack_runs_a_dag_and_stops_cleanly(tmp_path: Path) -> None:
+    state = tmp_path / "state"
+    with DevStack(state) as stack:
+        with urllib.request.urlopen(stack.api("/health"), timeout=5) as response:
+            assert json.loads(response.read()) == {"status": "ok"}
+        result = stack.levante("dags", "trigger", "example_taskflow_etl", "--wait", "--output", "json",
+                               "--dags-folder", str(ROOT / "dags"), "--run-id", "e2e_run_1")
+        assert result.returncode == 0, result.stderr[-2000:]
+        run = json.loads(result.stdout)
+        assert run["state"] == "success"
+        assert {t["task_id"]: t["state"] for t in run["task_instances"]} == {
+            "extract": "success", "transform": "success", "load": "success"}
+        log_text = _read_log(stack, "example_taskflow_etl", "e2e_run_1", "extract")
+        assert "Marking task as SUCCESS" in log_text
+        family = stack.stop()
+        assert stack.proc.returncode == 0
+        assert family, "levante dev started no child processes"
+        deadline = time.monotonic() + 10
+        while any(_alive(pid) for pid in family) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert not [pid for pid in family if _alive(pid)], "child processes survived the stop"
+        print(f"levante dev ready in {stack.ready_after:.1f}s")
+
+    with DevStack(state) as again:  # the same state dir: the run and its log are still there
+        log_text = _read_log(again, "example_taskflow_etl", "e2e_run_1", "extract")
+        assert "Marking task as SUCCESS" in log_text
+        runs = _runs(again, "example_taskflow_etl")
+        assert "e2e_run_1" in runs
+        assert runs["e2e_run_1"] == "success"
+        again.stop()
+
+
+def _read_log(stack: DevStack, dag_id: str, run_id: str, task_id: str) -> str:
+    code = ("import sys; from chalicelib.services.backend import Backend; from chalicelib.store.blobs import log_key;"
+            f"print(Backend().blobs.get_text(log_key({dag_id!r}, {run_id!r}, {task_id!r}, 1)))")
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=stack.aws_env(), capture_output=True,
+                            text=True, timeout=60)
+    assert result.returncode == 0, result.stderr[-2000:]
+    return result.stdout
+
+
+def _runs(stack: DevStack, dag_id: str) -> dict[str, str]:
+    code = ("import json; from chalicelib.services.backend import Backend;"
+            f"print(json.dumps({{r.run_id: r.state.value for r in Backend().runs.list({dag_id!r}, limit=100)}}))")
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=stack.aws_env(), capture_output=True,
+                            text=True, timeout=60)
+    assert result.returncode == 0, result.stderr[-2000:]
+    return json.loads(result.stdout)
