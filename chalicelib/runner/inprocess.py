@@ -121,7 +121,7 @@ def run_dag(
     dag.params.resolve(conf)  # bad conf fails here, before the run exists (ParamValidationError)
     info = manual_run_info(dag.parsed_schedule, logical)
     run = DagRunInfo(
-        dag_id=dag.dag_id, run_id=run_id or f"manual__{logical.isoformat()}", logical_date=info.logical_date,
+        dag_id=dag.dag_id, run_id=run_id or f"manual__{started.isoformat()}", logical_date=info.logical_date,
         data_interval_start=info.data_interval_start, data_interval_end=info.data_interval_end,
         run_type="manual", conf=dict(conf or {}), start_date=started, run_after=info.run_after,
     )

@@ -106,6 +106,7 @@ def install() -> None:
 def capture(echo: TextIO | None = None) -> Iterator[TaskLog]:
     """Route this thread's output into a fresh TaskLog for the duration of the block."""
     install()
+    _ensure_routed()
     log = TaskLog(echo)
     previous = getattr(_local, "log", None)
     _local.log = log
@@ -123,6 +124,15 @@ def capturing() -> bool:
 def write_line(message: str) -> None:
     """A line in the current task log, formatted like a log record (for the runner's own messages)."""
     logging.getLogger("levante.task").info(message)
+
+
+def _ensure_routed() -> None:
+    """Someone (a test runner, a library) may have swapped sys.stdout/stderr since install: route again."""
+    with _install_lock:
+        if not isinstance(sys.stdout, _Router):
+            sys.stdout = _Router(sys.stdout)  # type: ignore[assignment]
+        if not isinstance(sys.stderr, _Router):
+            sys.stderr = _Router(sys.stderr)  # type: ignore[assignment]
 
 
 def real_stderr() -> TextIO:

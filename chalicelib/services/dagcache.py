@@ -36,6 +36,13 @@ class DagCache:
             return None
         return self._from_file(bag.files[dag_id].path).get(dag_id)
 
+    def relpath_of(self, dag_id: str) -> str | None:
+        """The file a DAG was loaded from before, if this process has loaded it."""
+        for path, (_, loaded) in self._by_file.items():
+            if dag_id in loaded:
+                return os.path.relpath(path, self.folder)
+        return None
+
     def _from_file(self, path: str) -> dict[str, LoadedDag]:
         try:
             mtime = os.stat(path).st_mtime

@@ -26,7 +26,7 @@ def trigger_run(backend: Backend, dag_id: str, *, now: datetime, conf: dict[str,
         raise BadRequestError(f"invalid conf for DAG {dag_id!r}: {exc}") from None
     logical = logical_date or now
     info = manual_run_info(Schedule.from_dict(spec.schedule), logical, run_after=now)
-    run_id = run_id or f"manual__{logical.isoformat()}"
+    run_id = run_id or f"manual__{now.isoformat()}"  # like Airflow 3: named after the trigger time
     if not run_id or len(run_id) > 250 or "#" in run_id:
         raise BadRequestError("dag_run_id must be 1-250 characters without '#'")
     run = backend.runs.create(spec, run_id=run_id, run_type="manual", logical_date=info.logical_date,

@@ -23,6 +23,7 @@ from chalicelib.services.backend import Backend
 from chalicelib.services.dagcache import DagCache
 from chalicelib.store.blobs import log_key
 from chalicelib.store.errors import NotFoundError
+from chalicelib.store.runs import StoredRun
 from chalicelib.store.timefmt import parse_iso
 from chalicelib.store.xcoms import DynamoVariableStore, DynamoXComStore
 from chalicelib.taskqueue import MAX_SQS_DELAY, TaskMessage
@@ -46,21 +47,20 @@ def handle_message(backend: Backend, dags: DagCache, body: str, *, request_id: s
     except (ValueError, KeyError, TypeError) as exc:
         raise PoisonMessage(f"unreadable task message {body[:200]!r}: {exc}") from None
     token = uuid.uuid4().hex
-    if not backend.runs.claim(msg.dag_id, msg.run_id, msg.task_id, msg.try_number, token, now(),
-                              socket.gethostname(), request_id):
+    ti_item = backend.runs.claim(msg.dag_id, msg.run_id, msg.task_id, msg.try_number, token, now(),
+                                 socket.gethostname(), request_id)
+    if ti_item is None:
         log.info("skipping %s: already claimed, finished or superseded (duplicate or stale message)", msg)
         return "duplicate"
     try:
-        run = backend.runs.get(msg.dag_id, msg.run_id)
-        stored = backend.dags.get(msg.dag_id)
+        run = _run_info(backend, msg.dag_id, msg.run_id)
+        loaded = dags.get(msg.dag_id, _relpath(backend, dags, msg.dag_id))
     except NotFoundError as exc:
         _record_crash(backend, msg, token, now(), str(exc))
         return "failed"
-    loaded = dags.get(msg.dag_id, stored.relpath)
     if loaded is None or not loaded.dag.has_task(msg.task_id):
-        _record_crash(backend, msg, token, now(), f"task {msg.task_id!r} not found in DAG {msg.dag_id!r} (file {stored.relpath})")
+        _record_crash(backend, msg, token, now(), f"task {msg.task_id!r} not found in DAG {msg.dag_id!r}")
         return "failed"
-    ti_item = backend.runs.task_instance(msg.dag_id, msg.run_id, msg.task_id)
     xcoms = DynamoXComStore(backend.models, backend.blobs, msg.dag_id, msg.run_id, backend.settings.xcom_inline_limit)
     info = DagRunInfo(run.dag_id, run.run_id, run.logical_date, run.data_interval_start, run.data_interval_end,
                       run.run_type, run.conf, run.start_date, run.run_after)
@@ -86,6 +86,24 @@ def handle_message(backend: Backend, dags: DagCache, body: str, *, request_id: s
     return result.state.value
 
 
+# What never changes about a run or a DAG's file is read once per warm container (saves two reads a task).
+_RUNS: dict[tuple[str, str], StoredRun] = {}
+
+
+def _run_info(backend: Backend, dag_id: str, run_id: str) -> StoredRun:
+    key = (dag_id, run_id)
+    if key not in _RUNS:
+        if len(_RUNS) > 1000:
+            _RUNS.clear()
+        _RUNS[key] = backend.runs.get(dag_id, run_id)
+    return _RUNS[key]
+
+
+def _relpath(backend: Backend, dags: DagCache, dag_id: str) -> str:
+    known = dags.relpath_of(dag_id)
+    return known if known is not None else backend.dags.get(dag_id).relpath
+
+
 def _after_try(backend: Backend, spec, run, msg: TaskMessage, result: TryResult, now: datetime) -> RunState | None:
     for task_id in sorted(result.skip_task_ids):
         backend.runs.settle(msg.dag_id, msg.run_id, task_id, TaskState.SKIPPED, now, "skipped by branch")
@@ -94,6 +112,10 @@ def _after_try(backend: Backend, spec, run, msg: TaskMessage, result: TryResult,
         if delay <= MAX_SQS_DELAY:  # short waits ride on SQS DelaySeconds; longer ones wait for the tick
             _enqueue_later(backend, msg, result, now, delay)
         return None
+    if len(spec.tasks) > spec.max_active_tasks:
+        # This try freed a slot, and tasks beyond the direct downstream may be ready and waiting for one
+        # (a fan-out wider than max_active_tasks): plan the whole run rather than leave them to the tick.
+        return advance_run(backend, spec, run, now)
     candidates = set(spec.task(msg.task_id).downstream) | set(result.skip_task_ids)
     return advance_run(backend, spec, run, now, candidates=sorted(candidates))
 

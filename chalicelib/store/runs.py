@@ -30,6 +30,7 @@ from chalicelib.store.timefmt import iso, parse_iso
 
 _ACTIVE_TI = {TaskState.QUEUED, TaskState.RUNNING, TaskState.UP_FOR_RETRY, TaskState.UP_FOR_RESCHEDULE}
 _ENQUEUEABLE = ("none", "scheduled", "up_for_retry", "up_for_reschedule")
+_SNAPSHOT_ATTRIBUTES = ["task_id", "state", "try_number", "next_retry_at"]
 
 
 def run_pk(dag_id: str, run_id: str) -> str:
@@ -142,7 +143,10 @@ class RunRepository:
             raise NotFoundError(f"task instance {task_id!r} of run {run_id!r} not found") from None
 
     def snapshot(self, spec: DagSpec, run: StoredRun) -> RunSnapshot:
-        views = {i.task_id: view_of(i) for i in self.task_instances(spec.dag_id, run.run_id)}
+        # Only what the planner reads: every worker takes a snapshot, so keep each response small.
+        items = self.m.TaskInstance.query(run_pk(spec.dag_id, run.run_id), consistent_read=True,
+                                          attributes_to_get=_SNAPSHOT_ATTRIBUTES)
+        views = {i.task_id: view_of(i) for i in items}
         return RunSnapshot(spec, views, run.state, run.start_date)
 
     def enqueue(self, dag_id: str, run_id: str, task_id: str, try_number: int, now: datetime,
@@ -178,7 +182,8 @@ class RunRepository:
         ])
 
     def claim(self, dag_id: str, run_id: str, task_id: str, try_number: int, token: str, now: datetime,
-              hostname: str, request_id: str | None) -> bool:
+              hostname: str, request_id: str | None) -> Any | None:
+        """QUEUED -> RUNNING for this try; the claimed item (its attributes after the write), or None if lost."""
         TI = self.m.TaskInstance
         actions = [
             TI.state.set("running"), TI.owner_token.set(token), TI.heartbeat_at.set(iso(now)),
@@ -187,7 +192,14 @@ class RunRepository:
         ]
         if request_id:
             actions.append(TI.request_id.set(request_id))
-        return self._update(dag_id, run_id, task_id, (TI.state == "queued") & (TI.try_number == try_number), actions)
+        item = TI(run_pk(dag_id, run_id), task_id)
+        try:  # UpdateItem returns the new attributes: no separate read of the task instance
+            item.update(actions=actions, condition=(TI.state == "queued") & (TI.try_number == try_number))
+        except UpdateError as exc:
+            if _conditional_failed(exc):
+                return None
+            raise
+        return item
 
     def heartbeat(self, dag_id: str, run_id: str, task_id: str, token: str, now: datetime) -> bool:
         TI = self.m.TaskInstance

@@ -1,0 +1,132 @@
+"""What the API shows of DAGs: the filtered, sorted, paged list; one DAG; its grid, graph and source.
+
+The list costs one Query of the by-kind index (source excluded) plus one Query of the sparse active-runs
+index, however many runs the DAGs have had; last-run fields come from the summary kept on the DAG item.
+Per-DAG run history (counts by state) is a separate call (`dag_stats`), one Query per DAG asked for.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from dataclasses import dataclass
+from typing import Any
+
+from chalicelib.core.planner import topological_order
+from chalicelib.core.spec import DagSpec
+from chalicelib.services.backend import Backend
+from chalicelib.store.readers import ApiReader
+from chalicelib.store.runs import StoredRun
+
+SORT_KEYS = ("dag_id", "-dag_id", "next_dagrun", "-next_dagrun", "last_run", "-last_run", "owner", "-owner")
+
+
+@dataclass(frozen=True)
+class DagFilter:
+    tags: tuple[str, ...] = ()
+    owner: str | None = None
+    paused: bool | None = None
+    search: str | None = None
+    only_active: bool = True
+
+    def admits(self, item: Any, spec: DagSpec) -> bool:
+        if self.only_active and not item.is_active:
+            return False
+        if self.paused is not None and bool(item.is_paused) != self.paused:
+            return False
+        if self.tags and not set(self.tags) & set(spec.tags):
+            return False
+        if self.owner and self.owner.lower() != (spec.owner or "").lower():
+            return False
+        if self.search:
+            needle = self.search.lower()
+            haystack = " ".join([item.dag_id, spec.description or "", " ".join(spec.tags)]).lower()
+            return needle in haystack
+        return True
+
+
+@dataclass(frozen=True)
+class DagRow:
+    item: Any
+    spec: DagSpec
+    active_runs: dict[str, int]
+
+
+def list_dags(backend: Backend, flt: DagFilter, *, order_by: str, limit: int, offset: int) -> tuple[list[DagRow], int]:
+    reader = ApiReader(backend.models)
+    rows = []
+    for item in reader.dag_items():
+        spec = DagSpec.from_dict(json.loads(item.spec))
+        if flt.admits(item, spec):
+            rows.append((item, spec))
+    rows.sort(key=_sort_key(order_by.lstrip("-")), reverse=order_by.startswith("-"))
+    page = rows[offset:offset + limit]
+    active = reader.active_run_counts() if page else {}
+    return [DagRow(item, spec, dict(active.get(item.dag_id, {}))) for item, spec in page], len(rows)
+
+
+def _sort_key(field: str):
+    if field == "next_dagrun":
+        return lambda row: (row[0].next_run_after is None, row[0].next_run_after or "", row[0].dag_id)
+    if field == "last_run":
+        return lambda row: (row[0].last_run_at or "", row[0].dag_id)
+    if field == "owner":
+        return lambda row: ((row[1].owner or "").lower(), row[0].dag_id)
+    return lambda row: row[0].dag_id
+
+
+def dag_stats(backend: Backend, dag_ids: list[str], recent: int = 25) -> dict[str, dict[str, int]]:
+    """Run counts by state over each DAG's `recent` latest runs (one Query per DAG)."""
+    reader = ApiReader(backend.models)
+    return {dag_id: dict(reader.recent_run_states(dag_id, recent)) for dag_id in dag_ids}
+
+
+@dataclass(frozen=True)
+class DagDetail:
+    item: Any
+    spec: DagSpec
+    recent_run_states: dict[str, int]
+    latest_task_states: dict[str, int]
+
+
+def get_dag(backend: Backend, dag_id: str) -> DagDetail:
+    reader = ApiReader(backend.models)
+    item = reader.dag_item(dag_id)
+    spec = DagSpec.from_dict(json.loads(item.spec))
+    runs = reader.recent_run_states(dag_id)
+    latest: Counter[str] = Counter()
+    if item.last_run_id:
+        latest = Counter((ti.state or "none") for ti in reader.grid_task_instances(dag_id, item.last_run_id))
+    return DagDetail(item, spec, dict(runs), dict(latest))
+
+
+def spec_of(backend: Backend, dag_id: str) -> tuple[Any, DagSpec]:
+    item = ApiReader(backend.models).dag_item(dag_id)
+    return item, DagSpec.from_dict(json.loads(item.spec))
+
+
+@dataclass(frozen=True)
+class Grid:
+    spec: DagSpec
+    task_order: list[str]
+    runs: list[tuple[StoredRun, dict[str, Any]]]  # newest first, with task_id -> TI item
+
+
+def grid(backend: Backend, dag_id: str, *, limit: int) -> Grid:
+    """The latest `limit` runs × the DAG's tasks: one Query for the runs, one per run for its tasks."""
+    reader = ApiReader(backend.models)
+    _, spec = spec_of(backend, dag_id)
+    runs = [StoredRun.of(i) for i in reader.run_items(dag_id, limit=limit)]
+    cells = [(run, {ti.task_id: ti for ti in reader.grid_task_instances(dag_id, run.run_id)}) for run in runs]
+    return Grid(spec, topological_order(spec), cells)
+
+
+def graph(spec: DagSpec) -> dict[str, Any]:
+    nodes = [{"task_id": t.task_id, "operator": t.operator, "task_group_id": t.task_group,
+              "trigger_rule": t.trigger_rule.value, "ui_color": t.ui_color, "is_sensor": t.sensor is not None}
+             for t in spec.tasks]
+    edges = [{"source_id": t.task_id, "target_id": down} for t in spec.tasks for down in t.downstream]
+    groups = [{"group_id": g.group_id, "parent_group_id": g.parent, "tooltip": g.tooltip, "children": list(g.children)}
+              for g in spec.task_groups]
+    return {"dag_id": spec.dag_id, "nodes": nodes, "edges": edges, "task_groups": groups,
+            "order": topological_order(spec)}

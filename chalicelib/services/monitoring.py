@@ -1,0 +1,70 @@
+"""The Flower-like numbers of the Monitoring page: queue depth, in flight, delayed, DLQ, scheduler, throughput.
+
+Each is one cheap read: two SQS GetQueueAttributes, one meta Get for the scheduler heartbeat, one Query
+(Limit 1) of the sparse active-task index for the oldest queued task, two COUNT queries of that index, and
+one Query of the per-minute counters for the last hour.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from chalicelib.services.backend import Backend
+from chalicelib.store.readers import ApiReader
+from chalicelib.store.stats import StatsRepository
+from chalicelib.store.timefmt import parse_iso
+
+QUEUE_ATTRIBUTES = ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible",
+                    "ApproximateNumberOfMessagesDelayed"]
+
+
+def queue_depths(backend: Backend, queue_name: str) -> dict[str, int | None]:
+    import boto3
+
+    sqs = boto3.client("sqs", region_name=backend.settings.region)
+    try:
+        url = sqs.get_queue_url(QueueName=queue_name)["QueueUrl"]
+        attrs = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=QUEUE_ATTRIBUTES)["Attributes"]
+    except sqs.exceptions.QueueDoesNotExist:
+        return {"name": queue_name, "exists": False, "visible": None, "in_flight": None, "delayed": None}
+    return {"name": queue_name, "exists": True, "visible": int(attrs.get("ApproximateNumberOfMessages", 0)),
+            "in_flight": int(attrs.get("ApproximateNumberOfMessagesNotVisible", 0)),
+            "delayed": int(attrs.get("ApproximateNumberOfMessagesDelayed", 0))}
+
+
+def scheduler_status(backend: Backend, now: datetime) -> dict[str, Any]:
+    found = ApiReader(backend.models).meta("scheduler", "heartbeat")
+    if found is None:
+        return {"latest_heartbeat": None, "heartbeat_age_seconds": None, "last_tick_duration_seconds": None,
+                "status": "unknown"}
+    data, _ = found
+    at = parse_iso(data.get("at"))
+    age = (now - at).total_seconds() if at else None
+    return {"latest_heartbeat": at.isoformat() if at else None, "heartbeat_age_seconds": age,
+            "last_tick_duration_seconds": data.get("duration_s"),
+            "last_tick": {k: len(v) if isinstance(v, list) else v for k, v in data.items() if k not in ("at", "duration_s")},
+            # The tick runs every minute; three missed ticks is unhealthy.
+            "status": "healthy" if age is not None and age < 180 else "unhealthy"}
+
+
+def monitoring(backend: Backend, now: datetime) -> dict[str, Any]:
+    reader = ApiReader(backend.models)
+    oldest = reader.oldest_due("queued")
+    throughput = StatsRepository(backend.models).last_hour(now)
+    return {
+        "queue": queue_depths(backend, backend.settings.queue_name),
+        "dead_letter_queue": queue_depths(backend, backend.settings.dlq_name),
+        "scheduler": scheduler_status(backend, now),
+        "tasks": {
+            "queued": reader.count_active("queued"),
+            "running": reader.count_active("running"),
+            "oldest_queued_age_seconds": (now - oldest).total_seconds() if oldest else None,
+        },
+        "throughput": {
+            "window_minutes": throughput.minutes, "finished": throughput.finished, "failed": throughput.failed,
+            "retried": throughput.retried, "tasks_per_minute": round(throughput.per_minute, 3),
+            "failure_rate": round(throughput.failure_rate, 4) if throughput.failure_rate is not None else None,
+        },
+        "time": now.isoformat(),
+    }

@@ -1,0 +1,76 @@
+"""Task-instance reads for the API: a try's log from an offset (tailing), and a task's XComs."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from chalicelib.sdk.xcom_arg import RETURN_VALUE
+from chalicelib.services.backend import Backend
+from chalicelib.store.blobs import log_key
+from chalicelib.store.errors import NotFoundError
+from chalicelib.store.readers import ApiReader
+
+MAX_LOG_CHUNK = 1024 * 1024  # bytes per response; the client asks again from `offset`
+
+
+@dataclass(frozen=True)
+class LogChunk:
+    content: str
+    offset: int  # byte offset to ask for next
+    end_of_log: bool  # False while more bytes are stored past `offset`, or the try still runs
+    available: bool  # a log object exists for this try
+
+
+def read_log(backend: Backend, dag_id: str, run_id: str, task_id: str, try_number: int, offset: int) -> LogChunk:
+    item = backend.runs.task_instance(dag_id, run_id, task_id)
+    current = int(item.try_number or 0)
+    if try_number < 1 or try_number > current:
+        raise NotFoundError(f"task {task_id!r} of run {run_id!r} has no try {try_number} (tries so far: {current})")
+    running = try_number == current and item.state in ("queued", "running")
+    client, bucket = backend.blobs.client, backend.settings.bucket
+    key = log_key(dag_id, run_id, task_id, try_number)
+    try:
+        response = client.get_object(Bucket=bucket, Key=key, Range=f"bytes={offset}-{offset + MAX_LOG_CHUNK - 1}")
+    except client.exceptions.NoSuchKey:
+        return LogChunk("", offset, not running, False)
+    except client.exceptions.ClientError as exc:
+        if exc.response.get("Error", {}).get("Code") == "InvalidRange":  # offset at or past the end
+            return LogChunk("", offset, not running, True)
+        raise
+    data = response["Body"].read()
+    total = _total_size(response, offset + len(data))
+    text, used = _decode_prefix(data, complete=offset + len(data) >= total)
+    next_offset = offset + used
+    return LogChunk(text, next_offset, next_offset >= total and not running, True)
+
+
+def _total_size(response: dict[str, Any], fallback: int) -> int:
+    content_range = response.get("ContentRange") or ""
+    _, _, total = content_range.rpartition("/")
+    return int(total) if total.isdigit() else fallback
+
+
+def _decode_prefix(data: bytes, *, complete: bool) -> tuple[str, int]:
+    """Decode without splitting a multi-byte character at the chunk's end (it is sent with the next chunk)."""
+    for cut in range(0, 4 if not complete else 1):
+        end = len(data) - cut
+        try:
+            return data[:end].decode("utf-8"), end
+        except UnicodeDecodeError:
+            continue
+    return data.decode("utf-8", errors="replace"), len(data)
+
+
+def xcoms(backend: Backend, dag_id: str, run_id: str, task_id: str) -> list[tuple[str, str | None]]:
+    """(key, JSON text) of the task's XComs, the return value first."""
+    item = backend.runs.task_instance(dag_id, run_id, task_id)
+    entries: list[tuple[str, str | None]] = []
+    if item.xcom_return is not None or item.xcom_return_ref:
+        text = item.xcom_return if item.xcom_return is not None else backend.blobs.get_text(item.xcom_return_ref)
+        entries.append((RETURN_VALUE, text))
+    for xcom in ApiReader(backend.models).xcom_items(dag_id, run_id, task_id):
+        key = xcom.task_key.split("#", 1)[1]
+        text = xcom.value if xcom.value is not None else backend.blobs.get_text(xcom.value_ref)
+        entries.append((key, text))
+    return entries
