@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 
 from chalice import Chalice, Rate
 
+from chalicelib.api import register_api
 from chalicelib.store.settings import Settings
 
 app = Chalice(app_name="levante")
@@ -20,18 +21,19 @@ _runtime: dict[str, object] = {}
 
 
 def _backend():
-    if "backend" not in _runtime:
+    if "adapters" not in _runtime:  # one assignment: concurrent first requests never see half of it
         from chalicelib.services.backend import Backend
         from chalicelib.services.dagcache import DagCache
 
-        _runtime["backend"] = Backend(SETTINGS)
-        _runtime["dags"] = DagCache(DAGS_FOLDER)  # cached per warm container
-    return _runtime["backend"], _runtime["dags"]
+        _runtime["adapters"] = (Backend(SETTINGS), DagCache(DAGS_FOLDER))  # cached per warm container
+    return _runtime["adapters"]
 
 
-@app.route(f"{API}/health", methods=["GET"])
-def health() -> dict:
-    return {"status": "ok"}
+def _api_backend():
+    return _backend()[0]
+
+
+register_api(app, _api_backend)  # every route under /api/v1 (chalicelib/api); auth is checked per request
 
 
 @app.schedule(Rate(1, unit=Rate.MINUTES), name="scheduler")

@@ -8,6 +8,7 @@ from typing import Any
 
 from chalicelib.cli.common import add_dags_folder, load_bag, load_dag, parse_conf, parse_date, print_json
 from chalicelib.cli.errors import CliError
+from chalicelib.cli.remote import add_remote_options
 
 
 def register(parser: argparse.ArgumentParser) -> None:
@@ -16,6 +17,7 @@ def register(parser: argparse.ArgumentParser) -> None:
     listing = commands.add_parser("list", help="the DAGs in the DAGs folder, and files that failed to import")
     add_dags_folder(listing)
     listing.add_argument("--output", choices=("table", "json"), default="table")
+    add_remote_options(listing)
     listing.set_defaults(handler=list_dags)
 
     show = commands.add_parser("show", help="a DAG's tasks, dependencies and settings")
@@ -44,18 +46,29 @@ def register(parser: argparse.ArgumentParser) -> None:
     trigger.add_argument("--wait", action="store_true", help="wait until the run finishes")
     trigger.add_argument("--timeout", type=float, default=3600.0, help="seconds --wait waits at most")
     trigger.add_argument("--output", choices=("text", "json"), default="text")
+    add_remote_options(trigger)
     trigger.set_defaults(handler=trigger_dag)
 
     for name, paused in (("pause", True), ("unpause", False)):
         command = commands.add_parser(name, help=f"{name} a DAG's schedule")
         command.add_argument("dag_id")
         add_dags_folder(command)
+        add_remote_options(command)
         command.set_defaults(handler=pause_dag, paused=paused)
 
 
 def list_dags(args: argparse.Namespace) -> int:
     from chalicelib.loader.serialize import dag_to_spec
 
+    if args.api:
+        from chalicelib.cli import remote
+
+        rows, errors = remote.list_dags(args)
+        if args.output == "json":
+            print_json({"dags": rows, "import_errors": errors})
+            return 0
+        _print_table(rows, ("dag_id", "fileloc", "owner", "schedule", "tasks", "is_paused"))
+        return 0
     bag = load_bag(args.dags_folder)
     rows = []
     for dag_id in bag.dag_ids:
@@ -147,7 +160,7 @@ def _synced_backend(folder: str):
 
     backend = Backend()
     try:
-        sync_dags(backend, folder, datetime.now(UTC))
+        sync_dags(backend, folder, datetime.now(UTC), deactivate=False)
     except FileNotFoundError as exc:
         raise CliError(str(exc)) from None
     return backend
@@ -160,6 +173,8 @@ def trigger_dag(args: argparse.Namespace) -> int:
     from chalicelib.services.trigger import trigger_run
     from chalicelib.store.errors import StoreError
 
+    if args.api:
+        return _trigger_remote(args)
     backend = _synced_backend(args.dags_folder)
     conf = parse_conf(args.conf)
     try:
@@ -191,8 +206,29 @@ def trigger_dag(args: argparse.Namespace) -> int:
     return 0 if run.state.value == "success" else 1
 
 
+def _trigger_remote(args: argparse.Namespace) -> int:
+    from chalicelib.cli import remote
+
+    date = parse_date(args.logical_date)
+    result = remote.trigger(args, parse_conf(args.conf), date.isoformat() if date else None)
+    if args.output == "json":
+        print_json(result)
+    else:
+        print(f"DAG run {result['run_id']} of {result['dag_id']}: {result['state']}")
+        _print_table([{"task_id": t["task_id"], "state": t["state"], "try": t["try_number"]}
+                      for t in result["task_instances"]], ("task_id", "state", "try"))
+    return 0 if not args.wait or result["state"] == "success" else 1
+
+
 def pause_dag(args: argparse.Namespace) -> int:
     from datetime import UTC, datetime
+
+    if args.api:
+        from chalicelib.cli import remote
+
+        paused = remote.set_paused(args)
+        print(f"DAG {args.dag_id} is {'paused' if paused else 'unpaused'}")
+        return 0
 
     from chalicelib.store.errors import StoreError
 

@@ -6,6 +6,7 @@ import argparse
 import sys
 
 from chalicelib.cli import dags as dags_commands
+from chalicelib.cli import deploy as deploy_commands
 from chalicelib.cli import dev as dev_commands
 from chalicelib.cli import runtime as runtime_commands
 from chalicelib.cli import tasks as tasks_commands
@@ -18,6 +19,7 @@ def build_parser() -> argparse.ArgumentParser:
     dags_commands.register(commands.add_parser("dags", help="list, show and test DAGs"))
     tasks_commands.register(commands.add_parser("tasks", help="run one task in-process"))
     runtime_commands.register(commands)
+    deploy_commands.register(commands)
     dev_commands.register(commands)
     return parser
 

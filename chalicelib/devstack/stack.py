@@ -124,9 +124,10 @@ def run_dev(options: DevOptions, *, out=sys.stdout) -> int:
         dashboard = serve_dashboard(ROOT / "frontend" / "dist", ports.ui, api_base)
         log_dir = None
         levante = [sys.executable, "-m", "chalicelib.cli"]
+        # The "local" stage sets no environment: the stack's own (prefix, tokens, endpoint) must win.
         chalice = [sys.executable, "-c", "import sys; from chalice.cli import main; sys.exit(main())"]
         children.start("api", [*chalice, "local", "--port", str(ports.api),
-                               "--no-autoreload", "--stage", "dev"], env, log_dir)
+                               "--no-autoreload", "--stage", "local"], env, log_dir)
         children.start("scheduler", [*levante, "scheduler", "--interval", str(options.scheduler_interval),
                                      "--dags-folder", env["LEVANTE_DAGS_FOLDER"]], env, log_dir)
         children.start("worker", [*levante, "worker", "--concurrency", str(options.concurrency),

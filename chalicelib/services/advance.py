@@ -33,7 +33,8 @@ def advance_run(backend: Backend, spec: DagSpec, run: StoredRun, now: datetime, 
             backend.runs.settle(spec.dag_id, run.run_id, action.task_id, action.state, now, action.reason)
         elif isinstance(action, EnqueueTask):
             expected = snapshot.tis[action.task_id].try_number if action.task_id in snapshot.tis else None
-            if backend.runs.enqueue(spec.dag_id, run.run_id, action.task_id, action.try_number, now, expected):
+            retries = spec.task(action.task_id).retry.retries
+            if backend.runs.enqueue(spec.dag_id, run.run_id, action.task_id, action.try_number, now, expected, retries):
                 to_send.append((TaskMessage(spec.dag_id, run.run_id, action.task_id, action.try_number), 0))
     failed = backend.queue.send(to_send) if to_send else []
     if failed:  # left QUEUED: the tick re-sends tasks queued too long

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,6 +19,7 @@ from chalicelib.services.backend import Backend
 from chalicelib.store.readers import ApiReader
 from chalicelib.store.runs import StoredRun
 
+GRID_PARALLELISM = 8
 SORT_KEYS = ("dag_id", "-dag_id", "next_dagrun", "-next_dagrun", "last_run", "-last_run", "owner", "-owner")
 
 
@@ -54,15 +56,42 @@ class DagRow:
 
 def list_dags(backend: Backend, flt: DagFilter, *, order_by: str, limit: int, offset: int) -> tuple[list[DagRow], int]:
     reader = ApiReader(backend.models)
+    if flt == DagFilter(only_active=flt.only_active) and order_by == "dag_id":
+        return _plain_page(reader, flt, limit=limit, offset=offset)
+    return list_dags_filtered(reader, flt, order_by=order_by, limit=limit, offset=offset)
+
+
+def list_dags_filtered(reader: ApiReader, flt: DagFilter, *, order_by: str, limit: int,
+                       offset: int) -> tuple[list[DagRow], int]:
+    """Filters and other sort orders need every DAG item (one Query per MB of them, source excluded)."""
     rows = []
     for item in reader.dag_items():
-        spec = DagSpec.from_dict(json.loads(item.spec))
+        spec = list_spec(item)
         if flt.admits(item, spec):
             rows.append((item, spec))
     rows.sort(key=_sort_key(order_by.lstrip("-")), reverse=order_by.startswith("-"))
     page = rows[offset:offset + limit]
     active = reader.active_run_counts() if page else {}
     return [DagRow(item, spec, dict(active.get(item.dag_id, {}))) for item, spec in page], len(rows)
+
+
+def _plain_page(reader: ApiReader, flt: DagFilter, *, limit: int, offset: int) -> tuple[list[DagRow], int]:
+    """No filter, sorted by id: read only the page (the index is sorted by dag_id) and count the rest."""
+    page = []
+    for item in reader.dag_items_page(limit=limit, offset=offset):
+        if flt.only_active and not item.is_active:
+            break  # an inactive DAG on the page: fall back to filtering everything
+        page.append(item)
+    else:
+        active = reader.active_run_counts() if page else {}
+        rows = [DagRow(i, list_spec(i), dict(active.get(i.dag_id, {}))) for i in page]
+        return rows, reader.count_dags(only_active=flt.only_active)
+    return list_dags_filtered(reader, flt, order_by="dag_id", limit=limit, offset=offset)
+
+
+def list_spec(item: Any) -> DagSpec:
+    """The DAG as the list sees it: the small summary projected into the by-kind index."""
+    return DagSpec.from_dict(json.loads(item.summary))
 
 
 def _sort_key(field: str):
@@ -117,7 +146,11 @@ def grid(backend: Backend, dag_id: str, *, limit: int) -> Grid:
     reader = ApiReader(backend.models)
     _, spec = spec_of(backend, dag_id)
     runs = [StoredRun.of(i) for i in reader.run_items(dag_id, limit=limit)]
-    cells = [(run, {ti.task_id: ti for ti in reader.grid_task_instances(dag_id, run.run_id)}) for run in runs]
+    # The per-run queries are independent: run them side by side (botocore clients are thread-safe), so the
+    # grid costs about one round trip per `GRID_PARALLELISM` runs instead of one per run.
+    with ThreadPoolExecutor(max_workers=GRID_PARALLELISM) as pool:
+        per_run = list(pool.map(lambda run: reader.grid_task_instances(dag_id, run.run_id), runs))
+    cells = [(run, {ti.task_id: ti for ti in tis}) for run, tis in zip(runs, per_run)]
     return Grid(spec, topological_order(spec), cells)
 
 

@@ -130,11 +130,29 @@ def _advance_active_runs(backend: Backend, specs: dict[str, DagSpec], now: datet
         if spec is None:
             continue
         run = backend.runs.get(dag_id, run_id)
+        if _being_created(run, now):
+            continue
         state = advance_run(backend, spec, run, now)
         if state is not None:
             report.runs_finished.append(f"{dag_id}/{run_id}:{state.value}")
             if dags_folder is not None and spec.has_callbacks:
                 _dag_callbacks(backend, dags_folder, run, state)
+
+
+# A run is visible in the active index before its task instances are written (one PutItem, then batch
+# writes) and before its roots are enqueued. Advancing it then would enqueue into missing rows, and the
+# creator's batch write would reset them behind the worker's back:
+#
+#   creator: put run ........................ batch-write TIs (state none) -> enqueue roots -> mark
+#   tick:         advance: TIs missing -> enqueue root -> worker runs it -> ... run "finished"
+#
+# So the tick leaves a run alone until its creator marks the roots enqueued, or until the creator has
+# clearly died (the crash-recovery path), whichever comes first.
+CREATION_GRACE = timedelta(seconds=30)
+
+
+def _being_created(run: StoredRun, now: datetime) -> bool:
+    return not run.roots_enqueued and run.start_date is not None and now - run.start_date < CREATION_GRACE
 
 
 def _dag_callbacks(backend: Backend, dags_folder: str, run: StoredRun, state: RunState) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import socket
 import threading
+import time
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -24,6 +25,7 @@ from chalicelib.services.dagcache import DagCache
 from chalicelib.store.blobs import log_key
 from chalicelib.store.errors import NotFoundError
 from chalicelib.store.runs import StoredRun
+from chalicelib.store.stats import BufferedStats, StatsRepository
 from chalicelib.store.timefmt import parse_iso
 from chalicelib.store.xcoms import DynamoVariableStore, DynamoXComStore
 from chalicelib.taskqueue import MAX_SQS_DELAY, TaskMessage
@@ -78,6 +80,7 @@ def handle_message(backend: Backend, dags: DagCache, body: str, *, request_id: s
                                    error=result.error, xcom_return=inline, xcom_return_ref=ref):
         log.warning("%s: lost ownership while running (reaped as a zombie); outcome %s dropped", msg, result.state.value)
         return "lost"
+    _stats(backend).record(result.state.value, result.end_date, time.monotonic())
     log.info("%s.%s [%s] try %d: %s in %.2fs", msg.dag_id, msg.task_id, msg.run_id, msg.try_number,
              result.state.value, result.duration)
     finished = _after_try(backend, loaded.spec, run, msg, result, now())
@@ -87,16 +90,26 @@ def handle_message(backend: Backend, dags: DagCache, body: str, *, request_id: s
 
 
 # What never changes about a run or a DAG's file is read once per warm container (saves two reads a task).
-_RUNS: dict[tuple[str, str], StoredRun] = {}
+_RUNS: dict[tuple[str, str, str], StoredRun] = {}
 
 
 def _run_info(backend: Backend, dag_id: str, run_id: str) -> StoredRun:
-    key = (dag_id, run_id)
+    key = (backend.settings.base, dag_id, run_id)
     if key not in _RUNS:
         if len(_RUNS) > 1000:
             _RUNS.clear()
         _RUNS[key] = backend.runs.get(dag_id, run_id)
     return _RUNS[key]
+
+
+_STATS: dict[str, BufferedStats] = {}
+
+
+def _stats(backend: Backend) -> BufferedStats:
+    base = backend.settings.base
+    if base not in _STATS:
+        _STATS[base] = BufferedStats(lambda: StatsRepository(backend.models))
+    return _STATS[base]
 
 
 def _relpath(backend: Backend, dags: DagCache, dag_id: str) -> str:
@@ -129,8 +142,9 @@ def _enqueue_later(backend: Backend, msg: TaskMessage, result: TryResult, now: d
 
 def _record_crash(backend: Backend, msg: TaskMessage, token: str, now: datetime, error: str) -> None:
     log.error("%s: %s", msg, error)
-    backend.runs.finish_try(msg.dag_id, msg.run_id, msg.task_id, token=token, state=TaskState.FAILED, start=now,
-                            end=now, next_retry_at=None, error=error, xcom_return=None, xcom_return_ref=None)
+    if backend.runs.finish_try(msg.dag_id, msg.run_id, msg.task_id, token=token, state=TaskState.FAILED, start=now,
+                               end=now, next_retry_at=None, error=error, xcom_return=None, xcom_return_ref=None):
+        _stats(backend).record(TaskState.FAILED.value, now, time.monotonic())
 
 
 class _Heartbeat:

@@ -33,6 +33,12 @@ class StoredDag:
                    item.is_paused, item.is_active, parse_iso(item.next_run_after), item.last_run_state)
 
 
+def list_summary(spec: DagSpec) -> str:
+    """The DagSpec without its tasks, docs and params: small enough for the DAG list's index."""
+    light = {**spec.to_dict(), "tasks": [], "task_groups": [], "doc_md": None, "params": {}}
+    return json.dumps(light, separators=(",", ":"))
+
+
 def first_run_after(spec: DagSpec, *, last_logical_date: datetime | None, now: datetime) -> datetime | None:
     info = next_run(Schedule.from_dict(spec.schedule), start_date=spec.start_date, end_date=spec.end_date,
                     catchup=spec.catchup, last_logical_date=last_logical_date, now=now)
@@ -59,6 +65,8 @@ class DagRepository:
         item.relpath = relpath
         item.source_hash = source_hash
         item.spec = spec_json
+        item.summary = list_summary(spec)
+        item.task_count = len(spec.tasks)
         item.source = source if len(source) < 100_000 else source[:100_000]
         item.is_active = True
         item.updated_at = iso(now)
@@ -91,8 +99,10 @@ class DagRepository:
             raise NotFoundError(f"DAG {dag_id!r} not found") from None
 
     def list(self, *, include_inactive: bool = False) -> list[StoredDag]:
-        items = self.m.Dag.by_kind.query("dag")
-        return [StoredDag.of(i) for i in items if include_inactive or i.is_active]
+        # The index projects only the list's fields; whole DAGs (spec included) come from the table.
+        ids = [i.dag_id for i in self.m.Dag.by_kind.query("dag") if include_inactive or i.is_active]
+        items = {i.dag_id: i for i in self.m.Dag.batch_get(ids)} if ids else {}
+        return [StoredDag.of(items[dag_id]) for dag_id in ids if dag_id in items]
 
     def set_paused(self, dag_id: str, paused: bool, now: datetime) -> StoredDag:
         item = self._item(dag_id)

@@ -150,8 +150,12 @@ class RunRepository:
         return RunSnapshot(spec, views, run.state, run.start_date)
 
     def enqueue(self, dag_id: str, run_id: str, task_id: str, try_number: int, now: datetime,
-                expected_try: int | None = None) -> bool:
-        """Move to QUEUED for try `try_number`; False when another actor got there first."""
+                expected_try: int | None = None, retries: int = 0) -> bool:
+        """Move to QUEUED for try `try_number`; False when another actor got there first.
+
+        `retries` fills max_tries only when the row is missing it (a row created by this very write after a
+        crash part-way through the run's creation), so recovered tasks keep their retries.
+        """
         TI = self.m.TaskInstance
         condition = TI.state.is_in(*_ENQUEUEABLE) | TI.state.does_not_exist()
         if expected_try is not None:
@@ -159,7 +163,7 @@ class RunRepository:
         return self._update(dag_id, run_id, task_id, condition, [
             TI.state.set("queued"), TI.try_number.set(try_number), TI.queued_at.set(iso(now)),
             TI.active_state.set("queued"), TI.due_at.set(iso(now)), TI.next_retry_at.remove(),
-            TI.dag_id.set(dag_id), TI.run_id.set(run_id),
+            TI.dag_id.set(dag_id), TI.run_id.set(run_id), TI.max_tries.set(TI.max_tries | retries),
         ])
 
     def requeue(self, dag_id: str, run_id: str, task_id: str, try_number: int, now: datetime, attempts: int) -> bool:
@@ -175,7 +179,9 @@ class RunRepository:
         TI = self.m.TaskInstance
         condition = TI.state.is_in("none", "scheduled") | TI.state.does_not_exist()
         if state is TaskState.SKIPPED and reason == "dagrun_timeout":
-            condition = TI.state.is_in("none", "scheduled", "queued", "up_for_retry", "up_for_reschedule") | TI.state.does_not_exist()
+            # Airflow skips whatever has not finished, running tasks included; their late result is dropped.
+            condition = TI.state.is_in("none", "scheduled", "queued", "running", "up_for_retry",
+                                       "up_for_reschedule") | TI.state.does_not_exist()
         return self._update(dag_id, run_id, task_id, condition, [
             TI.state.set(state.value), TI.end_date.set(iso(now)), TI.active_state.remove(), TI.due_at.remove(),
             TI.dag_id.set(dag_id), TI.run_id.set(run_id),

@@ -47,7 +47,8 @@ class LocalStack:
                               timeout=timeout)
 
     def trigger(self, dag_id: str, *, dags_folder: Path | None = None, logical_date: str | None = None,
-                timeout: float = 120) -> tuple[subprocess.CompletedProcess, dict[str, Any]]:
+                timeout: float = 120) -> tuple[subprocess.CompletedProcess, dict[str, Any] | None]:
+        """`levante dags trigger --wait --output json`; the payload is None when stdout is not JSON."""
         args = ["dags", "trigger", dag_id, "--wait", "--output", "json", "--timeout", str(timeout),
                 "--dags-folder", str(dags_folder or self.dags_folder)]
         if logical_date:
@@ -56,9 +57,7 @@ class LocalStack:
         try:
             payload = json.loads(proc.stdout)
         except json.JSONDecodeError:
-            self.processes.assert_running()
-            pytest.fail(f"`levante {' '.join(args)}` printed no JSON (exit {proc.returncode})\n"
-                        f"--- stdout ---\n{proc.stdout[-3000:]}\n--- stderr ---\n{proc.stderr[-3000:]}")
+            payload = None
         return proc, payload
 
     def s3(self) -> Any:

@@ -82,6 +82,16 @@ class ProcessGroups:
         assert not dead, f"stack processes exited early: {dead}\n" + "\n".join(
             f"--- {name} ---\n{self.log(name)[-3000:]}" for name in dead)
 
+    def stop(self, name: str, grace: float = 5.0) -> None:
+        """Kill one process group (SIGTERM, then SIGKILL after `grace`) and forget it."""
+        proc = self.procs.pop(name)
+        _signal_group(proc.pid, signal.SIGTERM)
+        deadline = time.monotonic() + grace
+        while group_members(proc.pid) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        _signal_group(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=5)
+
     def kill_all(self, grace: float = 5.0) -> list[int]:
         """SIGTERM every group, SIGKILL what is left after `grace`; the pids still alive after that."""
         for proc in self.procs.values():

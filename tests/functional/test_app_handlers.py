@@ -34,7 +34,7 @@ def wired_app(backend, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
 
     (tmp_path / "two_steps.py").write_text(DAG)
     monkeypatch.setattr(app_module, "DAGS_FOLDER", str(tmp_path))
-    monkeypatch.setattr(app_module, "_runtime", {"backend": backend, "dags": DagCache(str(tmp_path))})
+    monkeypatch.setattr(app_module, "_runtime", {"adapters": (backend, DagCache(str(tmp_path)))})
     return app_module
 
 

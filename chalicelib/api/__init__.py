@@ -1,0 +1,27 @@
+"""The REST API under /api/v1: one blueprint per resource group, registered by `register_api` from app.py."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from chalice import Chalice
+
+from chalicelib.api import (
+    routes_dags,
+    routes_meta,
+    routes_monitoring,
+    routes_runs,
+    routes_task_instances,
+    routes_variables,
+)
+from chalicelib.api.routing import ApiBlueprint, register
+
+URL_PREFIX = "/api/v1"
+BLUEPRINTS: list[ApiBlueprint] = [routes_meta.api, routes_dags.api, routes_runs.api, routes_task_instances.api,
+                                  routes_variables.api, routes_monitoring.api]
+
+
+def register_api(app: Chalice, backend: Callable[[], Any], authorizer: Any = None) -> None:
+    """Add every route to `app`; `backend()` returns the Backend (called per request, so tests can swap it)."""
+    register(app, BLUEPRINTS, backend, URL_PREFIX, authorizer)

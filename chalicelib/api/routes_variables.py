@@ -1,0 +1,78 @@
+"""Variables (admin only): values of keys that look secret are masked on read, as Airflow masks them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from chalicelib.api import serializers as out
+from chalicelib.api.auth import Role
+from chalicelib.api.errors import BadRequest
+from chalicelib.api.routing import ApiBlueprint, Reply, Request
+from chalicelib.api.validation import Body, Field, pagination
+from chalicelib.store.variables import VariableRepository
+
+api = ApiBlueprint(__name__, "Variable")
+VARIABLE = "/variables/{variable_key}"
+MAX_VALUE = 100_000
+# Airflow's DEFAULT_SENSITIVE_FIELDS (core.sensitive_var_conn_names adds to these).
+SENSITIVE_WORDS = ("access_token", "api_key", "apikey", "authorization", "passphrase", "passwd", "password",
+                   "private_key", "secret", "token")
+MASK = "***"
+KEY_FIELD = Field(str, required=True, max_length=250)
+
+
+def is_sensitive(key: str) -> bool:
+    lowered = key.lower()
+    return any(word in lowered for word in SENSITIVE_WORDS)
+
+
+def variable(item: Any) -> dict:
+    return {"key": item.key, "value": MASK if is_sensitive(item.key) else item.val, "description": item.description,
+            "is_masked": is_sensitive(item.key)}
+
+
+def _check_key(key: str) -> str:
+    if not key or len(key) > 250 or not key.isprintable():
+        raise BadRequest("a variable key is 1-250 printable characters")
+    return key
+
+
+@api.operation("GET", "/variables", summary="List variables", role=Role.ADMIN, query=pagination(100, 500))
+def list_variables(req: Request) -> dict:
+    items, total = VariableRepository(req.backend.models).page(limit=req.query["limit"], offset=req.query["offset"])
+    return out.page("variables", [variable(i) for i in items], total)
+
+
+@api.operation("POST", "/variables", summary="Create a variable", role=Role.ADMIN, errors=(400, 409), body=Body({
+    "key": KEY_FIELD, "value": Field(str, required=True, max_length=MAX_VALUE),
+    "description": Field(str, nullable=True, max_length=1000)}))
+def create_variable(req: Request) -> dict:
+    b = req.body
+    item = VariableRepository(req.backend.models).create(_check_key(b["key"]), b["value"], b.get("description"))
+    return variable(item)
+
+
+@api.operation("GET", VARIABLE, summary="One variable", role=Role.ADMIN, errors=(404,))
+def get_variable(req: Request, variable_key: str) -> dict:
+    return variable(VariableRepository(req.backend.models).get(variable_key))
+
+
+@api.operation("PATCH", VARIABLE, summary="Update a variable's value or description", role=Role.ADMIN,
+               errors=(400, 404), body=Body({
+                   "key": Field(str, max_length=250), "value": Field(str, max_length=MAX_VALUE),
+                   "description": Field(str, nullable=True, max_length=1000)}))
+def patch_variable(req: Request, variable_key: str) -> dict:
+    b = req.body
+    if "key" in b and b["key"] != variable_key:
+        raise BadRequest("the body's 'key' must match the key in the path (keys cannot be renamed)")
+    if "value" not in b and "description" not in b:
+        raise BadRequest("nothing to update: send 'value' and/or 'description'")
+    item = VariableRepository(req.backend.models).update(variable_key, b.get("value"), b.get("description"),
+                                                         set_description="description" in b)
+    return variable(item)
+
+
+@api.operation("DELETE", VARIABLE, summary="Delete a variable", role=Role.ADMIN, status=204, errors=(404,))
+def delete_variable(req: Request, variable_key: str) -> Reply:
+    VariableRepository(req.backend.models).delete(variable_key)
+    return Reply(None, 204)

@@ -1,0 +1,157 @@
+"""Stored items → JSON with Airflow's stable-REST-API field names (dag_id, dag_run_id, logical_date, ...).
+
+Dates are ISO 8601 strings; states use Airflow's names, with a task instance that never ran as `null`
+("no status"), as Airflow does.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from chalicelib.core.schedule import Schedule, ScheduleError
+from chalicelib.core.spec import DagSpec, TaskSpec
+from chalicelib.store.runs import StoredRun
+from chalicelib.store.timefmt import parse_iso
+
+
+def _date(value: str | None) -> str | None:
+    parsed = parse_iso(value)
+    return parsed.isoformat() if parsed else None
+
+
+def schedule_fields(spec: DagSpec) -> dict[str, Any]:
+    try:
+        schedule = Schedule.from_dict(spec.schedule)
+    except ScheduleError:
+        return {"schedule_interval": None, "timetable_description": "unknown"}
+    expression = {"cron": schedule.cron, "delta": str(schedule.delta) if schedule.delta else None}
+    return {"schedule_interval": expression.get(schedule.kind.value) or (None if schedule.kind.value == "none" else "@once"),
+            "schedule_kind": schedule.kind.value, "timetable_description": describe_schedule(schedule)}
+
+
+def describe_schedule(schedule: Schedule) -> str:
+    """A short human description; cron is kept as written (no cron-to-English dependency)."""
+    kind = schedule.kind.value
+    if kind == "none":
+        return "Never, external triggers only"
+    if kind == "once":
+        return "Once, as soon as possible"
+    if kind == "delta":
+        return f"Every {schedule.delta}"
+    presets = {"0 * * * *": "Every hour, at minute 0", "0 0 * * *": "Every day at 00:00",
+               "0 0 * * 0": "Every Sunday at 00:00", "0 0 1 * *": "On day 1 of every month at 00:00",
+               "0 0 1 */3 *": "On day 1 of every third month at 00:00", "0 0 1 1 *": "Every year on 1 January at 00:00",
+               "* * * * *": "Every minute"}
+    text = presets.get(schedule.cron or "", f"At cron '{schedule.cron}'")
+    return f"{text} ({schedule.timezone})"
+
+
+def dag_summary(item: Any, spec: DagSpec, active_runs: dict[str, int] | None = None) -> dict[str, Any]:
+    return {
+        "dag_id": item.dag_id,
+        "description": spec.description,
+        "fileloc": item.relpath,
+        "file_token": item.source_hash,
+        "owners": [spec.owner] if spec.owner else [],
+        "tags": [{"name": t} for t in spec.tags],
+        "is_paused": bool(item.is_paused),
+        "is_active": bool(item.is_active),
+        **schedule_fields(spec),
+        "next_dagrun": _date(item.next_logical_date) or _date(item.next_run_after),
+        "next_dagrun_create_after": _date(item.next_run_after),
+        "last_run_id": item.last_run_id,
+        "last_run_state": item.last_run_state,
+        "last_run_end_date": _date(item.last_run_at),
+        "last_parsed_time": _date(item.updated_at),
+        "max_active_runs": spec.max_active_runs,
+        "task_count": int(item.task_count) if getattr(item, "task_count", None) is not None else len(spec.tasks),
+        "active_runs": dict(active_runs or {}),
+    }
+
+
+def dag_detail(item: Any, spec: DagSpec) -> dict[str, Any]:
+    return {
+        **dag_summary(item, spec),
+        "doc_md": spec.doc_md,
+        "params": spec.params,
+        "start_date": spec.start_date.isoformat() if spec.start_date else None,
+        "end_date": spec.end_date.isoformat() if spec.end_date else None,
+        "catchup": spec.catchup,
+        "timezone": spec.timezone,
+        "dagrun_timeout": spec.dagrun_timeout,
+        "max_active_tasks": spec.max_active_tasks,
+        "tasks": [task(t) for t in spec.tasks],
+    }
+
+
+def task(t: TaskSpec) -> dict[str, Any]:
+    return {
+        "task_id": t.task_id, "operator_name": t.operator, "owner": t.owner, "trigger_rule": t.trigger_rule.value,
+        "upstream_task_ids": list(t.upstream), "downstream_task_ids": list(t.downstream),
+        "retries": t.retry.retries, "retry_delay": t.retry.retry_delay, "execution_timeout": t.execution_timeout,
+        "task_group_id": t.task_group, "doc_md": t.doc_md, "pool": t.pool, "queue": t.queue,
+        "priority_weight": t.priority_weight, "template_fields": list(t.template_fields), "ui_color": t.ui_color,
+        "is_sensor": t.sensor is not None, "sensor_mode": t.sensor.mode if t.sensor else None,
+    }
+
+
+def dag_run(run: StoredRun) -> dict[str, Any]:
+    return {
+        "dag_id": run.dag_id, "dag_run_id": run.run_id, "run_type": run.run_type, "state": run.state.value,
+        "logical_date": run.logical_date.isoformat(), "run_after": run.run_after.isoformat(),
+        "data_interval_start": run.data_interval_start.isoformat(),
+        "data_interval_end": run.data_interval_end.isoformat(),
+        "start_date": run.start_date.isoformat() if run.start_date else None,
+        "end_date": run.end_date.isoformat() if run.end_date else None,
+        "duration": (run.end_date - run.start_date).total_seconds() if run.start_date and run.end_date else None,
+        "conf": run.conf, "note": run.note, "external_trigger": run.run_type == "manual",
+    }
+
+
+def task_instance(item: Any, spec_task: TaskSpec | None = None) -> dict[str, Any]:
+    state = item.state if item.state and item.state != "none" else None
+    out = {
+        "dag_id": item.dag_id, "dag_run_id": item.run_id, "task_id": item.task_id, "map_index": -1,
+        "state": state, "try_number": int(item.try_number or 0), "max_tries": int(item.max_tries or 0),
+        "start_date": _date(item.start_date), "end_date": _date(item.end_date),
+        "duration": float(item.duration) if item.duration is not None else None,
+        "queued_when": _date(item.queued_at), "hostname": item.hostname,
+        "next_retry_at": _date(item.next_retry_at),
+    }
+    if spec_task is not None:
+        out.update({"operator": spec_task.operator, "task_group_id": spec_task.task_group,
+                    "trigger_rule": spec_task.trigger_rule.value})
+    return out
+
+
+def task_instance_detail(item: Any, spec_task: TaskSpec | None) -> dict[str, Any]:
+    try_number = int(item.try_number or 0)
+    return {
+        **task_instance(item, spec_task),
+        "error": item.error,
+        "tries": [{"try_number": n, "current": n == try_number,
+                   "state": (item.state if n == try_number else None)} for n in range(1, try_number + 1)],
+        # Templates are rendered by the worker at run time and not stored (yet): see docs/api.md.
+        "rendered_fields": None,
+        "rendered_fields_note": "not available: Levante does not store rendered template fields",
+    }
+
+
+def grid_cell(item: Any) -> dict[str, Any]:
+    return {"state": item.state if item.state and item.state != "none" else None,
+            "try_number": int(item.try_number or 0),
+            "start_date": _date(item.start_date), "end_date": _date(item.end_date),
+            "duration": float(item.duration) if item.duration is not None else None}
+
+
+def xcom_entry(key: str, task_id: str, value_text: str | None) -> dict[str, Any]:
+    try:
+        value = json.loads(value_text) if value_text is not None else None
+    except ValueError:
+        value = value_text
+    return {"key": key, "task_id": task_id, "map_index": -1, "value": value}
+
+
+def page(name: str, items: list[Any], total: int) -> dict[str, Any]:
+    return {name: items, "total_entries": total}

@@ -1,0 +1,230 @@
+"""Request parsing: JSON-object bodies with known fields only, typed and size-limited; query parameters.
+
+The same declarations feed the OpenAPI document (`schema()`), so what is documented is what is enforced.
+Nothing outside a body's declared fields can be written: a trigger body carrying `state` is a 400, not
+an ignored field (mass assignment is impossible by construction).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from chalicelib.api.errors import ApiError, BadRequest
+
+MAX_BODY_BYTES = 256 * 1024
+MAX_DEPTH = 32
+_JSON_TYPES = {str: "string", bool: "boolean", int: "integer", float: "number", dict: "object", list: "array"}
+
+
+@dataclass(frozen=True)
+class Field:
+    kind: type
+    required: bool = False
+    nullable: bool = False
+    max_length: int | None = None  # characters of a string; bytes of an object/array as JSON
+    choices: tuple[str, ...] | None = None
+    date_time: bool = False
+    minimum: int | None = None
+    maximum: int | None = None
+    description: str = ""
+
+    def parse(self, name: str, value: Any) -> Any:
+        if value is None:
+            if self.nullable:
+                return None
+            raise BadRequest(f"{name!r} must not be null")
+        if not _is(value, self.kind):
+            raise BadRequest(f"{name!r} must be {_article(_JSON_TYPES[self.kind])}")
+        if self.kind is str:
+            return self._string(name, value)
+        if self.kind is int:
+            if (self.minimum is not None and value < self.minimum) or (self.maximum is not None and value > self.maximum):
+                raise BadRequest(f"{name!r} must be between {self.minimum} and {self.maximum}")
+        if self.kind in (dict, list) and self.max_length is not None:
+            if len(json.dumps(value)) > self.max_length:
+                raise BadRequest(f"{name!r} is larger than {self.max_length} bytes as JSON")
+        return value
+
+    def _string(self, name: str, value: str) -> Any:
+        if self.max_length is not None and len(value) > self.max_length:
+            raise BadRequest(f"{name!r} is longer than {self.max_length} characters")
+        if self.choices is not None and value not in self.choices:
+            raise BadRequest(f"{name!r} must be one of {', '.join(self.choices)}")
+        if self.date_time:
+            return parse_datetime(name, value)
+        return value
+
+    def schema(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"type": _JSON_TYPES[self.kind]}
+        if self.nullable:
+            out["nullable"] = True
+        if self.kind is str and self.max_length is not None:
+            out["maxLength"] = self.max_length
+        if self.choices is not None:
+            out["enum"] = list(self.choices)
+        if self.date_time:
+            out["format"] = "date-time"
+        if self.minimum is not None:
+            out["minimum"] = self.minimum
+        if self.maximum is not None:
+            out["maximum"] = self.maximum
+        if self.kind is dict:
+            out["additionalProperties"] = True
+        if self.kind is list:
+            out["items"] = {"type": "string"}
+        if self.description:
+            out["description"] = self.description
+        return out
+
+
+@dataclass(frozen=True)
+class Body:
+    fields: dict[str, Field]
+    max_bytes: int = MAX_BODY_BYTES
+    required: bool = True  # False: an empty body means {}
+
+    def parse(self, raw: bytes | str | None) -> dict[str, Any]:
+        if raw is None or (isinstance(raw, bytes | str) and not raw.strip()):
+            if self.required:
+                raise BadRequest("a JSON object body is required")
+            return self._fields({})
+        data = raw.encode() if isinstance(raw, str) else raw
+        if len(data) > self.max_bytes:
+            raise ApiError(413, f"the request body is larger than {self.max_bytes} bytes")
+        try:
+            value = json.loads(data, parse_constant=_reject_constant)
+        except (ValueError, RecursionError):
+            raise BadRequest("the request body is not valid JSON") from None
+        if not isinstance(value, dict):
+            raise BadRequest("the request body must be a JSON object")
+        if _depth(value) > MAX_DEPTH:
+            raise BadRequest(f"the request body is nested deeper than {MAX_DEPTH} levels")
+        return self._fields(value)
+
+    def _fields(self, value: dict[str, Any]) -> dict[str, Any]:
+        unknown = sorted(set(value) - set(self.fields))
+        if unknown:
+            raise BadRequest(f"unknown field(s): {', '.join(map(repr, unknown))}; allowed: {', '.join(self.fields)}")
+        out: dict[str, Any] = {}
+        for name, spec in self.fields.items():
+            if name in value:
+                out[name] = spec.parse(name, value[name])
+            elif spec.required:
+                raise BadRequest(f"{name!r} is required")
+        return out
+
+    def schema(self) -> dict[str, Any]:
+        schema: dict[str, Any] = {"type": "object", "additionalProperties": False,
+                                  "properties": {n: f.schema() for n, f in self.fields.items()}}
+        required = [n for n, f in self.fields.items() if f.required]
+        if required:
+            schema["required"] = required
+        return schema
+
+
+@dataclass(frozen=True)
+class Query:
+    name: str
+    kind: type = str
+    default: Any = None
+    minimum: int | None = None
+    maximum: int | None = None
+    max_length: int = 200
+    choices: tuple[str, ...] | None = None
+    description: str = ""
+
+    def parse(self, params: Mapping[str, str]) -> Any:
+        if self.name not in params:
+            return self.default
+        raw = params[self.name]
+        if len(raw) > self.max_length:
+            raise BadRequest(f"query parameter {self.name!r} is longer than {self.max_length} characters")
+        if self.kind is int:
+            return self._int(raw)
+        if self.kind is bool:
+            if raw.lower() not in ("true", "false", "1", "0"):
+                raise BadRequest(f"query parameter {self.name!r} must be true or false")
+            return raw.lower() in ("true", "1")
+        if self.choices is not None and raw not in self.choices:
+            raise BadRequest(f"query parameter {self.name!r} must be one of {', '.join(self.choices)}")
+        return raw
+
+    def _int(self, raw: str) -> int:
+        try:
+            value = int(raw, 10)
+        except ValueError:
+            raise BadRequest(f"query parameter {self.name!r} must be an integer") from None
+        if (self.minimum is not None and value < self.minimum) or (self.maximum is not None and value > self.maximum):
+            raise BadRequest(f"query parameter {self.name!r} must be between {self.minimum} and {self.maximum}")
+        return value
+
+    def schema(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"type": _JSON_TYPES[self.kind]}
+        if self.default is not None:
+            out["default"] = self.default
+        for key, value in (("minimum", self.minimum), ("maximum", self.maximum)):
+            if value is not None:
+                out[key] = value
+        if self.kind is str:
+            out["maxLength"] = self.max_length
+        if self.choices is not None:
+            out["enum"] = list(self.choices)
+        return out
+
+
+@dataclass(frozen=True)
+class Params:
+    queries: tuple[Query, ...] = field(default_factory=tuple)
+
+    def parse(self, params: Mapping[str, str] | None) -> dict[str, Any]:
+        params = params or {}
+        return {q.name: q.parse(params) for q in self.queries}
+
+
+def pagination(default_limit: int = 25, max_limit: int = 100) -> tuple[Query, Query]:
+    return (Query("limit", int, default_limit, 1, max_limit, description="page size"),
+            Query("offset", int, 0, 0, 100_000, description="entries to skip"))
+
+
+def parse_datetime(name: str, value: str) -> datetime:
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise BadRequest(f"{name!r} is not an ISO 8601 date-time") from None
+    if parsed.tzinfo is None:
+        raise BadRequest(f"{name!r} needs a timezone, e.g. 2024-06-01T00:00:00+00:00")
+    return parsed
+
+
+def _is(value: Any, kind: type) -> bool:
+    if kind is int:
+        return isinstance(value, int) and not isinstance(value, bool)
+    if kind is float:
+        return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+    return isinstance(value, kind)
+
+
+def _depth(value: Any) -> int:
+    # Iterative: a hostile body cannot exhaust the stack here.
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        item, level = stack.pop()
+        deepest = max(deepest, level)
+        if level > MAX_DEPTH:
+            break
+        children = item.values() if isinstance(item, dict) else item if isinstance(item, list) else ()
+        stack.extend((child, level + 1) for child in children if isinstance(child, dict | list))
+    return deepest
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+def _article(word: str) -> str:
+    return f"an {word}" if word[0] in "aeiou" else f"a {word}"

@@ -1,0 +1,124 @@
+"""Read-only queries the API needs beyond the scheduler's and worker's: pages, projections, counts.
+
+Each reads through the key or an index (never a scan of runs or task instances), and asks DynamoDB only
+for the attributes the caller shows: the DAG list never reads source code, the grid never reads XComs.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Iterator
+from datetime import datetime
+from typing import Any
+
+from pynamodb.exceptions import DoesNotExist
+
+from chalicelib.store.errors import NotFoundError
+from chalicelib.store.models import LIST_FIELDS, Models
+from chalicelib.store.runs import StoredRun, run_pk
+from chalicelib.store.timefmt import parse_iso
+
+DAG_LIST_ATTRIBUTES = ["dag_id", *LIST_FIELDS]
+GRID_TI_ATTRIBUTES = ["task_id", "state", "try_number", "start_date", "end_date", "duration"]
+
+
+class ApiReader:
+    def __init__(self, models: Models):
+        self.m = models
+
+    # --- DAGs ----------------------------------------------------------------------------------------
+    def dag_items(self) -> list[Any]:
+        """Every DAG item without its source (one Query of the by-kind index per MB of items)."""
+        return list(self.m.Dag.by_kind.query("dag", attributes_to_get=DAG_LIST_ATTRIBUTES))
+
+    def dag_items_page(self, *, limit: int, offset: int) -> list[Any]:
+        """The first `offset + limit` DAGs by id (one Query while that is under 1 MB), `offset` skipped."""
+        items = self.m.Dag.by_kind.query("dag", attributes_to_get=DAG_LIST_ATTRIBUTES, limit=offset + limit,
+                                         page_size=offset + limit)
+        return _slice(items, offset, limit)
+
+    def count_dags(self, *, only_active: bool) -> int:
+        Dag = self.m.Dag
+        return Dag.by_kind.count("dag", filter_condition=(Dag.is_active == True) if only_active else None)  # noqa: E712
+
+    def dag_item(self, dag_id: str) -> Any:
+        try:
+            return self.m.Dag.get(dag_id)
+        except DoesNotExist:
+            raise NotFoundError(f"DAG {dag_id!r} not found") from None
+
+    def active_run_counts(self) -> dict[str, Counter[str]]:
+        """dag_id -> {queued: n, running: n} from the sparse active-runs index: grows with active work only."""
+        counts: dict[str, Counter[str]] = {}
+        for item in self.m.DagRun.active_runs.query("1", attributes_to_get=["dag_id", "state"]):
+            counts.setdefault(item.dag_id, Counter())[item.state] += 1
+        return counts
+
+    # --- runs ----------------------------------------------------------------------------------------
+    def run_items(self, dag_id: str, *, limit: int, offset: int = 0, state: str | None = None) -> list[Any]:
+        """Runs of a DAG newest first (by-date LSI), `offset` skipped, at most `limit`."""
+        DagRun = self.m.DagRun
+        condition = DagRun.state == state if state else None
+        items = DagRun.by_date.query(dag_id, scan_index_forward=False, filter_condition=condition,
+                                     page_size=min(offset + limit, 500))
+        return _slice(items, offset, limit)
+
+    def count_runs(self, dag_id: str, state: str | None = None) -> int:
+        DagRun = self.m.DagRun
+        condition = DagRun.state == state if state else None
+        return DagRun.by_date.count(dag_id, filter_condition=condition)
+
+    def recent_run_states(self, dag_id: str, limit: int = 25) -> Counter[str]:
+        DagRun = self.m.DagRun
+        items = DagRun.by_date.query(dag_id, scan_index_forward=False, limit=limit, attributes_to_get=["state"])
+        return Counter(item.state for item in items)
+
+    def run_item(self, dag_id: str, run_id: str) -> Any:
+        try:
+            return self.m.DagRun.get(dag_id, run_id, consistent_read=True)
+        except DoesNotExist:
+            raise NotFoundError(f"DAG run {run_id!r} of DAG {dag_id!r} not found") from None
+
+    def run(self, dag_id: str, run_id: str) -> StoredRun:
+        return StoredRun.of(self.run_item(dag_id, run_id))
+
+    # --- task instances ----------------------------------------------------------------------------
+    def grid_task_instances(self, dag_id: str, run_id: str) -> list[Any]:
+        return list(self.m.TaskInstance.query(run_pk(dag_id, run_id), attributes_to_get=GRID_TI_ATTRIBUTES))
+
+    def xcom_items(self, dag_id: str, run_id: str, task_id: str) -> list[Any]:
+        XCom = self.m.XCom
+        return list(XCom.query(run_pk(dag_id, run_id), XCom.task_key.startswith(f"{task_id}#")))
+
+    def oldest_due(self, active_state: str) -> datetime | None:
+        """`due_at` of the oldest task instance in an active state (for queued: the longest wait)."""
+        TI = self.m.TaskInstance
+        for item in TI.active.query(active_state, scan_index_forward=True, limit=1, attributes_to_get=["due_at"]):
+            return parse_iso(item.due_at)
+        return None
+
+    def count_active(self, active_state: str) -> int:
+        return self.m.TaskInstance.active.count(active_state)
+
+    # --- meta ------------------------------------------------------------------------------------------
+    def import_error_items(self) -> list[dict[str, Any]]:
+        return [{**json.loads(i.data), "timestamp": i.updated_at} for i in self.m.Meta.query("import_error")]
+
+    def meta(self, pk: str, sk: str) -> tuple[dict[str, Any], str | None] | None:
+        try:
+            item = self.m.Meta.get(pk, sk)
+        except DoesNotExist:
+            return None
+        return json.loads(item.data), item.updated_at
+
+
+def _slice(items: Iterator[Any], offset: int, limit: int) -> list[Any]:
+    out = []
+    for index, item in enumerate(items):
+        if index >= offset + limit:
+            break
+        if index >= offset:
+            out.append(item)
+    return out
+

@@ -1,0 +1,117 @@
+"""Per-minute task outcome counters in the meta table (pk "stats", sk = the minute): throughput and failure rate.
+
+The worker adds one to the minute's counters when it records a try's outcome (`record_outcome`); the
+monitoring API reads the last hour with one Query. An UpdateItem with ADD is atomic, so concurrent
+workers never lose a count. Items carry `expires_at` (epoch seconds) for a DynamoDB TTL on the meta table.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from functools import lru_cache
+
+from pynamodb.attributes import NumberAttribute, UnicodeAttribute
+from pynamodb.models import Model
+
+from chalicelib.store.models import Models
+
+PK = "stats"
+KEEP = timedelta(days=2)
+FAILED = frozenset({"failed", "upstream_failed"})
+
+
+def minute_key(at: datetime) -> str:
+    return at.strftime("%Y-%m-%dT%H:%M")
+
+
+@lru_cache(maxsize=16)
+def _counter_model(table_name: str, region: str, host: str | None) -> type[Model]:
+    attrs = {"table_name": table_name, "region": region, "max_retry_attempts": 8}
+    if host:
+        attrs["host"] = host
+
+    class MinuteCounter(Model):  # a second view of the meta table's "stats" items
+        Meta = type("Meta", (), attrs)
+        pk = UnicodeAttribute(hash_key=True)
+        sk = UnicodeAttribute(range_key=True)
+        finished = NumberAttribute(default=0)
+        failed = NumberAttribute(default=0)
+        retried = NumberAttribute(default=0)
+        expires_at = NumberAttribute(null=True)
+
+    return MinuteCounter
+
+
+@dataclass(frozen=True)
+class Throughput:
+    finished: int
+    failed: int
+    retried: int
+    minutes: int
+
+    @property
+    def per_minute(self) -> float:
+        return self.finished / self.minutes if self.minutes else 0.0
+
+    @property
+    def failure_rate(self) -> float | None:
+        return self.failed / self.finished if self.finished else None
+
+
+class StatsRepository:
+    def __init__(self, models: Models):
+        meta = models.Meta.Meta
+        self.Counter = _counter_model(meta.table_name, meta.region, getattr(meta, "host", None))
+
+    def record_outcome(self, state: str, at: datetime) -> None:
+        """One finished try, written at once."""
+        self.add(minute_key(at), finished=1, failed=int(state in FAILED), retried=int(state == "up_for_retry"), at=at)
+
+    def add(self, minute: str, *, finished: int, failed: int, retried: int, at: datetime) -> None:
+        Counter = self.Counter
+        actions = [Counter.finished.add(finished), Counter.expires_at.set(int((at + KEEP).timestamp()))]
+        if failed:
+            actions.append(Counter.failed.add(failed))
+        if retried:
+            actions.append(Counter.retried.add(retried))
+        Counter(PK, minute).update(actions=actions)
+
+    def last_hour(self, now: datetime) -> Throughput:
+        Counter = self.Counter
+        since = minute_key(now - timedelta(minutes=59))
+        finished = failed = retried = 0
+        for item in Counter.query(PK, Counter.sk >= since):
+            finished += int(item.finished or 0)
+            failed += int(item.failed or 0)
+            retried += int(item.retried or 0)
+        return Throughput(finished, failed, retried, 60)
+
+
+class BufferedStats:
+    """Counts outcomes in memory and writes each minute's totals at most every `interval` seconds.
+
+    A busy worker then spends a fraction of a request per task on monitoring instead of one. Counts still
+    buffered when a container is recycled are lost: throughput figures are a monitoring aid, not a ledger.
+    """
+
+    def __init__(self, repository_factory, interval: float = 5.0):
+        self._factory = repository_factory
+        self.interval = interval
+        self._pending: dict[str, list[int]] = {}
+        self._last_flush = 0.0
+
+    def record(self, state: str, at: datetime, monotonic: float) -> None:
+        counts = self._pending.setdefault(minute_key(at), [0, 0, 0])
+        counts[0] += 1
+        counts[1] += int(state in FAILED)
+        counts[2] += int(state == "up_for_retry")
+        if monotonic - self._last_flush >= self.interval:
+            self.flush(at, monotonic)
+
+    def flush(self, at: datetime, monotonic: float) -> None:
+        pending, self._pending = self._pending, {}
+        self._last_flush = monotonic
+        repository = self._factory()
+        for minute, (finished, failed, retried) in pending.items():
+            repository.add(minute, finished=finished, failed=failed, retried=retried, at=at)

@@ -1,0 +1,51 @@
+import hljs from "highlight.js/lib/core";
+import python from "highlight.js/lib/languages/python";
+import { describe, expect, it } from "vitest";
+import { takeToken } from "../auth";
+import { formatDuration } from "./format";
+import { highlightedLines } from "./highlight";
+import { parseHash, href } from "./route";
+import { scheduleText } from "./schedule";
+
+hljs.registerLanguage("python", python);
+
+describe("schedule text", () => {
+  it("describes cron and presets", () => {
+    expect(scheduleText("0 0 * * *")).toMatch(/00:00/);
+    expect(scheduleText("@daily")).toMatch(/00:00/);
+    expect(scheduleText(null)).toMatch(/manual/);
+    expect(scheduleText("1 day, 0:00:00", "Every 1 day")).toBe("Every 1 day");
+  });
+});
+
+describe("highlightedLines", () => {
+  it("keeps code as text pieces, markup in the source included", () => {
+    const lines = highlightedLines(hljs, 'x = "<script>alert(1)</script>"\nimport os');
+    expect(lines).toHaveLength(2);
+    expect(lines[0].map(([, t]) => t).join("")).toBe('x = "<script>alert(1)</script>"');
+    expect(lines[1].some(([cls, t]) => cls?.includes("hljs-keyword") && t === "import")).toBe(true);
+  });
+});
+
+describe("routes and tokens", () => {
+  it("round-trips hash routes", () => {
+    expect(parseHash(href(["dags", "a/b c"], { tab: "grid", empty: "" }))).toEqual({ path: ["dags", "a/b c"], query: { tab: "grid" } });
+  });
+
+  it("takes the token from the sign-in link and strips it", () => {
+    const stored: Record<string, string> = {};
+    const storage = { getItem: (k: string) => stored[k] ?? null, setItem: (k: string, v: string) => { stored[k] = v; } } as Storage;
+    let replaced = "";
+    const history = { replaceState: (_: unknown, __: string, url: string) => { replaced = url; } } as History;
+    const token = takeToken({ hash: "#token=abc%2Bdef", pathname: "/", search: "" } as Location, history, storage);
+    expect(token).toBe("abc+def");
+    expect(replaced).toBe("/#/");
+    expect(takeToken({ hash: "#/", pathname: "/", search: "" } as Location, history, storage)).toBe("abc+def");
+  });
+
+  it("formats durations", () => {
+    expect(formatDuration(0.25)).toBe("250ms");
+    expect(formatDuration(75)).toBe("1m 15s");
+    expect(formatDuration(null)).toBe("—");
+  });
+});

@@ -1,0 +1,95 @@
+import { useState } from "preact/hooks";
+import { seg } from "../api/client";
+import type { DagDetail } from "../api/types";
+import { can } from "../auth";
+import { ErrorBox, Loading, StateBadge } from "../components/common";
+import { Markdown } from "../components/Markdown";
+import { useSession } from "../context";
+import { formatDate } from "../lib/format";
+import { useResource } from "../lib/hooks";
+import { href, navigate } from "../lib/route";
+import { scheduleText } from "../lib/schedule";
+import { CodeTab } from "./CodeTab";
+import { PauseToggle } from "./DagList";
+import { DetailsTab } from "./DetailsTab";
+import { GraphTab } from "./GraphTab";
+import { GridTab } from "./GridTab";
+import { RunsTab } from "./RunsTab";
+import { TaskPanel } from "./TaskPanel";
+import { TriggerForm } from "./TriggerForm";
+
+const TABS = [["grid", "Grid"], ["graph", "Graph"], ["code", "Code"], ["runs", "Runs"], ["details", "Details"]];
+type Query = Record<string, string>;
+
+export function DagPage({ dagId, query }: { dagId: string; query: Query }) {
+  const { api, role } = useSession();
+  const [triggering, setTriggering] = useState(false);
+  const [changes, setChanges] = useState(0); // bumped by task actions: the tabs reload
+  const dag = useResource((signal) => api.get<DagDetail>(`/dags/${seg(dagId)}`, {}, signal), [api, dagId]);
+  const tab = query.tab || "grid";
+  const go = (changes: Query) => navigate(["dags", dagId], { ...query, ...changes });
+
+  if (dag.error && !dag.data) return <ErrorBox error={dag.error} retry={dag.reload} />;
+  if (!dag.data) return <Loading what={`Loading ${dagId}`} />;
+  const d = dag.data;
+  const canOperate = can(role, "operator");
+
+  return (
+    <section class="dag-page">
+      <div class="dag-header">
+        <div>
+          <a href="#/" class="small">← DAGs</a>
+          <h1>
+            <PauseToggle dag={d} onChanged={dag.reload} />
+            <span class="dag-title">{d.dag_id}</span>
+            {d.last_run_state && <StateBadge state={d.last_run_state} />}
+          </h1>
+          {d.description && <p class="description">{d.description}</p>}
+          <div class="meta small">
+            <span>Schedule: <code>{d.schedule_interval ?? "None"}</code> — {scheduleText(d.schedule_interval, d.timetable_description)}</span>
+            <span>Next run: {formatDate(d.next_dagrun)}</span>
+            <span>Owner: {d.owners.join(", ") || "—"}</span>
+            <span>{d.tags.map((t) => <a key={t.name} class="tag" href={href([], { tags: t.name })}>{t.name}</a>)}</span>
+          </div>
+        </div>
+        <button type="button" class="primary" disabled={!canOperate} data-testid="trigger"
+          title={canOperate ? "Trigger a run" : "Your role cannot trigger runs"} onClick={() => setTriggering(true)}>
+          ▶ Trigger
+        </button>
+      </div>
+      {d.doc_md && (
+        <details class="doc" open>
+          <summary>Documentation</summary>
+          <Markdown source={d.doc_md} />
+        </details>
+      )}
+      <nav class="tabs" role="tablist">
+        {TABS.map(([id, label]) => (
+          <a key={id} role="tab" aria-selected={tab === id} class={tab === id ? "active" : ""}
+            href={href(["dags", dagId], { ...query, tab: id })}>{label}</a>
+        ))}
+      </nav>
+      <div class={`tab-body ${query.task ? "with-panel" : ""}`}>
+        <div class="tab-main">
+          {tab === "grid" && <GridTab dagId={dagId} selected={query} onSelect={go} refresh={changes} />}
+          {tab === "graph" && <GraphTab dagId={dagId} runId={query.run} onSelect={go} refresh={changes} />}
+          {tab === "code" && <CodeTab dagId={dagId} />}
+          {tab === "runs" && <RunsTab dagId={dagId} onSelect={go} />}
+          {tab === "details" && <DetailsTab dag={d} />}
+        </div>
+        {query.task && query.run && (
+          <TaskPanel dagId={dagId} runId={query.run} taskId={query.task} tryNumber={Number(query.try) || undefined}
+            onClose={() => go({ task: "", try: "" })} onTry={(n) => go({ try: String(n) })}
+            onChanged={() => setChanges((n) => n + 1)} />
+        )}
+      </div>
+      {triggering && (
+        <TriggerForm dag={d} onCancel={() => setTriggering(false)} onDone={(run) => {
+          setTriggering(false);
+          dag.reload();
+          navigate(["dags", dagId], { tab: "grid", run: run.dag_run_id });
+        }} />
+      )}
+    </section>
+  );
+}

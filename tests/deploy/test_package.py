@@ -1,0 +1,105 @@
+"""`levante package` for each stage: the template lints clean, the zip holds the app, DAGs and runtime deps and
+fits Lambda, and the merged template wires the queue, buckets and functions the way docs/deploy.md says."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from tests.deploy.conftest import ROOT, STAGES, load_template
+
+pytestmark = pytest.mark.slow
+RUNTIME_PACKAGES = ("pynamodb", "croniter", "jinja2", "jsonschema", "pendulum", "aws_lambda_powertools")
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_cfn_lint_finds_no_errors(packages, stage):
+    cfn_lint = Path(sys.executable).with_name("cfn-lint")
+    proc = subprocess.run([str(cfn_lint), str(packages[stage] / "sam.json")], capture_output=True, text=True)
+
+    print(proc.stdout)
+    assert proc.returncode & 2 == 0, f"cfn-lint errors:\n{proc.stdout}{proc.stderr}"  # bit 2: errors
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_zip_holds_app_dags_and_runtime_deps_within_lambda_limits(packages, stage):
+    zip_path = packages[stage] / "deployment.zip"
+    with zipfile.ZipFile(zip_path) as archive:
+        names = set(archive.namelist())
+        unzipped = sum(info.file_size for info in archive.infolist())
+    zipped = zip_path.stat().st_size
+
+    print(f"{stage}: deployment.zip {zipped / 2**20:.1f} MB zipped, {unzipped / 2**20:.1f} MB unzipped")
+    assert {"app.py", "chalicelib/__init__.py", "chalicelib/store/models.py", "chalicelib/services/worker.py"} <= names
+    assert {f"dags/{p.name}" for p in (ROOT / "dags").glob("*.py")} <= names
+    tops = {name.split("/")[0] for name in names}
+    assert set(RUNTIME_PACKAGES) <= tops
+    assert not {"tests", "frontend", "infra", "bench", "docs"} & tops
+    assert zipped < 50 * 2**20 and unzipped < 250 * 2**20
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_functions_are_configured_for_the_stage(packages, stage):
+    resources = load_template(packages, stage)["Resources"]
+    worker = resources["Worker"]["Properties"]
+    names = {resources[r]["Properties"]["FunctionName"] for r in ("APIHandler", "Scheduler", "Worker")}
+
+    assert names == {f"levante-{stage}", f"levante-{stage}-scheduler", f"levante-{stage}-worker"}
+    assert {resources[r]["Properties"]["Environment"]["Variables"]["LEVANTE_STAGE"]
+            for r in ("APIHandler", "Scheduler", "Worker")} == {stage}
+    [event] = worker["Events"].values()
+    assert event["Type"] == "SQS"
+    assert event["Properties"]["Queue"]["Fn::Sub"].endswith(f":levante-{stage}-tasks")
+    assert event["Properties"]["BatchSize"] == 1  # one task per invocation: no ReportBatchItemFailures needed
+    assert 2 <= event["Properties"]["ScalingConfig"]["MaximumConcurrency"] <= worker["ReservedConcurrentExecutions"]
+    assert {"TaskQueue", "TaskInstancesTable", "DataBucket"} <= set(resources["Worker"]["DependsOn"])
+    assert resources["Scheduler"]["Properties"]["Events"]["SchedulerEvent"]["Properties"]["Schedule"] == "rate(1 minute)"
+    api_env = resources["APIHandler"]["Properties"]["Environment"]["Variables"]
+    assert api_env["LEVANTE_ADMIN_TOKEN"] == {"Ref": "AdminToken"}  # a NoEcho stack parameter, not in git
+    assert load_template(packages, stage)["Parameters"]["AdminToken"]["NoEcho"] is True
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_visibility_timeout_is_six_worker_timeouts(packages, stage):
+    resources = load_template(packages, stage)["Resources"]
+    queue = resources["TaskQueue"]["Properties"]
+    worker = resources["Worker"]["Properties"]
+
+    assert queue["VisibilityTimeout"] >= 6 * worker["Timeout"]
+    assert int(worker["Environment"]["Variables"]["LEVANTE_WORKER_TIMEOUT"]) == worker["Timeout"]
+    assert queue["RedrivePolicy"]["deadLetterTargetArn"] == {"Fn::GetAtt": ["TaskDeadLetterQueue", "Arn"]}
+    assert queue["RedrivePolicy"]["maxReceiveCount"] >= 1
+    alarm = resources["DeadLetterQueueAlarm"]["Properties"]
+    assert alarm["Dimensions"][0]["Value"] == {"Fn::GetAtt": ["TaskDeadLetterQueue", "QueueName"]}
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_buckets_are_private_and_encrypted(packages, stage):
+    resources = load_template(packages, stage)["Resources"]
+    for name in ("DataBucket", "DashboardBucket"):
+        bucket = resources[name]["Properties"]
+        assert set(bucket["PublicAccessBlockConfiguration"].values()) == {True}
+        assert bucket["BucketEncryption"]["ServerSideEncryptionConfiguration"]
+        assert "WebsiteConfiguration" not in bucket
+    assert resources["DataBucket"]["Properties"]["BucketName"] == f"levante-{stage}-data"
+    [reader] = [s for s in resources["DashboardBucketPolicy"]["Properties"]["PolicyDocument"]["Statement"]
+                if s["Effect"] == "Allow"]
+    assert reader["Principal"] == {"Service": "cloudfront.amazonaws.com"}
+    assert "AWS:SourceArn" in reader["Condition"]["StringEquals"]
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_roles_carry_the_policy_files_pinned_to_the_account(packages, stage):
+    from generate import FUNCTIONS, Stage, pin_arns
+
+    resources = load_template(packages, stage)["Resources"]
+    config = Stage.load(stage)
+    for function, (_, role, _) in FUNCTIONS.items():
+        [policy] = resources[role]["Properties"]["Policies"]
+        assert policy["PolicyDocument"] == pin_arns(config.policy(function))
+        assert "arn:aws:dynamodb:*" not in json.dumps(policy)

@@ -1,0 +1,181 @@
+"""The hand-written IAM policies (.chalice/policy-*.json): least privilege, and enough for every call the code makes.
+
+The calls come from a recorded run under moto: each botocore client gets a hook as it is created, then the
+scheduler tick, the API's trigger and log read, and the worker draining the queue run the example DAGs.
+Each phase is checked against the policy of the function that makes those calls on AWS.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import botocore.session
+import pytest
+
+from tests.deploy.conftest import ROOT, STAGES
+from tests.deploy.iam import DATA_SERVICES, CallRecorder, allows, permissions
+
+EXAMPLES = ("example_taskflow_etl", "example_branching", "example_bash_pipeline", "example_fan_out_retries")
+
+
+def stage_config(stage: str):
+    from generate import Stage
+
+    return Stage.load(stage)
+
+
+def policy_files() -> list[Path]:
+    return sorted((ROOT / ".chalice").glob("policy-*.json"))
+
+
+@pytest.mark.parametrize("path", policy_files(), ids=lambda p: p.name)
+def test_no_wildcards_on_data_services(path):
+    import json
+
+    for statement in json.loads(path.read_text())["Statement"]:
+        assert statement["Effect"] == "Allow" and "NotAction" not in statement and "NotResource" not in statement
+        actions = [statement["Action"]] if isinstance(statement["Action"], str) else statement["Action"]
+        resources = [statement["Resource"]] if isinstance(statement["Resource"], str) else statement["Resource"]
+        assert "*" not in actions and "*" not in resources, statement
+        if not any(a.split(":")[0] in DATA_SERVICES for a in actions):
+            continue
+        assert not any("*" in a or "?" in a for a in actions), statement
+        for arn in resources:
+            service, name = arn.split(":")[2], arn.split(":", 5)[5]
+            if service == "s3" and "/" in name:  # objects under a fixed prefix of one named bucket
+                bucket, _, key = name.partition("/")
+                assert "*" not in bucket and key.endswith("/*") and "*" not in key[:-2], arn
+            else:
+                assert "*" not in name and "?" not in name, arn
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_policies_name_exactly_the_stage_resources(stage):
+    from chalicelib.store.models import build_models
+
+    config = stage_config(stage)
+    settings = config.settings
+    expected_tables = set()
+    for model in build_models(settings).all():
+        table = f"arn:aws:dynamodb:*:*:table/{model.Meta.table_name}"
+        schema = model._get_schema()
+        indexes = schema["global_secondary_indexes"] + schema["local_secondary_indexes"]
+        expected_tables |= {table} | {f"{table}/index/{i['index_name']}" for i in indexes}
+    for function in ("api_handler", "scheduler", "worker"):
+        by_service: dict[str, set[str]] = {}
+        for statement in config.policy(function)["Statement"]:
+            for arn in statement["Resource"]:
+                by_service.setdefault(arn.split(":")[2], set()).add(arn)
+        assert by_service["dynamodb"] == expected_tables
+        assert by_service["sqs"] == {f"arn:aws:sqs:*:*:{settings.queue_name}", f"arn:aws:sqs:*:*:{settings.dlq_name}"}
+        assert {arn.split("/")[0] for arn in by_service["s3"]} == {f"arn:aws:s3:::{settings.bucket}"}
+        assert by_service["logs"] == {f"arn:aws:logs:*:*:log-group:/aws/lambda/{config.function_name(f)}:*"
+                                      for f in ("api_handler", "scheduler", "worker")}
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_only_the_worker_invokes_lambda_and_only_configured_functions(stage):
+    config = stage_config(stage)
+    configured = set(config.environment["LEVANTE_INVOKABLE_FUNCTIONS"].split(","))
+    for function in ("api_handler", "scheduler", "worker"):
+        invokable = {arn for s in config.policy(function)["Statement"] if any(a.startswith("lambda:") for a in s["Action"])
+                     for arn in s["Resource"]}
+        assert invokable == (configured if function == "worker" else set())
+
+
+@pytest.fixture
+def recorder(aws, monkeypatch) -> CallRecorder:
+    from chalicelib.store.models import build_models
+
+    recorder = CallRecorder()
+    create_client = botocore.session.Session.create_client
+    monkeypatch.setattr(botocore.session.Session, "create_client",
+                        lambda self, *a, **kw: recorder.attach(create_client(self, *a, **kw)))
+    build_models.cache_clear()  # new model classes, so new PynamoDB connections, so hooked clients
+    yield recorder
+    build_models.cache_clear()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("stage", STAGES)
+def test_every_call_the_code_makes_is_allowed(recorder, monkeypatch, stage):
+    from chalicelib.services.backend import Backend
+    from chalicelib.services.resources import init_resources
+    from tests.functional.conftest import Stack
+
+    config = stage_config(stage)
+    backend = Backend(config.settings)
+    init_resources(backend)  # `levante init` / CloudFormation: not the functions' business
+    stack = Stack(backend, ROOT / "dags")
+    phases: dict[str, list] = {}
+
+    def phase(function: str):
+        recorder.calls = phases.setdefault(function, [])
+        recorder.recording = True
+
+    phase("scheduler")
+    stack.tick()
+    runs = []
+    for dag_id in EXAMPLES:
+        phase("api_handler")
+        runs.append((dag_id, stack.trigger(dag_id).run_id))
+        phase("worker")
+        stack.drain()
+    phase("scheduler")
+    stack.tick()
+    for dag_id, run_id in runs:
+        assert backend.runs.get(dag_id, run_id).state.value in ("success", "failed")
+    phase("api_handler")
+    statuses = call_every_route(stack, runs[0], monkeypatch)
+    recorder.recording = False
+    assert statuses["GET /dags"] == 200 and statuses["POST /variables"] == 200, statuses
+
+    denied = set()
+    for function, calls in phases.items():
+        policy = config.policy(function)
+        for call in calls:
+            denied |= {(function, action, arn) for action, arn in permissions(call) if not allows(policy, action, arn)}
+    recorded = sorted({(f, c.service, c.operation) for f, calls in phases.items() for c in calls})
+    print("\n".join(f"{f:12} {s}:{o}" for f, s, o in recorded))
+    assert {"dynamodb", "sqs", "s3"} <= {s for _, s, _ in recorded}
+    assert not denied, sorted(denied)
+
+
+def call_every_route(stack, run: tuple[str, str], monkeypatch) -> dict[str, int]:
+    """Each API route once, as the admin (the API Lambda's calls); a route's status is recorded, not judged."""
+    import json
+
+    from chalice.test import Client
+
+    import app as app_module
+
+    dag_id, run_id = run
+    token = "deploy-test-admin-token-0123456789"
+    monkeypatch.setenv("LEVANTE_ADMIN_TOKEN", token)
+    monkeypatch.setattr(app_module, "_runtime", {"adapters": (stack.backend, stack.dags)})
+    ti = stack.backend.runs.task_instances(dag_id, run_id)[0].task_id
+    dag, run_path = f"/dags/{dag_id}", f"/dags/{dag_id}/dagRuns/{run_id}"
+    requests = [
+        ("GET", "/dags", None), ("GET", dag, None), ("PATCH", dag, {"is_paused": True}),
+        ("PATCH", dag, {"is_paused": False}), ("GET", f"{dag}/source", None), ("GET", f"{dag}/graph", None),
+        ("GET", f"{dag}/grid", None), ("GET", "/dagStats", None), ("GET", "/importErrors", None),
+        ("GET", "/monitoring", None), ("GET", f"{dag}/dagRuns", None), ("GET", run_path, None),
+        ("GET", f"{run_path}/taskInstances", None), ("GET", f"{run_path}/taskInstances/{ti}", None),
+        ("GET", f"{run_path}/taskInstances/{ti}/logs/1", None), ("GET", f"{run_path}/taskInstances/{ti}/xcomEntries", None),
+        ("PATCH", f"{run_path}/taskInstances/{ti}", {"new_state": "failed"}),
+        ("POST", f"{dag}/clearTaskInstances", {"dag_run_id": run_id, "task_ids": [ti], "include_downstream": True}),
+        ("POST", f"{run_path}/clear", {"only_failed": False}), ("PATCH", run_path, {"state": "failed"}),
+        ("POST", "/variables", {"key": "deploy_test", "value": "1"}), ("GET", "/variables", None),
+        ("GET", "/variables/deploy_test", None), ("PATCH", "/variables/deploy_test", {"value": "2"}),
+        ("DELETE", "/variables/deploy_test", None), ("POST", f"{dag}/dagRuns", {"conf": {}}),
+        ("DELETE", run_path, None),
+    ]
+    statuses = {}
+    headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+    with Client(app_module.app) as client:
+        for method, path, body in requests:
+            response = client.http.request(method, f"/api/v1{path}", headers=headers,
+                                           body=json.dumps(body).encode() if body is not None else b"")
+            statuses[f"{method} {path.replace(dag_id, '{dag}').replace(run_id, '{run}')}"] = response.status_code
+    print(json.dumps(statuses, indent=1))
+    return statuses
