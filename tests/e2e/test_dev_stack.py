@@ -79,14 +79,13 @@ class DevStack:
     def api(self, path: str) -> str:
         return f"http://127.0.0.1:{self.ports['LEVANTE_API_PORT']}/api/v1{path}"
 
-    def aws_env(self) -> dict[str, str]:
-        return {**self.env, "AWS_ENDPOINT_URL": f"http://127.0.0.1:{self.ports['LEVANTE_MOTO_PORT']}",
-                "AWS_ACCESS_KEY_ID": "levante-local", "AWS_SECRET_ACCESS_KEY": "levante-local",
-                "AWS_DEFAULT_REGION": "us-east-1"}
-
-    def levante(self, *args: str) -> subprocess.CompletedProcess:
-        return subprocess.run([sys.executable, "-m", "chalicelib.cli", *args], cwd=ROOT, env=self.aws_env(),
-                              capture_output=True, text=True, timeout=120)
+    def call(self, method: str, path: str, body: dict | None = None) -> dict:
+        """The REST API as a client uses it: bearer token, JSON in and out."""
+        data = json.dumps(body).encode() if body is not None else None
+        request = urllib.request.Request(self.api(path), data=data, method=method, headers={
+            "Authorization": f"Bearer {self.token}", "Content-Type": "application/json"})
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return json.loads(response.read())
 
     def stop(self) -> set[int]:
         family = _descendants(self.proc.pid)
@@ -106,15 +105,15 @@ def test_dev_stack_runs_a_dag_and_stops_cleanly(tmp_path: Path) -> None:
     with DevStack(state) as stack:
         with urllib.request.urlopen(stack.api("/health"), timeout=5) as response:
             assert json.loads(response.read()) == {"status": "ok"}
-        result = stack.levante("dags", "trigger", "example_taskflow_etl", "--wait", "--output", "json",
-                               "--dags-folder", str(ROOT / "dags"), "--run-id", "e2e_run_1")
-        assert result.returncode == 0, result.stderr[-2000:]
-        run = json.loads(result.stdout)
-        assert run["state"] == "success"
-        assert {t["task_id"]: t["state"] for t in run["task_instances"]} == {
-            "extract": "success", "transform": "success", "load": "success"}
-        log_text = _read_log(stack, "example_taskflow_etl", "e2e_run_1", "extract")
-        assert "Marking task as SUCCESS" in log_text
+        created = stack.call("POST", "/dags/example_taskflow_etl/dagRuns", {"dag_run_id": "e2e_run_1"})
+        assert created["dag_run_id"] == "e2e_run_1"
+        stack.wait_for(lambda: stack.call("GET", "/dags/example_taskflow_etl/dagRuns/e2e_run_1")["state"]
+                       in ("success", "failed"), 60, "the run to finish")
+        assert stack.call("GET", "/dags/example_taskflow_etl/dagRuns/e2e_run_1")["state"] == "success"
+        tis = stack.call("GET", "/dags/example_taskflow_etl/dagRuns/e2e_run_1/taskInstances")["task_instances"]
+        assert {t["task_id"]: t["state"] for t in tis} == {"extract": "success", "transform": "success", "load": "success"}
+        log = stack.call("GET", "/dags/example_taskflow_etl/dagRuns/e2e_run_1/taskInstances/extract/logs/1")
+        assert "Marking task as SUCCESS" in log["content"]
         family = stack.stop()
         assert stack.proc.returncode == 0
         assert family, "levante dev started no child processes"
@@ -125,27 +124,8 @@ def test_dev_stack_runs_a_dag_and_stops_cleanly(tmp_path: Path) -> None:
         print(f"levante dev ready in {stack.ready_after:.1f}s")
 
     with DevStack(state) as again:  # the same state dir: the run and its log are still there
-        log_text = _read_log(again, "example_taskflow_etl", "e2e_run_1", "extract")
-        assert "Marking task as SUCCESS" in log_text
-        runs = _runs(again, "example_taskflow_etl")
-        assert "e2e_run_1" in runs
-        assert runs["e2e_run_1"] == "success"
+        runs = {r["dag_run_id"]: r["state"] for r in again.call("GET", "/dags/example_taskflow_etl/dagRuns")["dag_runs"]}
+        assert runs.get("e2e_run_1") == "success"
+        log = again.call("GET", "/dags/example_taskflow_etl/dagRuns/e2e_run_1/taskInstances/extract/logs/1")
+        assert "Marking task as SUCCESS" in log["content"]
         again.stop()
-
-
-def _read_log(stack: DevStack, dag_id: str, run_id: str, task_id: str) -> str:
-    code = ("import sys; from chalicelib.services.backend import Backend; from chalicelib.store.blobs import log_key;"
-            f"print(Backend().blobs.get_text(log_key({dag_id!r}, {run_id!r}, {task_id!r}, 1)))")
-    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=stack.aws_env(), capture_output=True,
-                            text=True, timeout=60)
-    assert result.returncode == 0, result.stderr[-2000:]
-    return result.stdout
-
-
-def _runs(stack: DevStack, dag_id: str) -> dict[str, str]:
-    code = ("import json; from chalicelib.services.backend import Backend;"
-            f"print(json.dumps({{r.run_id: r.state.value for r in Backend().runs.list({dag_id!r}, limit=100)}}))")
-    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=stack.aws_env(), capture_output=True,
-                            text=True, timeout=60)
-    assert result.returncode == 0, result.stderr[-2000:]
-    return json.loads(result.stdout)
