@@ -81,12 +81,18 @@ class DagRepository:
         item.schedulable = "1" if (after and item.is_active and not item.is_paused) else None
 
     def deactivate_missing(self, present: set[str], now: datetime) -> list[str]:
+        """Retire DAGs whose file is gone; also stores the DAG counts the list shows (read in one GetItem)."""
         gone = []
+        total = active = 0
         for item in self.m.Dag.by_kind.query("dag"):
+            total += 1
             if item.dag_id not in present and item.is_active:
                 item.update(actions=[self.m.Dag.is_active.set(False), self.m.Dag.schedulable.remove(),
                                      self.m.Dag.updated_at.set(iso(now))])
                 gone.append(item.dag_id)
+            elif item.is_active:
+                active += 1
+        self.put_meta("dags", "count", {"all": total, "active": active}, now)
         return gone
 
     def get(self, dag_id: str) -> StoredDag:
