@@ -74,6 +74,8 @@ def seed(backend, n_dags: int) -> None:
                             paused_on_create=False)
     grid = DagSpec.from_dict(spec_dict("grid_100", 100, True))
     backend.dags.upsert(grid, relpath="grid_100.py", source=source, source_hash="grid", now=now, paused_on_create=False)
+    present = {f"dag_{i:04d}" for i in range(n_dags)} | {"grid_100"}
+    backend.dags.deactivate_missing(present, now)  # what the scheduler's sync does: stores the DAG counts
     TI = backend.models.TaskInstance
     for r in range(25):
         at = now - timedelta(hours=25 - r)

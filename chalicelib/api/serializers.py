@@ -63,11 +63,16 @@ def dag_summary(item: Any, spec: DagSpec, active_runs: dict[str, int] | None = N
         "last_run_id": item.last_run_id,
         "last_run_state": item.last_run_state,
         "last_run_end_date": _date(item.last_run_at),
+        "latest_run_task_states": _json_or_empty(getattr(item, "last_run_task_states", None)),
         "last_parsed_time": _date(item.updated_at),
         "max_active_runs": spec.max_active_runs,
         "task_count": int(item.task_count) if getattr(item, "task_count", None) is not None else len(spec.tasks),
         "active_runs": dict(active_runs or {}),
     }
+
+
+def _json_or_empty(text: str | None) -> dict[str, Any]:
+    return json.loads(text) if text else {}
 
 
 def dag_detail(item: Any, spec: DagSpec) -> dict[str, Any]:

@@ -8,6 +8,7 @@ enqueue every task once.
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from collections.abc import Iterable
 from datetime import datetime
 
@@ -40,14 +41,16 @@ def advance_run(backend: Backend, spec: DagSpec, run: StoredRun, now: datetime, 
     if failed:  # left QUEUED: the tick re-sends tasks queued too long
         log.warning("could not send %d task message(s); the scheduler will re-send them", len(failed))
     finish = next((a for a in actions if isinstance(a, FinishRun)), None)
+    after = apply(snapshot, actions)
+    final_states = {t: after.state_of(t) for t in spec.task_ids}
     if finish is None and candidates is not None:
-        after = apply(snapshot, actions)
-        outcome = run_outcome(spec, {t: after.state_of(t) for t in spec.task_ids})
+        outcome = run_outcome(spec, final_states)
         finish = FinishRun(outcome) if outcome is not None else None
     if finish is None:
         return None
     if backend.runs.finish(spec.dag_id, run.run_id, finish.state, now):
-        backend.dags.record_last_run(spec.dag_id, run.run_id, finish.state.value, now)
+        counts = Counter(state.value for state in final_states.values())
+        backend.dags.record_last_run(spec.dag_id, run.run_id, finish.state.value, now, dict(counts))
         log.info("run %s of %s finished: %s %s", run.run_id, spec.dag_id, finish.state.value, finish.reason)
         return finish.state
     return None

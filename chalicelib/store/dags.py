@@ -140,11 +140,15 @@ class DagRepository:
             if not _conditional_failed(exc):
                 raise
 
-    def record_last_run(self, dag_id: str, run_id: str, state: str, at: datetime) -> None:
+    def record_last_run(self, dag_id: str, run_id: str, state: str, at: datetime,
+                        task_states: dict[str, int] | None = None) -> None:
+        """The DAG list's summary of the latest finished run (kept on the DAG item: no per-DAG query)."""
         Dag = self.m.Dag
+        actions = [Dag.last_run_id.set(run_id), Dag.last_run_state.set(state), Dag.last_run_at.set(iso(at))]
+        if task_states is not None:
+            actions.append(Dag.last_run_task_states.set(json.dumps(task_states, sort_keys=True)))
         try:
-            Dag(dag_id).update(actions=[Dag.last_run_id.set(run_id), Dag.last_run_state.set(state),
-                                        Dag.last_run_at.set(iso(at))], condition=Dag.dag_id.exists())
+            Dag(dag_id).update(actions=actions, condition=Dag.dag_id.exists())
         except UpdateError as exc:
             if not _conditional_failed(exc):
                 raise

@@ -26,7 +26,7 @@ from chalicelib.store.settings import Settings
 
 # Attributes the DAG list reads, projected into the by-kind index.
 LIST_FIELDS = ["relpath", "summary", "task_count", "is_paused", "is_active", "next_run_after", "next_logical_date",
-               "last_run_id", "last_run_state", "last_run_at", "updated_at", "source_hash"]
+               "last_run_id", "last_run_state", "last_run_at", "last_run_task_states", "updated_at", "source_hash"]
 
 
 @dataclass(frozen=True)
@@ -94,6 +94,7 @@ def build_models(settings: Settings) -> Models:
         last_run_id = UnicodeAttribute(null=True)
         last_run_state = UnicodeAttribute(null=True)
         last_run_at = UnicodeAttribute(null=True)
+        last_run_task_states = UnicodeAttribute(null=True)  # JSON {state: count} of the last finished run
         updated_at = UnicodeAttribute(null=True)
         by_kind = ListIndex()
         due = DueIndex()

@@ -3,6 +3,8 @@ through `levante dags test` (the in-process runner): one set of semantics, two e
 
 from __future__ import annotations
 
+import json
+from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -32,6 +34,10 @@ def test_example_dag_distributed_matches_dags_test(backend, dag_id: str) -> None
     stack.drain()
     assert stack.states(dag_id, run.run_id) == expected
     assert backend.runs.get(dag_id, run.run_id).state.value == expected_state
+    # the DAG list's summary of the run, kept on the DAG item
+    item = backend.models.Dag.get(dag_id)
+    assert (item.last_run_id, item.last_run_state) == (run.run_id, expected_state)
+    assert json.loads(item.last_run_task_states) == dict(Counter(state for state, _ in expected.values()))
 
 
 def test_every_example_dag_is_covered() -> None:

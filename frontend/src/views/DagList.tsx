@@ -99,7 +99,7 @@ function SearchBox({ value, onSearch }: { value: string; onSearch: (v: string) =
 
 const COLUMNS: [string, string | null][] = [
   ["", null], ["DAG", "dag_id"], ["Owner", "owner"], ["Schedule", null], ["Last run", "last_run"],
-  ["Next run", "next_dagrun"], ["Recent runs", null], ["Tags", null], ["File", null],
+  ["Next run", "next_dagrun"], ["Last run's tasks", null], ["Recent runs", null], ["Tags", null], ["File", null],
 ];
 
 function DagTable({ dags, runStates, order, tags, onSort, onTag, onChanged }: {
@@ -147,6 +147,9 @@ function DagRow({ dag, runStates, tags, onTag, onChanged }:
         <div class="muted small">{formatDate(dag.last_run_end_date)}</div>
       </td>
       <td class="small">{formatDate(dag.next_dagrun)}</td>
+      <td>
+        <StateCounts counts={dag.latest_run_task_states} title="Task states of the latest finished run" />
+      </td>
       <td>
         <StateCounts counts={runStates} title="Runs by state (latest 25 runs)" />
       </td>
