@@ -7,11 +7,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from pynamodb.exceptions import DoesNotExist, PutError, UpdateError
+from pynamodb.exceptions import DoesNotExist, UpdateError
 
 from chalicelib.core.schedule import Schedule, next_run
 from chalicelib.core.spec import DagSpec
-from chalicelib.store.errors import NotFoundError
+from chalicelib.store.errors import NotFoundError, conditional_failed
 from chalicelib.store.models import Models
 from chalicelib.store.timefmt import iso, parse_iso
 
@@ -137,7 +137,7 @@ class DagRepository:
             condition = Dag.last_automated_logical_date.does_not_exist() | (Dag.last_automated_logical_date < iso(logical_date))
             Dag(dag_id).update(actions=actions, condition=condition)
         except UpdateError as exc:
-            if not _conditional_failed(exc):
+            if not conditional_failed(exc):
                 raise
 
     def record_last_run(self, dag_id: str, run_id: str, state: str, at: datetime,
@@ -150,7 +150,7 @@ class DagRepository:
         try:
             Dag(dag_id).update(actions=actions, condition=Dag.dag_id.exists())
         except UpdateError as exc:
-            if not _conditional_failed(exc):
+            if not conditional_failed(exc):
                 raise
 
     # --- import errors and scheduler records (the meta table) ------------------------------------
@@ -174,7 +174,3 @@ class DagRepository:
             return json.loads(self.m.Meta.get(pk, sk).data)
         except DoesNotExist:
             return None
-
-
-def _conditional_failed(exc: PutError | UpdateError) -> bool:
-    return getattr(exc, "cause_response_code", None) == "ConditionalCheckFailedException"

@@ -17,6 +17,7 @@ from typing import Any
 from pynamodb.exceptions import DeleteError, UpdateError
 
 from chalicelib.core.states import RunState, TaskState
+from chalicelib.store.errors import conditional_failed, update_if
 from chalicelib.store.models import Models
 from chalicelib.store.runs import run_pk
 from chalicelib.store.timefmt import iso
@@ -66,7 +67,7 @@ class InterventionRepository:
                 condition=DagRun.run_id.exists() & (DagRun.state != state.value),
             )
         except UpdateError as exc:
-            if _conditional_failed(exc):
+            if conditional_failed(exc):
                 return False
             raise
         return True
@@ -84,21 +85,11 @@ class InterventionRepository:
         try:
             self.m.DagRun(dag_id, run_id).delete(condition=self.m.DagRun.run_id.exists())
         except DeleteError as exc:
-            if not _conditional_failed(exc):
+            if not conditional_failed(exc):
                 raise
             return deleted
         return deleted + 1
 
     def _update_ti(self, item: Any, condition: Any, actions: list[Any]) -> bool:
-        try:
-            self.m.TaskInstance(run_pk(item.dag_id, item.run_id), item.task_id).update(actions=actions,
-                                                                                        condition=condition)
-        except UpdateError as exc:
-            if _conditional_failed(exc):
-                return False
-            raise
-        return True
-
-
-def _conditional_failed(exc: Exception) -> bool:
-    return getattr(exc, "cause_response_code", None) == "ConditionalCheckFailedException"
+        return update_if(self.m.TaskInstance(run_pk(item.dag_id, item.run_id), item.task_id),
+                         condition=condition, actions=actions)

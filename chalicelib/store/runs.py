@@ -24,7 +24,7 @@ from pynamodb.exceptions import DoesNotExist, PutError, UpdateError
 from chalicelib.core.planner import RunSnapshot, TaskInstanceView
 from chalicelib.core.spec import DagSpec
 from chalicelib.core.states import RunState, TaskState
-from chalicelib.store.errors import ConflictError, NotFoundError
+from chalicelib.store.errors import ConflictError, NotFoundError, conditional_failed, update_if
 from chalicelib.store.models import Models
 from chalicelib.store.timefmt import iso, parse_iso
 
@@ -79,7 +79,7 @@ class RunRepository:
         try:
             item.save(condition=DagRun.run_id.does_not_exist())
         except PutError as exc:
-            if _conditional_failed(exc):
+            if conditional_failed(exc):
                 raise ConflictError(f"DAG run {run_id!r} of DAG {spec.dag_id!r} already exists") from None
             raise
         self._create_task_instances(spec, run_id)
@@ -127,7 +127,7 @@ class RunRepository:
                 condition=DagRun.state.is_in(RunState.RUNNING.value, RunState.QUEUED.value),
             )
         except UpdateError as exc:
-            if _conditional_failed(exc):
+            if conditional_failed(exc):
                 return False
             raise
         return True
@@ -202,7 +202,7 @@ class RunRepository:
         try:  # UpdateItem returns the new attributes: no separate read of the task instance
             item.update(actions=actions, condition=(TI.state == "queued") & (TI.try_number == try_number))
         except UpdateError as exc:
-            if _conditional_failed(exc):
+            if conditional_failed(exc):
                 return None
             raise
         return item
@@ -262,19 +262,9 @@ class RunRepository:
         return list(TI.active.query(state, TI.due_at <= iso(due_before)))
 
     def _update(self, dag_id: str, run_id: str, task_id: str, condition: Any, actions: list[Any]) -> bool:
-        try:
-            self.m.TaskInstance(run_pk(dag_id, run_id), task_id).update(actions=actions, condition=condition)
-        except UpdateError as exc:
-            if _conditional_failed(exc):
-                return False
-            raise
-        return True
+        return update_if(self.m.TaskInstance(run_pk(dag_id, run_id), task_id), condition=condition, actions=actions)
 
 
 def view_of(item: Any) -> TaskInstanceView:
     return TaskInstanceView(item.task_id, TaskState(item.state or "none"), int(item.try_number or 0),
                             parse_iso(item.next_retry_at))
-
-
-def _conditional_failed(exc: PutError | UpdateError) -> bool:
-    return getattr(exc, "cause_response_code", None) == "ConditionalCheckFailedException"
