@@ -89,7 +89,7 @@ def handle_message(backend: Backend, dags: DagCache, body: str, *, request_id: s
     _stats(backend).record(result.state.value, result.end_date, time.monotonic())
     log.info("%s.%s [%s] try %d: %s in %.2fs", msg.dag_id, msg.task_id, msg.run_id, msg.try_number,
              result.state.value, result.duration)
-    finished = _after_try(backend, loaded.spec, run, msg, result, now())
+    finished = _after_try(backend, loaded.spec, run, msg, result, now(), parse_iso(ti_item.queued_at))
     if not log_first:
         _upload_log(backend, msg, result)
     if finished is not None:
@@ -129,9 +129,11 @@ def _relpath(backend: Backend, dags: DagCache, dag_id: str) -> str:
     return known if known is not None else backend.dags.get(dag_id).relpath
 
 
-def _after_try(backend: Backend, spec, run, msg: TaskMessage, result: TryResult, now: datetime) -> RunState | None:
+def _after_try(backend: Backend, spec, run, msg: TaskMessage, result: TryResult, now: datetime,
+               queued_at: datetime | None) -> RunState | None:
     for task_id in sorted(result.skip_task_ids):
-        backend.runs.settle(msg.dag_id, msg.run_id, task_id, TaskState.SKIPPED, now, "skipped by branch")
+        backend.runs.settle(msg.dag_id, msg.run_id, task_id, TaskState.SKIPPED, now, "skipped by branch",
+                            queued_after=queued_at)
     if result.state in (TaskState.UP_FOR_RETRY, TaskState.UP_FOR_RESCHEDULE) and result.next_retry_at:
         delay = (result.next_retry_at - now).total_seconds()
         if delay <= MAX_SQS_DELAY:  # short waits ride on SQS DelaySeconds; longer ones wait for the tick

@@ -174,18 +174,28 @@ class RunRepository:
         ])
 
     def settle(self, dag_id: str, run_id: str, task_id: str, state: TaskState, now: datetime,
-               reason: str = "") -> bool:
-        """A task that will not run (skipped / upstream_failed): only from a not-yet-started state."""
+               reason: str = "", queued_after: datetime | None = None) -> bool:
+        """A task that will not run (skipped / upstream_failed): only from a not-yet-started state.
+
+        `queued_after` (when the branch itself was queued): also take back a task queued after that but not
+        yet claimed. In Airflow's batch semantics such a task was never queued beside the branch, so the
+        skip wins; tasks queued in the branch's own batch (same time) keep running, as in Airflow. This
+        narrows the race between a skip and a concurrent upstream that readies the same task.
+        """
         TI = self.m.TaskInstance
         condition = TI.state.is_in("none", "scheduled") | TI.state.does_not_exist()
         if state is TaskState.SKIPPED and reason == "dagrun_timeout":
             # Airflow skips whatever has not finished, running tasks included; their late result is dropped.
             condition = TI.state.is_in("none", "scheduled", "queued", "running", "up_for_retry",
                                        "up_for_reschedule") | TI.state.does_not_exist()
-        return self._update(dag_id, run_id, task_id, condition, [
-            TI.state.set(state.value), TI.end_date.set(iso(now)), TI.active_state.remove(), TI.due_at.remove(),
-            TI.dag_id.set(dag_id), TI.run_id.set(run_id),
-        ])
+        actions = [TI.state.set(state.value), TI.end_date.set(iso(now)), TI.active_state.remove(),
+                   TI.due_at.remove(), TI.dag_id.set(dag_id), TI.run_id.set(run_id)]
+        if self._update(dag_id, run_id, task_id, condition, actions):
+            return True
+        if queued_after is None:
+            return False
+        taken_back = (TI.state == "queued") & (TI.queued_at > iso(queued_after)) & (TI.try_number == 1)
+        return self._update(dag_id, run_id, task_id, taken_back, [*actions, TI.try_number.set(0)])
 
     def claim(self, dag_id: str, run_id: str, task_id: str, try_number: int, token: str, now: datetime,
               hostname: str, request_id: str | None) -> Any | None:

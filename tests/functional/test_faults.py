@@ -222,9 +222,9 @@ def test_reaper_twice_increments_the_try_once(env, monkeypatch):
             competing[0] = tick(env.backend, None, T0 + stale(env))
         return reap(item, **kwargs)
 
-    monkeypatch.setattr(runs, "reap", another_tick_first)
-    report = env.tick(T0 + stale(env))
-    monkeypatch.undo()
+    with pytest.MonkeyPatch.context() as patch:  # undo this patch only, not the fixtures' environment
+        patch.setattr(runs, "reap", another_tick_first)
+        report = env.tick(T0 + stale(env))
     again = env.tick(T0 + stale(env))
 
     ti = env.ti(run.run_id, "first")
@@ -281,9 +281,9 @@ def test_interleaved_creators_of_one_scheduled_run_create_it_once(env, monkeypat
             competing[0] = tick(env.backend, None, now)
         return create(spec, **kwargs)
 
-    monkeypatch.setattr(runs, "create", another_tick_creates_it_first)
-    report = env.tick(now)
-    monkeypatch.undo()
+    with pytest.MonkeyPatch.context() as patch:  # undo this patch only, not the fixtures' environment
+        patch.setattr(runs, "create", another_tick_creates_it_first)
+        report = env.tick(now)
     assert env.drain(now) == ["success", "success"]
     next_hour = env.tick(now + timedelta(hours=1))
 
