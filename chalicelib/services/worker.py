@@ -70,11 +70,11 @@ def handle_message(backend: Backend, dags: DagCache, body: str, *, request_id: s
     with _Heartbeat(backend, msg, token), using_variable_store(DynamoVariableStore(backend.models)):
         result = run_try(loaded.dag.get_task(msg.task_id), run=info, try_number=msg.try_number, xcoms=xcoms,
                          max_tries=int(ti_item.max_tries), first_try_start=first_start, now=now)
-    # The log is uploaded off the critical path (after the downstream tasks are queued) unless this task
-    # may be the run's last: a run shown as finished should have every log readable.
-    log_first = not loaded.spec.task(msg.task_id).downstream
-    if log_first:
-        _upload_log(backend, msg, result)
+    # The log lands before the state does: whoever sees the try finished can read its log.
+    backend.blobs.put_text(log_key(msg.dag_id, msg.run_id, msg.task_id, msg.try_number), result.log)
+    # A branch's skips land before its success does: once the success is visible, a concurrent tick
+    # or worker would find the skipped tasks' trigger rules met and queue them.
+    _apply_skips(backend, msg, result, now(), parse_iso(ti_item.queued_at))
     if result.state is TaskState.UP_FOR_RESCHEDULE and first_start is None:
         backend.runs.set_first_start(msg.dag_id, msg.run_id, msg.task_id, result.start_date)
     inline, ref = xcoms.take_return_value(msg.task_id)  # written with the final state below
@@ -83,22 +83,21 @@ def handle_message(backend: Backend, dags: DagCache, body: str, *, request_id: s
                                    start=result.start_date, end=result.end_date, next_retry_at=result.next_retry_at,
                                    error=result.error, xcom_return=inline, xcom_return_ref=ref):
         log.warning("%s: lost ownership while running (reaped as a zombie); outcome %s dropped", msg, result.state.value)
-        if not log_first:
-            _upload_log(backend, msg, result)
         return "lost"
     _stats(backend).record(result.state.value, result.end_date, time.monotonic())
     log.info("%s.%s [%s] try %d: %s in %.2fs", msg.dag_id, msg.task_id, msg.run_id, msg.try_number,
              result.state.value, result.duration)
-    finished = _after_try(backend, loaded.spec, run, msg, result, now(), parse_iso(ti_item.queued_at))
-    if not log_first:
-        _upload_log(backend, msg, result)
+    finished = _after_try(backend, loaded.spec, run, msg, result, now())
     if finished is not None:
         run_dag_callbacks(loaded.dag, info, finished, "", xcoms)
     return result.state.value
 
 
-def _upload_log(backend: Backend, msg: TaskMessage, result: TryResult) -> None:
-    backend.blobs.put_text(log_key(msg.dag_id, msg.run_id, msg.task_id, msg.try_number), result.log)
+def _apply_skips(backend: Backend, msg: TaskMessage, result: TryResult, now: datetime,
+                 queued_at: datetime | None) -> None:
+    for task_id in sorted(result.skip_task_ids):
+        backend.runs.settle(msg.dag_id, msg.run_id, task_id, TaskState.SKIPPED, now, "skipped by branch",
+                            queued_after=queued_at)
 
 
 # What never changes about a run or a DAG's file is read once per warm container (saves two reads a task).
@@ -129,11 +128,7 @@ def _relpath(backend: Backend, dags: DagCache, dag_id: str) -> str:
     return known if known is not None else backend.dags.get(dag_id).relpath
 
 
-def _after_try(backend: Backend, spec, run, msg: TaskMessage, result: TryResult, now: datetime,
-               queued_at: datetime | None) -> RunState | None:
-    for task_id in sorted(result.skip_task_ids):
-        backend.runs.settle(msg.dag_id, msg.run_id, task_id, TaskState.SKIPPED, now, "skipped by branch",
-                            queued_after=queued_at)
+def _after_try(backend: Backend, spec, run, msg: TaskMessage, result: TryResult, now: datetime) -> RunState | None:
     if result.state in (TaskState.UP_FOR_RETRY, TaskState.UP_FOR_RESCHEDULE) and result.next_retry_at:
         delay = (result.next_retry_at - now).total_seconds()
         if delay <= MAX_SQS_DELAY:  # short waits ride on SQS DelaySeconds; longer ones wait for the tick
