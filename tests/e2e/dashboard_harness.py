@@ -13,14 +13,13 @@ import shutil
 import signal
 import subprocess
 import sys
-import time
 import urllib.request
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.e2e.processes import free_port
+from tests.e2e.processes import free_port, wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
 FRONTEND = ROOT / "frontend"
@@ -57,8 +56,7 @@ class DashboardStack:
         self.ui, self.api_port, self.moto = free_port(), free_port(), free_port()
         self.token = "e2e-dashboard-admin-token"
         self.viewer_token = "e2e-dashboard-viewer-token"
-        # .chalice/config.json pins LEVANTE_PREFIX for the API process, so the stack keeps the default prefix;
-        # each stack has its own moto server, which isolates it.
+        # Each stack has its own moto server, which isolates it; the default prefix is enough.
         env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "LEVANTE_"))}
         self.env = {**env, "LEVANTE_UI_PORT": str(self.ui), "LEVANTE_API_PORT": str(self.api_port),
                     "LEVANTE_MOTO_PORT": str(self.moto), "LEVANTE_ADMIN_TOKEN": self.token,
@@ -80,14 +78,14 @@ class DashboardStack:
         return self
 
     def wait_for(self, condition, timeout: float, what: str) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
+        def still_running() -> None:
             if self.proc.poll() is not None:
                 raise AssertionError(f"levante dev exited early:\n{self.tail()}")
-            if condition():
-                return
-            time.sleep(0.2)
-        raise AssertionError(f"timed out waiting for {what}:\n{self.tail()}")
+
+        try:
+            wait_until(condition, timeout=timeout, what=what, interval=0.2, check=still_running)
+        except TimeoutError as exc:
+            raise AssertionError(f"{exc}:\n{self.tail()}") from None
 
     def tail(self) -> str:
         return self.output.read_text(errors="replace")[-4000:]

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import time
 import urllib.error
@@ -12,16 +11,20 @@ import urllib.request
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from chalicelib.devstack.ports import free_port
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+__all__ = ["ProcessGroups", "free_port", "group_members", "http_answers", "wait_until"]
 
 
-def wait_until(condition: Callable[[], bool], *, timeout: float, what: str, interval: float = 0.05) -> None:
+def wait_until(condition: Callable[[], bool], *, timeout: float, what: str, interval: float = 0.05,
+               check: Callable[[], None] | None = None) -> None:
+    """Poll `condition` until it holds or the deadline passes; `check` may raise to give up early."""
     deadline = time.monotonic() + timeout
-    while not condition():
+    while True:
+        if check is not None:
+            check()
+        if condition():
+            return
         if time.monotonic() > deadline:
             raise TimeoutError(f"{what}: not ready after {timeout:g}s")
         time.sleep(interval)

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from chalicelib.devstack.ports import free_port
+from tests.e2e.processes import wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.e2e
@@ -67,14 +68,14 @@ class DevStack:
         return self
 
     def wait_for(self, condition, timeout: float, what: str) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
+        def still_running() -> None:
             if self.proc.poll() is not None:
                 raise AssertionError(f"levante dev exited early:\n{self.output.read_text()[-3000:]}")
-            if condition():
-                return
-            time.sleep(0.2)
-        raise AssertionError(f"timed out waiting for {what}:\n{self.output.read_text()[-3000:]}")
+
+        try:
+            wait_until(condition, timeout=timeout, what=what, interval=0.2, check=still_running)
+        except TimeoutError as exc:
+            raise AssertionError(f"{exc}:\n{self.output.read_text()[-3000:]}") from None
 
     def api(self, path: str) -> str:
         return f"http://127.0.0.1:{self.ports['LEVANTE_API_PORT']}/api/v1{path}"
@@ -117,10 +118,10 @@ def test_dev_stack_runs_a_dag_and_stops_cleanly(tmp_path: Path) -> None:
         family = stack.stop()
         assert stack.proc.returncode == 0
         assert family, "levante dev started no child processes"
-        deadline = time.monotonic() + 10
-        while any(_alive(pid) for pid in family) and time.monotonic() < deadline:
-            time.sleep(0.1)
-        assert not [pid for pid in family if _alive(pid)], "child processes survived the stop"
+        try:
+            wait_until(lambda: not any(_alive(pid) for pid in family), timeout=10, what="the stack's processes to exit")
+        except TimeoutError:
+            raise AssertionError(f"child processes survived the stop: {[p for p in family if _alive(p)]}") from None
         print(f"levante dev ready in {stack.ready_after:.1f}s")
 
     with DevStack(state) as again:  # the same state dir: the run and its log are still there

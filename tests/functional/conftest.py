@@ -89,21 +89,23 @@ class Stack:
         from chalicelib.services.local_worker import process_batch
 
         handled = 0
-        idle = 0
+        idle_polls = 0
         while handled < max_messages:
             n = process_batch(self.backend, self.dags, self.queue, wait_seconds=0, max_messages=10)
             handled += n
             if n:
-                idle = 0
+                idle_polls = 0
                 continue
             if not self._pending():
                 return handled
-            idle += 1
-            if idle > 200:
-                raise AssertionError("queue still has delayed/in-flight messages after waiting")
-            import time
-
-            time.sleep(0.05)  # delayed SQS messages (retries) become visible on their own clock
+            # Messages exist but none is visible yet: long-poll (SQS answers as soon as one becomes visible).
+            idle_polls += 1
+            if idle_polls > 10:
+                raise AssertionError("queue still has delayed/in-flight messages after 10 one-second polls")
+            n = process_batch(self.backend, self.dags, self.queue, wait_seconds=1, max_messages=10)
+            handled += n
+            if n:
+                idle_polls = 0
         return handled
 
     def _pending(self) -> bool:
