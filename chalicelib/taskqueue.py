@@ -1,4 +1,4 @@
-"""The task queue: one message per task try. SQS in production and locally (moto); a Protocol for tests."""
+"""The task queue: one message per task try. SQS in production and locally (moto), behind a Protocol."""
 
 from __future__ import annotations
 
@@ -85,14 +85,3 @@ class SqsTaskQueue:
     def release(self, receipt_handle: str) -> None:
         """Make a message visible again at once (a local worker's equivalent of a Lambda error)."""
         self.client.change_message_visibility(QueueUrl=self.url, ReceiptHandle=receipt_handle, VisibilityTimeout=0)
-
-
-class MemoryTaskQueue:
-    """In-process queue for unit tests of services that only need to see what was sent."""
-
-    def __init__(self) -> None:
-        self.sent: list[tuple[TaskMessage, int]] = []
-
-    def send(self, messages: list[tuple[TaskMessage, int]]) -> list[TaskMessage]:
-        self.sent.extend(messages)
-        return []

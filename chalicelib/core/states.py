@@ -46,8 +46,6 @@ FINISHED_TASK_STATES = frozenset(
 # Leaves in these states fail the run; leaves in SUCCESS_STATES let it succeed (Airflow's rule).
 FAILED_STATES = frozenset({TaskState.FAILED, TaskState.UPSTREAM_FAILED})
 SUCCESS_STATES = frozenset({TaskState.SUCCESS, TaskState.SKIPPED})
-# States a worker may claim a task instance from (a retry or a reschedule re-enters through QUEUED).
-CLAIMABLE_STATES = frozenset({TaskState.QUEUED})
 
 _T = TaskState
 ALLOWED_TASK_TRANSITIONS: dict[TaskState, frozenset[TaskState]] = {

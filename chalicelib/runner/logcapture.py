@@ -121,10 +121,6 @@ def capturing() -> bool:
     return getattr(_local, "log", None) is not None
 
 
-def write_line(message: str) -> None:
-    """A line in the current task log, formatted like a log record (for the runner's own messages)."""
-    logging.getLogger("levante.task").info(message)
-
 
 def _ensure_routed() -> None:
     """Someone (a test runner, a library) may have swapped sys.stdout/stderr since install: route again."""

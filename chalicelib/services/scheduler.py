@@ -23,7 +23,6 @@ from chalicelib.services.dagcache import DagCache
 from chalicelib.services.sync import sync_dags
 from chalicelib.store.errors import ConflictError, NotFoundError
 from chalicelib.store.runs import StoredRun
-from chalicelib.store.timefmt import parse_iso
 from chalicelib.store.xcoms import DynamoXComStore
 from chalicelib.taskqueue import TaskMessage
 
@@ -75,9 +74,9 @@ def _create_due_runs(backend: Backend, specs: dict[str, DagSpec], now: datetime,
         room = spec.max_active_runs - backend.runs.active_count(dag_id)
         if room <= 0:
             continue
-        last = backend.models.Dag.get(dag_id).last_automated_logical_date
         infos = runs_between(Schedule.from_dict(spec.schedule), start_date=spec.start_date, end_date=spec.end_date,
-                             catchup=spec.catchup, last_logical_date=parse_iso(last), now=now, limit=room)
+                             catchup=spec.catchup, last_logical_date=stored.last_automated_logical_date,
+                             now=now, limit=room)
         for info in infos:
             run_id = f"scheduled__{info.logical_date.isoformat()}"
             try:

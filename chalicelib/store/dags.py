@@ -26,11 +26,13 @@ class StoredDag:
     is_active: bool
     next_run_after: datetime | None
     last_run_state: str | None
+    last_automated_logical_date: datetime | None  # the latest scheduled run: where the schedule resumes
 
     @classmethod
     def of(cls, item: Any) -> StoredDag:
         return cls(item.dag_id, item.relpath, item.source_hash, DagSpec.from_dict(json.loads(item.spec)),
-                   item.is_paused, item.is_active, parse_iso(item.next_run_after), item.last_run_state)
+                   item.is_paused, item.is_active, parse_iso(item.next_run_after), item.last_run_state,
+                   parse_iso(item.last_automated_logical_date))
 
 
 def list_summary(spec: DagSpec) -> str:
