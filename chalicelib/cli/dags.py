@@ -79,10 +79,13 @@ def list_dags(args: argparse.Namespace) -> int:
             "tasks": len(spec.tasks), "is_paused": None,
         })
     errors = [e.to_dict() for e in bag.import_errors.values()]
+    warnings = [w for found in bag.warnings.values() for w in found]
     if args.output == "json":
-        print_json({"dags": rows, "import_errors": errors})
+        print_json({"dags": rows, "import_errors": errors, "warnings": [w.to_dict() for w in warnings]})
         return 0
     _print_table(rows, ("dag_id", "fileloc", "owner", "schedule", "tasks"))
+    for warning in warnings:
+        print(f"warning: {warning}", file=sys.stderr)
     for error in bag.import_errors.values():
         print(f"import error: {error}", file=sys.stderr)
     return 0

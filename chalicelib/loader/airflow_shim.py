@@ -14,6 +14,9 @@ import sys
 import types
 from typing import Any
 
+from chalicelib.loader.airflow_legacy import LEGACY_ALIASES, LEGACY_MODULES, LEGACY_NAMES
+from chalicelib.sdk.deprecation import warn_legacy
+
 _SDK = "chalicelib.sdk"
 _OPS = "chalicelib.sdk.operators"
 _SENSORS = "chalicelib.sdk.sensors"
@@ -34,25 +37,6 @@ ALIASES: dict[str, dict[str, str]] = {
     "airflow.sdk.definitions.dag": {"DAG": f"{_SDK}.dag:DAG", "dag": f"{_SDK}.dag:dag"},
     "airflow.sdk.exceptions": {n: f"{_SDK}.exceptions:{n}" for n in _EXCEPTIONS},
     "airflow.exceptions": {n: f"{_SDK}.exceptions:{n}" for n in _EXCEPTIONS},
-    "airflow.decorators": {n: f"{_SDK}:{n}" for n in ("dag", "task", "task_group", "get_current_context")},
-    "airflow.models": {"DAG": f"{_SDK}.dag:DAG", "BaseOperator": f"{_SDK}:BaseOperator",
-                       "Variable": f"{_SDK}:Variable", "Param": f"{_SDK}:Param"},
-    "airflow.models.dag": {"DAG": f"{_SDK}.dag:DAG"},
-    "airflow.models.baseoperator": {n: f"{_SDK}.baseoperator:{n}" for n in ("BaseOperator", "chain", "cross_downstream")},
-    "airflow.models.param": {"Param": f"{_SDK}:Param", "ParamsDict": f"{_SDK}:ParamsDict"},
-    "airflow.models.variable": {"Variable": f"{_SDK}:Variable"},
-    "airflow.models.xcom_arg": {"XComArg": f"{_SDK}:XComArg"},
-    "airflow.utils.trigger_rule": {"TriggerRule": f"{_SDK}:TriggerRule"},
-    "airflow.utils.task_group": {"TaskGroup": f"{_SDK}:TaskGroup"},
-    "airflow.utils.dates": {},
-    "airflow.utils.helpers": {n: f"{_SDK}.baseoperator:{n}" for n in ("chain", "cross_downstream")},
-    "airflow.operators.python": {**{n: f"{_OPS}.python:{n}" for n in _PYTHON_OPS},
-                                 "get_current_context": f"{_SDK}:get_current_context"},
-    "airflow.operators.bash": {"BashOperator": f"{_OPS}.bash:BashOperator"},
-    "airflow.operators.empty": {"EmptyOperator": f"{_OPS}.empty:EmptyOperator"},
-    "airflow.operators.dummy": {"DummyOperator": f"{_OPS}.empty:DummyOperator"},
-    "airflow.sensors.python": {"PythonSensor": f"{_SENSORS}.python:PythonSensor"},
-    "airflow.sensors.base": {n: f"{_SENSORS}.base:{n}" for n in ("BaseSensorOperator", "PokeReturnValue")},
     "airflow.providers.standard.operators.python": {**{n: f"{_OPS}.python:{n}" for n in _PYTHON_OPS},
                                                     "get_current_context": f"{_SDK}:get_current_context"},
     "airflow.providers.standard.operators.bash": {"BashOperator": f"{_OPS}.bash:BashOperator"},
@@ -63,6 +47,14 @@ ALIASES: dict[str, dict[str, str]] = {
     },
     "airflow.providers.standard.sensors.base": {n: f"{_SENSORS}.base:{n}" for n in ("BaseSensorOperator", "PokeReturnValue")},
 }
+
+def _merge_legacy() -> None:
+    for module, names in LEGACY_ALIASES.items():
+        ALIASES[module] = {**names, **ALIASES.get(module, {})}
+
+
+_merge_legacy()
+
 
 def _all_packages() -> set[str]:
     packages = set()
@@ -86,9 +78,15 @@ class _AliasModule(types.ModuleType):
             raise AttributeError(name)
         target = ALIASES.get(self.__name__, {}).get(name)
         if not target:
+            submodule = f"{self.__name__}.{name}"
+            if submodule in ALIASES or submodule in _PACKAGES:  # `import airflow` then `airflow.utils.dates`
+                return importlib.import_module(submodule)
             raise AttributeError(
                 f"Levante does not support '{self.__name__}.{name}' (supported: see docs/authoring.md)"
             )
+        replacement = LEGACY_NAMES.get(f"{self.__name__}.{name}")
+        if replacement:
+            warn_legacy(f"'{self.__name__}.{name}'", replacement)
         module_name, attr = target.split(":")
         value = getattr(importlib.import_module(module_name), attr)
         setattr(self, name, value)
@@ -107,6 +105,9 @@ class _Loader(importlib.abc.Loader):
 
     def exec_module(self, module: types.ModuleType) -> None:
         module.__all__ = [k for k, v in ALIASES.get(module.__name__, {}).items() if v]  # type: ignore[attr-defined]
+        replacement = LEGACY_MODULES.get(module.__name__)
+        if replacement:
+            warn_legacy(f"the module '{module.__name__}'", f"use {replacement}")
 
 
 class AirflowShimFinder(importlib.abc.MetaPathFinder):
@@ -124,6 +125,15 @@ class AirflowShimFinder(importlib.abc.MetaPathFinder):
 def install() -> None:
     """Put the shim first on sys.meta_path (idempotent); a real Airflow install is then ignored."""
     if not any(isinstance(f, AirflowShimFinder) for f in sys.meta_path):
-        for name in [m for m in sys.modules if m == "airflow" or m.startswith("airflow.")]:
-            del sys.modules[name]
+        forget_imported()
         sys.meta_path.insert(0, AirflowShimFinder())
+
+
+def forget_imported() -> None:
+    """Drop every imported `airflow.*` module, so the next DAG file imports (and is warned) afresh.
+
+    Without this, only the first file to import a legacy path would be told about it, and what a file is
+    told would depend on the order files load in.
+    """
+    for name in [m for m in sys.modules if m == "airflow" or m.startswith("airflow.")]:
+        del sys.modules[name]

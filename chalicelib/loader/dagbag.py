@@ -22,6 +22,7 @@ from types import ModuleType
 
 from chalicelib.loader import airflow_shim
 from chalicelib.sdk.dag import DAG, collect_created_dags
+from chalicelib.sdk.deprecation import collect_deprecations
 from chalicelib.sdk.exceptions import DagDefinitionError
 
 IMPORT_TIMEOUT_SECONDS = float(os.environ.get("LEVANTE_DAG_IMPORT_TIMEOUT", "30"))
@@ -42,6 +43,21 @@ class ImportErrorRecord:
         return f"{where}: {self.message}"
 
 
+@dataclass(frozen=True, order=True)
+class ImportWarningRecord:
+    """An Airflow 1/2 spelling the file uses: it loads, and the message names the Airflow 3 replacement."""
+
+    filename: str  # relative to the DAGs folder
+    lineno: int
+    message: str
+
+    def to_dict(self) -> dict[str, object]:
+        return {"filename": self.filename, "lineno": self.lineno, "message": self.message}
+
+    def __str__(self) -> str:
+        return f"{self.filename}:{self.lineno}: {self.message}"
+
+
 @dataclass(frozen=True)
 class DagFile:
     path: str  # absolute
@@ -56,6 +72,7 @@ class DagBag:
         self.dags: dict[str, DAG] = {}
         self.files: dict[str, DagFile] = {}  # dag_id -> file
         self.import_errors: dict[str, ImportErrorRecord] = {}  # relpath -> error
+        self.warnings: dict[str, list[ImportWarningRecord]] = {}  # relpath -> deprecations, by line
         self.safe_mode = safe_mode
         if not os.path.isdir(self.folder):
             raise FileNotFoundError(f"DAGs folder {self.folder} does not exist (set --dags-folder or LEVANTE_DAGS_FOLDER)")
@@ -78,7 +95,8 @@ class DagBag:
         source = Path(path).read_text(encoding="utf-8", errors="replace")
         dag_file = DagFile(path, relpath, source, hashlib.sha256(source.encode()).hexdigest())
         try:
-            dags = import_dag_file(path)
+            with collect_deprecations() as deprecations:
+                dags = import_dag_file(path)
             for found in dags:
                 _validate(found)
                 if found.dag_id in self.dags:
@@ -89,9 +107,17 @@ class DagBag:
                 raise
             self.import_errors[relpath] = _error_record(exc, path, relpath)
             return
+        finally:
+            self._keep_warnings(relpath, deprecations if "deprecations" in locals() else [])
         for found in dags:
             self.dags[found.dag_id] = found
             self.files[found.dag_id] = dag_file
+
+
+    def _keep_warnings(self, relpath: str, found: list[tuple[str, int, str]]) -> None:
+        records = sorted(ImportWarningRecord(os.path.relpath(f, self.folder), line, message) for f, line, message in found)
+        if records:
+            self.warnings[relpath] = records
 
 
 def list_dag_files(folder: str, *, safe_mode: bool = True) -> list[str]:
@@ -133,6 +159,7 @@ def import_dag_file(path: str) -> list[DAG]:
     from chalicelib.runner.timeout import execution_timeout
 
     module_name = "levante_dag_" + hashlib.sha1(path.encode()).hexdigest()[:12] + "_" + re.sub(r"\W", "_", Path(path).stem)
+    airflow_shim.forget_imported()
     spec = importlib.util.spec_from_file_location(module_name, path)
     if spec is None or spec.loader is None:
         raise ImportError(f"cannot import {path}")

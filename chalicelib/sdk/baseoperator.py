@@ -65,9 +65,11 @@ def _apply_defaults(init: Callable) -> Callable:
             defaults.update(group.merged_default_args())
         defaults.update(kwargs.pop("default_args", None) or {})
         accepted = type(self)._accepted_args()
+        self._args_from_defaults = set()
         for key, value in defaults.items():
             if key not in kwargs and (key in accepted or (key in _BEHAVIOUR_FLAGS_UNSUPPORTED and value)) and key != "params":
                 kwargs[key] = value
+                self._args_from_defaults.add(key)
         kwargs["_default_params"] = defaults.get("params")
         init(self, *args, **kwargs)
         self._link_xcom_args()
@@ -278,6 +280,10 @@ class BaseOperator(DependencyMixin):
     @classmethod
     def partial(cls, **kwargs: Any) -> Any:
         raise UnsupportedFeature("dynamic task mapping (.expand/.partial) is not supported by Levante")
+
+    def _from_default_args(self, name: str) -> str:
+        """" (from default_args)" when the argument came from default_args, so messages can say where."""
+        return " (from default_args)" if name in getattr(self, "_args_from_defaults", ()) else ""
 
     def __repr__(self) -> str:
         return f"<Task({type(self).__name__}): {self.task_id}>"

@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from chalicelib.sdk.baseoperator import BaseOperator
+from chalicelib.sdk.deprecation import warn_legacy
 from chalicelib.sdk.exceptions import AirflowException, UnsupportedFeature
 
 log = logging.getLogger("airflow.task")
@@ -36,8 +37,13 @@ class PythonOperator(BaseOperator):
 
     def __init__(self, *, python_callable: Callable, op_args: Iterable | None = None,
                  op_kwargs: Mapping[str, Any] | None = None, templates_dict: dict[str, Any] | None = None,
-                 templates_exts: list[str] | None = None, show_return_value_in_logs: bool = True, **kwargs: Any):
+                 templates_exts: list[str] | None = None, show_return_value_in_logs: bool = True,
+                 provide_context: bool | None = None, **kwargs: Any):
         super().__init__(**kwargs)
+        if provide_context is not None:
+            defaulted = self._from_default_args("provide_context")
+            warn_legacy(f"provide_context{defaulted}", "remove it: the context is always passed to the callable",
+                        argument="provide_context", from_default_args=bool(defaulted))
         if not callable(python_callable):
             raise AirflowException(f"task {self.task_id!r}: python_callable must be callable")
         self.python_callable = python_callable
