@@ -2,13 +2,15 @@
 
 Nothing here restates a name or a key: tables and indexes come from the PynamoDB models
 (`chalicelib/store/models.py`), resource names from `Settings` fed with the stage's environment variables,
-timeouts, memory and concurrency from `.chalice/config.json`, IAM statements from the stage's policy files.
+timeouts, memory and concurrency from `.chalice/config.json`, IAM statements from `chalicelib/deploy/policies.py`
+(built from the same names), the Lambda runtime from `chalicelib/deploy/target.py`.
 
     python infra/generate.py --stage dev [--out FILE]      # `levante package` runs this, then chalice
 
-The merge also reaches into three things Chalice generates (checked by tests/deploy): the functions get
-fixed names, log groups with a retention and a dependency on the data resources; the worker's SQS event
-source gets a maximum concurrency; the roles' policies get this account's region and id in their ARNs.
+The merge also reaches into what Chalice generates (checked by tests/deploy): the functions get fixed names,
+the chosen runtime, the data bucket's name (global, so it carries the account and region), log groups with a
+retention and a dependency on the data resources; the worker's SQS event source gets a maximum concurrency;
+the roles get the generated policies.
 """
 
 from __future__ import annotations
@@ -16,70 +18,26 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 PROJECT_DIR = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(PROJECT_DIR))
 
+from chalicelib.deploy import names, policies  # noqa: E402
+from chalicelib.deploy.stage import FUNCTIONS, Stage, UnknownStage  # noqa: E402
+from chalicelib.deploy.target import LAMBDA_ARCHITECTURE, LAMBDA_RUNTIME  # noqa: E402
 from chalicelib.store.models import build_models  # noqa: E402
 from chalicelib.store.settings import Settings  # noqa: E402
 
 # Stages whose tables and data bucket outlive `levante destroy` (their data is the product).
 RETAINED_STAGES = frozenset({"prod"})
 LOG_RETENTION_DAYS = {"prod": 90}  # other stages: 14
-# Chalice's logical ids: function -> (resource, role, name suffix after "{app}-{stage}").
-FUNCTIONS = {"api_handler": ("APIHandler", "ApiHandlerRole", ""),
-             "scheduler": ("Scheduler", "SchedulerRole", "-scheduler"),
-             "worker": ("Worker", "WorkerRole", "-worker")}
 WORKER_EVENT = "WorkerSqsEventSource"
 # API tokens (chalicelib/api/auth.py reads them from the environment): stack parameters, never in git.
 TOKEN_PARAMETERS = {"AdminToken": "LEVANTE_ADMIN_TOKEN", "OperatorToken": "LEVANTE_OPERATOR_TOKEN",
                     "ViewerToken": "LEVANTE_VIEWER_TOKEN"}
 CACHING_OPTIMIZED = "658327ea-f89d-4fab-a63d-7e88639e58f6"  # AWS managed CloudFront cache policy
-
-
-@dataclass(frozen=True)
-class Stage:
-    name: str
-    app_name: str
-    config: dict[str, Any]  # the whole .chalice/config.json
-
-    @classmethod
-    def load(cls, stage: str, project_dir: Path = PROJECT_DIR) -> Stage:
-        config = json.loads((project_dir / ".chalice" / "config.json").read_text())
-        if stage not in config.get("stages", {}):
-            raise SystemExit(f"stage {stage!r} is not in .chalice/config.json")
-        return cls(stage, config["app_name"], config)
-
-    def lookup(self, key: str, function: str | None = None, default: Any = None) -> Any:
-        """Chalice's own precedence: function in stage, then stage, then top level."""
-        stage = self.config["stages"][self.name]
-        for scope in (stage.get("lambda_functions", {}).get(function, {}) if function else {}, stage, self.config):
-            if key in scope:
-                return scope[key]
-        return default
-
-    @property
-    def environment(self) -> dict[str, str]:
-        return {**self.config.get("environment_variables", {}),
-                **self.config["stages"][self.name].get("environment_variables", {})}
-
-    @property
-    def settings(self) -> Settings:
-        return Settings.from_env(self.environment)
-
-    @property
-    def worker_timeout(self) -> int:
-        return int(self.lookup("lambda_timeout", "worker", 60))
-
-    def function_name(self, function: str) -> str:
-        return f"{self.app_name}-{self.name}{FUNCTIONS[function][2]}"
-
-    def policy(self, function: str) -> dict[str, Any]:
-        filename = self.lookup("iam_policy_file", function)
-        return json.loads((PROJECT_DIR / ".chalice" / filename).read_text())
 
 
 def logical_id(table_name: str, settings: Settings) -> str:
@@ -151,7 +109,7 @@ def queue_resources(stage: Stage) -> dict[str, Any]:
 
 def data_bucket(stage: Stage) -> dict[str, Any]:
     bucket = {"Type": "AWS::S3::Bucket", **_policies(stage.name in RETAINED_STAGES), "Properties": {
-        "BucketName": stage.settings.bucket,
+        "BucketName": {"Fn::Sub": names.data_bucket(stage.settings)},
         "BucketEncryption": {"ServerSideEncryptionConfiguration": [
             {"ServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}, "BucketKeyEnabled": True}]},
         "PublicAccessBlockConfiguration": _all_public_access_blocked(),
@@ -219,9 +177,11 @@ def function_overrides(stage: Stage, data_resources: list[str]) -> dict[str, Any
         log_group = f"{resource}LogGroup"
         resources[log_group] = {"Type": "AWS::Logs::LogGroup", "Properties": {
             "LogGroupName": f"/aws/lambda/{name}", "RetentionInDays": LOG_RETENTION_DAYS.get(stage.name, 14)}}
-        resources[resource] = {"DependsOn": [log_group, *data_resources], "Properties": {"FunctionName": name}}
+        resources[resource] = {"DependsOn": [log_group, *data_resources], "Properties": {
+            "FunctionName": name, "Runtime": LAMBDA_RUNTIME, "Architectures": [LAMBDA_ARCHITECTURE],
+            "Environment": {"Variables": {"LEVANTE_BUCKET": {"Fn::Sub": names.data_bucket(stage.settings)}}}}}
         resources[role] = {"Properties": {"Policies": [
-            {"PolicyName": f"{role}Policy", "PolicyDocument": pin_arns(stage.policy(function))}]}}
+            {"PolicyName": f"{role}Policy", "PolicyDocument": policies.substituted(stage.policy(function))}]}}
     # Batch size 1 keeps one task per invocation, so ReportBatchItemFailures is not needed (see DESIGN.md);
     # a maximum concurrency no higher than the reserved concurrency stops the poller from fetching messages
     # the function would only throttle on, which would burn their receive count and send them to the DLQ.
@@ -229,9 +189,9 @@ def function_overrides(stage: Stage, data_resources: list[str]) -> dict[str, Any
     if reserved:
         resources["Worker"]["Properties"]["Events"] = {WORKER_EVENT: {"Properties": {
             "ScalingConfig": {"MaximumConcurrency": max(2, int(reserved))}}}}
-    resources["APIHandler"]["Properties"]["Environment"] = {"Variables": {
+    resources["APIHandler"]["Properties"]["Environment"]["Variables"].update({
         "LEVANTE_UI_ORIGIN": {"Fn::Sub": "https://${DashboardDistribution.DomainName}"},
-        **{env: {"Ref": parameter} for parameter, env in TOKEN_PARAMETERS.items()}}}
+        **{env: {"Ref": parameter} for parameter, env in TOKEN_PARAMETERS.items()}})
     return resources
 
 
@@ -240,19 +200,6 @@ def parameters() -> dict[str, Any]:
     return {"AdminToken": {**token, "MinLength": 16, "Description": "Bearer token of the admin role (16+ chars)"},
             "OperatorToken": {**token, "Default": "", "Description": "Bearer token of the operator role (optional)"},
             "ViewerToken": {**token, "Default": "", "Description": "Bearer token of the viewer role (optional)"}}
-
-
-def pin_arns(document: Any) -> Any:
-    """The policy files name resources as `arn:aws:svc:*:*:name` (Chalice reads them verbatim); in the
-    stack they are pinned to the stack's partition, region and account."""
-    if isinstance(document, dict):
-        return {key: pin_arns(value) for key, value in document.items()}
-    if isinstance(document, list):
-        return [pin_arns(value) for value in document]
-    if isinstance(document, str) and document.startswith("arn:aws:") and document.split(":")[3:5] == ["*", "*"]:
-        service, rest = document.split(":", 5)[2], document.split(":", 5)[5]
-        return {"Fn::Sub": f"arn:${{AWS::Partition}}:{service}:${{AWS::Region}}:${{AWS::AccountId}}:{rest}"}
-    return document
 
 
 def outputs(stage: Stage) -> dict[str, Any]:
@@ -270,7 +217,10 @@ def outputs(stage: Stage) -> dict[str, Any]:
 
 
 def build_template(stage_name: str) -> dict[str, Any]:
-    stage = Stage.load(stage_name)
+    try:
+        stage = Stage.load(stage_name)
+    except UnknownStage as error:
+        raise SystemExit(str(error)) from None
     settings = stage.settings
     tables = {logical_id(model.Meta.table_name, settings): table_resource(model, stage_name in RETAINED_STAGES)
               for model in build_models(settings).all()}

@@ -12,7 +12,6 @@ import argparse
 import json
 import os
 import subprocess
-import sys
 import tempfile
 import zipfile
 from pathlib import Path
@@ -29,6 +28,8 @@ def register(commands: argparse._SubParsersAction) -> None:
     package = commands.add_parser("package", help="write the deployment package and CloudFormation template (offline)")
     package.add_argument("--stage", default="dev")
     package.add_argument("--out", required=True, help="directory to write deployment.zip and sam.json into")
+    package.add_argument("--python-version", help="build the wheels for this Python instead of Lambda's "
+                         "(tests that import the package with the local interpreter)")
     package.set_defaults(handler=package_command)
 
     deploy = commands.add_parser("deploy", help="deploy a stage to AWS (CloudFormation) and upload the dashboard")
@@ -44,7 +45,7 @@ def register(commands: argparse._SubParsersAction) -> None:
 
 
 def package_command(args: argparse.Namespace) -> int:
-    out = package(Path.cwd(), args.stage, Path(args.out))
+    out = package(Path.cwd(), args.stage, Path(args.out), python_version=args.python_version)
     zipped, unzipped = package_size(out / "deployment.zip")
     print(f"wrote {out / 'deployment.zip'} ({zipped / 2**20:.1f} MB zipped, {unzipped / 2**20:.1f} MB unzipped) "
           f"and {out / 'sam.json'}")
@@ -53,17 +54,14 @@ def package_command(args: argparse.Namespace) -> int:
     return 0
 
 
-def package(project: Path, stage: str, out: Path, ui_origin: str | None = None) -> Path:
+def package(project: Path, stage: str, out: Path, ui_origin: str | None = None,
+            python_version: str | None = None) -> Path:
+    from chalicelib.deploy import packaging, target
+
     env = _stage_environment(project, stage)
     if ui_origin:  # API Gateway answers CORS preflights itself, with the origin Chalice saw when packaging
         env["LEVANTE_UI_ORIGIN"] = ui_origin
-    with tempfile.TemporaryDirectory() as tmp:
-        merge_template = Path(tmp) / "infra.json"
-        _run([sys.executable, str(project / "infra" / "generate.py"), "--stage", stage, "--out", str(merge_template)])
-        # app.py reads the queue name from the environment at import, and chalice imports it to package.
-        _run([str(Path(sys.executable).with_name("chalice")), "package", "--stage", stage,
-              "--merge-template", str(merge_template), str(out)], cwd=project, env=env)
-    return out
+    return packaging.package(project, stage, out, env=env, python_version=python_version or target.LAMBDA_PYTHON)
 
 
 def package_size(zip_path: Path) -> tuple[int, int]:

@@ -13,7 +13,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 STAGES = ("dev", "prod")
-sys.path.insert(0, str(ROOT / "infra"))
+sys.path.insert(0, str(ROOT / "infra"))  # generate.py, for test_tables
 
 
 @pytest.fixture(scope="session")

@@ -1,5 +1,6 @@
 """The hand-written IAM policies (.chalice/policy-*.json): least privilege, and enough for every call the code makes.
 
+The policies are generated (chalicelib/deploy/policies.py); here for moto's account and region.
 The calls come from a recorded run under moto: each botocore client gets a hook as it is created, then the
 scheduler tick, the API's trigger and log read, and the worker draining the queue run the example DAGs.
 Each phase is checked against the policy of the function that makes those calls on AWS.
@@ -7,32 +8,38 @@ Each phase is checked against the policy of the function that makes those calls 
 
 from __future__ import annotations
 
-from pathlib import Path
+from dataclasses import replace
 
 import botocore.session
 import pytest
 
+from chalicelib.deploy import names
+from chalicelib.deploy.policies import Where
+from chalicelib.deploy.stage import Stage
 from tests.deploy.conftest import ROOT, STAGES
-from tests.deploy.iam import DATA_SERVICES, CallRecorder, allows, permissions
+from tests.deploy.iam import ACCOUNT, DATA_SERVICES, REGION, CallRecorder, allows, permissions
 
 EXAMPLES = ("example_taskflow_etl", "example_branching", "example_bash_pipeline", "example_fan_out_retries")
 
 
-def stage_config(stage: str):
-    from generate import Stage
+MOTO = Where(partition="aws", account=ACCOUNT, region=REGION)
+FUNCTIONS = ("api_handler", "scheduler", "worker")
 
+
+def stage_config(stage: str) -> Stage:
     return Stage.load(stage)
 
 
-def policy_files() -> list[Path]:
-    return sorted((ROOT / ".chalice").glob("policy-*.json"))
+def moto_settings(stage: str):
+    """The stage's settings with the data bucket named as on AWS for moto's account and region."""
+    settings = stage_config(stage).settings
+    return replace(settings, bucket_override=names.data_bucket(settings, ACCOUNT, REGION))
 
 
-@pytest.mark.parametrize("path", policy_files(), ids=lambda p: p.name)
-def test_no_wildcards_on_data_services(path):
-    import json
-
-    for statement in json.loads(path.read_text())["Statement"]:
+@pytest.mark.parametrize("stage", STAGES)
+@pytest.mark.parametrize("function", FUNCTIONS)
+def test_no_wildcards_on_data_services(stage, function):
+    for statement in stage_config(stage).policy(function, MOTO)["Statement"]:
         assert statement["Effect"] == "Allow" and "NotAction" not in statement and "NotResource" not in statement
         actions = [statement["Action"]] if isinstance(statement["Action"], str) else statement["Action"]
         resources = [statement["Resource"]] if isinstance(statement["Resource"], str) else statement["Resource"]
@@ -57,29 +64,32 @@ def test_policies_name_exactly_the_stage_resources(stage):
     settings = config.settings
     expected_tables = set()
     for model in build_models(settings).all():
-        table = f"arn:aws:dynamodb:*:*:table/{model.Meta.table_name}"
+        table = f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/{model.Meta.table_name}"
         schema = model._get_schema()
         indexes = schema["global_secondary_indexes"] + schema["local_secondary_indexes"]
         expected_tables |= {table} | {f"{table}/index/{i['index_name']}" for i in indexes}
-    for function in ("api_handler", "scheduler", "worker"):
+    for function in FUNCTIONS:
         by_service: dict[str, set[str]] = {}
-        for statement in config.policy(function)["Statement"]:
+        for statement in config.policy(function, MOTO)["Statement"]:
             for arn in statement["Resource"]:
                 by_service.setdefault(arn.split(":")[2], set()).add(arn)
         assert by_service["dynamodb"] == expected_tables
-        assert by_service["sqs"] == {f"arn:aws:sqs:*:*:{settings.queue_name}", f"arn:aws:sqs:*:*:{settings.dlq_name}"}
-        assert {arn.split("/")[0] for arn in by_service["s3"]} == {f"arn:aws:s3:::{settings.bucket}"}
-        assert by_service["logs"] == {f"arn:aws:logs:*:*:log-group:/aws/lambda/{config.function_name(f)}:*"
-                                      for f in ("api_handler", "scheduler", "worker")}
+        assert by_service["sqs"] == {f"arn:aws:sqs:{REGION}:{ACCOUNT}:{settings.queue_name}",
+                                     f"arn:aws:sqs:{REGION}:{ACCOUNT}:{settings.dlq_name}"}
+        bucket = f"levante-{stage}-data-{ACCOUNT}-{REGION}"  # global names carry the account and region
+        assert {arn.split("/")[0] for arn in by_service["s3"]} == {f"arn:aws:s3:::{bucket}"}
+        assert by_service["logs"] == {f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:/aws/lambda/{config.function_name(f)}:*"
+                                      for f in FUNCTIONS}
 
 
 @pytest.mark.parametrize("stage", STAGES)
 def test_only_the_worker_invokes_lambda_and_only_configured_functions(stage):
     config = stage_config(stage)
-    configured = set(config.environment["LEVANTE_INVOKABLE_FUNCTIONS"].split(","))
-    for function in ("api_handler", "scheduler", "worker"):
-        invokable = {arn for s in config.policy(function)["Statement"] if any(a.startswith("lambda:") for a in s["Action"])
-                     for arn in s["Resource"]}
+    configured = {arn.replace(":*:*:", f":{REGION}:{ACCOUNT}:")
+                  for arn in config.environment["LEVANTE_INVOKABLE_FUNCTIONS"].split(",")}
+    for function in FUNCTIONS:
+        invokable = {arn for s in config.policy(function, MOTO)["Statement"]
+                     if any(a.startswith("lambda:") for a in s["Action"]) for arn in s["Resource"]}
         assert invokable == (configured if function == "worker" else set())
 
 
@@ -104,7 +114,7 @@ def test_every_call_the_code_makes_is_allowed(recorder, monkeypatch, stage):
     from tests.functional.conftest import Stack
 
     config = stage_config(stage)
-    backend = Backend(config.settings)
+    backend = Backend(moto_settings(stage))
     init_resources(backend)  # `levante init` / CloudFormation: not the functions' business
     stack = Stack(backend, ROOT / "dags")
     phases: dict[str, list] = {}
@@ -132,7 +142,7 @@ def test_every_call_the_code_makes_is_allowed(recorder, monkeypatch, stage):
 
     denied = set()
     for function, calls in phases.items():
-        policy = config.policy(function)
+        policy = config.policy(function, MOTO)
         for call in calls:
             denied |= {(function, action, arn) for action, arn in permissions(call) if not allows(policy, action, arn)}
     recorded = sorted({(f, c.service, c.operation) for f, calls in phases.items() for c in calls})
