@@ -33,7 +33,9 @@ CRON_PRESETS = {
     "@yearly": "0 0 1 1 *",
     "@annually": "0 0 1 1 *",
 }
-SUPPORTED = "None, '@once', a cron preset, a 5-field cron string or a datetime.timedelta"
+SUPPORTED = ("None, '@once', a cron preset, a 5-field cron string, a datetime.timedelta or a timetable "
+             "(CronTriggerTimetable, CronDataIntervalTimetable, DeltaTriggerTimetable, "
+             "DeltaDataIntervalTimetable, MultipleCronTriggerTimetable, EventsTimetable)")
 
 
 class ScheduleError(ValueError):
@@ -45,9 +47,17 @@ class ScheduleKind(str, Enum):
     ONCE = "once"  # OnceTimetable
     CRON = "cron"  # CronTriggerTimetable
     DELTA = "delta"  # DeltaTriggerTimetable
+    MULTI_CRON = "multi_cron"  # MultipleCronTriggerTimetable
+    CRON_INTERVAL = "cron_interval"  # CronDataIntervalTimetable (Airflow 2's cron semantics)
+    DELTA_INTERVAL = "delta_interval"  # DeltaDataIntervalTimetable
+    EVENTS = "events"  # EventsTimetable
 
     def __str__(self) -> str:
         return self.value
+
+
+_CRON_KINDS = frozenset({ScheduleKind.CRON, ScheduleKind.CRON_INTERVAL})
+_DELTA_KINDS = frozenset({ScheduleKind.DELTA, ScheduleKind.DELTA_INTERVAL})
 
 
 @dataclass(frozen=True)
@@ -56,36 +66,66 @@ class Schedule:
     cron: str | None = None
     delta_seconds: float | None = None
     timezone: str = "UTC"
+    crons: tuple[str, ...] = ()  # MULTI_CRON
+    interval_seconds: float = 0.0  # trigger timetables: the data interval ends at the fire time
+    events: tuple[datetime, ...] = ()  # EVENTS, sorted, aware UTC
+    restrict_to_events: bool = False
 
     def __post_init__(self) -> None:
         try:
             object.__setattr__(self, "kind", ScheduleKind(self.kind))
         except ValueError:
             raise ScheduleError(f"unknown schedule kind {self.kind!r}") from None
-        for kind, field in ((ScheduleKind.CRON, "cron"), (ScheduleKind.DELTA, "delta_seconds")):
-            if (self.kind is kind) != (getattr(self, field) is not None):
-                raise ScheduleError(f"a {self.kind} schedule {'needs' if self.kind is kind else 'takes no'} {field}")
+        for kinds, field in ((_CRON_KINDS, "cron"), (_DELTA_KINDS, "delta_seconds")):
+            if (self.kind in kinds) != (getattr(self, field) is not None):
+                raise ScheduleError(f"a {self.kind} schedule {'needs' if self.kind in kinds else 'takes no'} {field}")
+        if (self.kind is ScheduleKind.MULTI_CRON) != bool(self.crons):
+            raise ScheduleError(f"a {self.kind} schedule {'needs' if self.crons == () else 'takes no'} crons")
         if self.delta_seconds is not None and not self.delta_seconds > 0:
             raise ScheduleError(f"schedule interval must be positive, not {self.delta_seconds!r} seconds")
+        if self.interval_seconds < 0:
+            raise ScheduleError(f"a timetable's interval must not be negative, not {self.interval_seconds!r} seconds")
+        object.__setattr__(self, "crons", tuple(self.crons))
+        object.__setattr__(self, "events", tuple(sorted(_utc(e) for e in self.events)))
 
     @property
     def delta(self) -> timedelta | None:
         return None if self.delta_seconds is None else timedelta(seconds=self.delta_seconds)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"kind": self.kind.value, "cron": self.cron, "delta_seconds": self.delta_seconds,
-                "timezone": self.timezone}
+        data: dict[str, Any] = {"kind": self.kind.value, "cron": self.cron, "delta_seconds": self.delta_seconds,
+                                "timezone": self.timezone}
+        # Only what differs from the defaults, so wave-1 serialized DAGs and their hashes stay the same.
+        if self.crons:
+            data["crons"] = list(self.crons)
+        if self.interval_seconds:
+            data["interval_seconds"] = self.interval_seconds
+        if self.kind is ScheduleKind.EVENTS:
+            data["events"] = [e.isoformat() for e in self.events]
+            data["restrict_to_events"] = self.restrict_to_events
+        return data
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Schedule:
         return cls(kind=d["kind"], cron=d.get("cron"), delta_seconds=d.get("delta_seconds"),
-                   timezone=d.get("timezone") or "UTC")
+                   timezone=d.get("timezone") or "UTC", crons=tuple(d.get("crons") or ()),
+                   interval_seconds=float(d.get("interval_seconds") or 0.0),
+                   events=tuple(datetime.fromisoformat(e) for e in d.get("events") or ()),
+                   restrict_to_events=bool(d.get("restrict_to_events")))
 
     def describe(self) -> str:
         if self.kind is ScheduleKind.CRON:
             return f"cron {self.cron} ({self.timezone})"
         if self.kind is ScheduleKind.DELTA:
             return f"every {self.delta}"
+        if self.kind is ScheduleKind.CRON_INTERVAL:
+            return f"cron {self.cron} ({self.timezone}), data intervals"
+        if self.kind is ScheduleKind.DELTA_INTERVAL:
+            return f"every {self.delta}, data intervals"
+        if self.kind is ScheduleKind.MULTI_CRON:
+            return f"cron {' | '.join(self.crons)} ({self.timezone})"
+        if self.kind is ScheduleKind.EVENTS:
+            return f"{len(self.events)} events"
         return self.kind.value
 
 
@@ -111,6 +151,9 @@ def parse_schedule(value: Any, timezone: str = "UTC") -> Schedule:
         return _parse_string(value, timezone)
     if isinstance(value, timedelta):
         return Schedule(ScheduleKind.DELTA, delta_seconds=_delta_seconds(value), timezone=timezone)
+    to_schedule = getattr(value, "to_levante_schedule", None)
+    if to_schedule is not None:  # a timetable object from airflow.timetables / airflow.sdk
+        return to_schedule(timezone)
     if type(value).__name__ == "relativedelta":
         raise ScheduleError(f"schedule {value!r} is a relativedelta, which Levante does not support; "
                             "use a cron expression or a datetime.timedelta")
@@ -176,6 +219,10 @@ def next_run(schedule: Schedule, *, start_date: datetime | None, end_date: datet
     earliest, latest, last, now = _utc(start_date), _utc(end_date), _utc(last_logical_date), _utc(now)
     if schedule.kind is ScheduleKind.NONE:
         return None
+    if schedule.kind not in (ScheduleKind.ONCE, ScheduleKind.CRON, ScheduleKind.DELTA) or schedule.interval_seconds:
+        from chalicelib.core import timetables
+
+        return timetables.next_run(schedule, earliest=earliest, latest=latest, catchup=catchup, last=last, now=now)
     if schedule.kind is ScheduleKind.ONCE:
         # OnceTimetable: at start_date (or now without one), whatever catchup says; never twice.
         if last is not None:
@@ -206,11 +253,18 @@ def next_run(schedule: Schedule, *, start_date: datetime | None, end_date: datet
 
 
 def manual_run_info(schedule: Schedule, logical_date: datetime, *, run_after: datetime | None = None) -> RunInfo:
-    """A manually triggered run: every Airflow 3 default timetable gives it the exact interval (t, t).
+    """A manually triggered run: every Airflow 3 default timetable gives it the exact interval (t, t);
+    the other timetables infer the data interval from `logical_date` as Airflow's do.
 
     `run_after` defaults to the logical date; Airflow sets it to the trigger time.
     """
     at = _utc(logical_date)
+    if schedule.kind not in (ScheduleKind.NONE, ScheduleKind.ONCE, ScheduleKind.CRON, ScheduleKind.DELTA) \
+            or schedule.interval_seconds:
+        from chalicelib.core import timetables
+
+        start, end = timetables.manual_interval(schedule, at)
+        return RunInfo(at, start, end, _utc(run_after) or at)
     return RunInfo(at, at, at, _utc(run_after) or at)
 
 
@@ -245,8 +299,22 @@ def _utc(value: datetime | None) -> datetime | None:
                     value.microsecond, tzinfo=UTC)
 
 
+def latest_window(schedule: Schedule, interval_start: datetime, interval_end: datetime
+                  ) -> tuple[datetime, datetime] | None:
+    """LatestOnlyOperator's window for a run: (its data interval start, the end of the run after it).
+
+    None when the schedule makes no later run (manual-only, @once, events used up): that run is the latest.
+    """
+    if schedule.kind in (ScheduleKind.NONE, ScheduleKind.ONCE):
+        return None
+    from chalicelib.core import timetables
+
+    following = timetables.following_end(schedule, _utc(interval_end))
+    return None if following is None else (_utc(interval_start), following)
+
+
 def _clock(schedule: Schedule) -> _CronClock | _DeltaClock:
-    if schedule.kind is ScheduleKind.CRON:
+    if schedule.cron is not None:
         return _CronClock(schedule.cron, _zone(schedule.timezone))
     return _DeltaClock(schedule.delta)
 

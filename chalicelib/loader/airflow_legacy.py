@@ -56,9 +56,9 @@ LEGACY_ALIASES: dict[str, dict[str, str]] = {
     "airflow.utils.context": {"Context": "typing:Dict", "get_current_context": f"{_SDK}:get_current_context"},
     "airflow.utils.state": {"State": f"{_SDK}.legacy:State", "TaskInstanceState": f"{_SDK}.legacy:TaskInstanceState",
                             "DagRunState": f"{_SDK}.legacy:DagRunState"},
-    "airflow.utils.timezone": {"utcnow": f"{_SDK}.legacy:utcnow", "make_aware": f"{_SDK}.legacy:make_aware",
-                               "convert_to_utc": f"{_SDK}.legacy:convert_to_utc",
-                               "datetime": f"{_SDK}.legacy:airflow_datetime"},
+    "airflow.utils.timezone": {n: f"{_SDK}.timezone:{n}" for n in (
+        "utc", "utcnow", "datetime", "make_aware", "make_naive", "convert_to_utc", "coerce_datetime", "parse",
+        "is_localized", "is_naive")},
     "airflow.configuration": {"conf": f"{_SDK}.legacy:conf", "AirflowConfigException": f"{_SDK}.legacy:AirflowConfigException"},
 }
 
@@ -88,7 +88,7 @@ LEGACY_MODULES: dict[str, str] = {
     "airflow.utils.helpers": "airflow.sdk (chain, cross_downstream)",
     "airflow.utils.context": "airflow.sdk (Context, get_current_context)",
     "airflow.utils.state": "airflow.sdk or plain state strings",
-    "airflow.utils.timezone": "pendulum (pendulum.now('UTC'), pendulum.datetime(...))",
+    "airflow.utils.timezone": "airflow.sdk.timezone or pendulum",
     "airflow.configuration": "environment variables or airflow.sdk.Variable (Levante has no airflow.cfg)",
 }
 

@@ -15,6 +15,8 @@ import types
 from typing import Any
 
 from chalicelib.loader.airflow_legacy import LEGACY_ALIASES, LEGACY_MODULES, LEGACY_NAMES
+from chalicelib.loader.airflow_standard import LEGACY_STANDARD, STANDARD_ALIASES
+from chalicelib.loader.airflow_standard import NAMES as STANDARD_NAMES
 from chalicelib.sdk.deprecation import warn_legacy
 
 _SDK = "chalicelib.sdk"
@@ -49,6 +51,11 @@ ALIASES: dict[str, dict[str, str]] = {
 }
 
 def _merge_legacy() -> None:
+    for module, names in STANDARD_ALIASES.items():
+        ALIASES[module] = {**names, **ALIASES.get(module, {})}
+    for module, (names, replacement) in LEGACY_STANDARD.items():
+        LEGACY_ALIASES[module] = {n: STANDARD_NAMES[n] for n in names}
+        LEGACY_MODULES[module] = replacement
     for module, names in LEGACY_ALIASES.items():
         ALIASES[module] = {**names, **ALIASES.get(module, {})}
 
@@ -88,7 +95,8 @@ class _AliasModule(types.ModuleType):
         if replacement:
             warn_legacy(f"'{self.__name__}.{name}'", replacement)
         module_name, attr = target.split(":")
-        value = getattr(importlib.import_module(module_name), attr)
+        module = importlib.import_module(module_name)
+        value = getattr(module, attr) if attr else module
         setattr(self, name, value)
         return value
 

@@ -26,7 +26,7 @@ from chalicelib.sdk.exceptions import (
     AirflowSkipException,
     ParamValidationError,
 )
-from chalicelib.sdk.timeutil import as_aware
+from chalicelib.sdk.timeutil import as_aware, using_clock
 from chalicelib.sdk.xcom_arg import RETURN_VALUE
 
 log = logging.getLogger("levante.task")
@@ -82,7 +82,7 @@ def run_try(
             log.error("Invalid params: %s", exc)
             state, error, retryable, reschedule_at = TaskState.FAILED, exc, False, None
         else:
-            with running_context(context):
+            with running_context(context), using_clock(now):
                 state, error, retryable, reschedule_at = _execute(task, context, ti)
         next_retry_at = reschedule_at
         end = now()

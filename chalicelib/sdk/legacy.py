@@ -1,7 +1,6 @@
 """Airflow 1/2 helpers that DAG files still call, kept working with a deprecation warning each.
 
-`days_ago`, `apply_defaults`, `airflow.configuration.conf`, `airflow.utils.state.State` and
-`airflow.utils.timezone`: small, behaviour-compatible versions of what Airflow 2 offered.
+`days_ago`, `apply_defaults`, `airflow.configuration.conf` and `airflow.utils.state.State`: small, behaviour-compatible versions of what Airflow 2 offered.
 """
 
 from __future__ import annotations
@@ -109,22 +108,3 @@ class State:
 
 TaskInstanceState = TaskState
 DagRunState = RunState
-
-
-def utcnow() -> pendulum.DateTime:
-    return pendulum.now("UTC")
-
-
-def make_aware(value: Any, timezone: Any = None) -> Any:
-    tz = timezone or pendulum.UTC
-    return pendulum.instance(value, tz=tz) if value.tzinfo is None else value
-
-
-def convert_to_utc(value: Any) -> Any:
-    return pendulum.instance(value).in_timezone("UTC") if value is not None else None
-
-
-def airflow_datetime(*args: Any, **kwargs: Any) -> pendulum.DateTime:
-    """`airflow.utils.timezone.datetime`: a datetime, UTC unless `tzinfo` says otherwise."""
-    kwargs.setdefault("tzinfo", pendulum.UTC)
-    return pendulum.datetime(*args, tz=kwargs.pop("tzinfo"), **kwargs)

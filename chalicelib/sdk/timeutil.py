@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import contextvars
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
+
+import pendulum
 
 
 def as_aware(value: datetime | date) -> datetime:
@@ -49,3 +54,22 @@ def to_seconds(value: timedelta | float | int | None) -> float | None:
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         return float(value)
     raise TypeError(f"expected a timedelta or seconds, got {type(value).__name__}: {value!r}")
+
+
+# The runner's clock while a task runs. `levante dags test --no-retry-wait` jumps it ahead instead of
+# sleeping, so sensors waiting for a moment must read this clock, not the wall clock.
+_clock: contextvars.ContextVar[Callable[[], datetime] | None] = contextvars.ContextVar("levante_clock", default=None)
+
+
+def utcnow() -> pendulum.DateTime:
+    clock = _clock.get()
+    return pendulum.instance(clock() if clock else datetime.now(UTC))
+
+
+@contextmanager
+def using_clock(now: Callable[[], datetime]) -> Iterator[None]:
+    token = _clock.set(now)
+    try:
+        yield
+    finally:
+        _clock.reset(token)

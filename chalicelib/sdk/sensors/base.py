@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from chalicelib.sdk.baseoperator import BaseOperator
@@ -19,7 +19,7 @@ from chalicelib.sdk.exceptions import (
     AirflowSensorTimeout,
     AirflowSkipException,
 )
-from chalicelib.sdk.timeutil import to_seconds
+from chalicelib.sdk.timeutil import to_seconds, utcnow
 
 log = logging.getLogger("airflow.task")
 
@@ -41,8 +41,12 @@ class BaseSensorOperator(BaseOperator):
     def __init__(self, *, poke_interval: timedelta | float = 60, timeout: timedelta | float = 7 * 24 * 3600,
                  soft_fail: bool = False, mode: str = "poke", exponential_backoff: bool = False,
                  max_wait: timedelta | float | None = None, silent_fail: bool = False,
-                 never_fail: bool = False, **kwargs: Any):
+                 never_fail: bool = False, deferrable: bool = False, **kwargs: Any):
         super().__init__(**kwargs)
+        # Levante defers by rescheduling: the next poke is a delayed message, no worker waits meanwhile.
+        self.deferrable = deferrable
+        if deferrable:
+            mode = "reschedule"
         if mode not in self.valid_modes:
             raise AirflowException(f"task {self.task_id!r}: mode must be one of {self.valid_modes}, got {mode!r}")
         self.poke_interval = to_seconds(poke_interval)
@@ -61,14 +65,14 @@ class BaseSensorOperator(BaseOperator):
 
     def execute(self, context: dict[str, Any]) -> Any:
         ti = context["ti"]
-        started = ti.first_try_start or datetime.now(UTC)
+        started = ti.first_try_start or utcnow()
         poke_count = 1
         while True:
             result = self._poke_once(context)
             if result:
                 log.info("Success criteria met. Exiting.")
                 return result.xcom_value if isinstance(result, PokeReturnValue) else None
-            elapsed = (datetime.now(UTC) - started).total_seconds()
+            elapsed = (utcnow() - started).total_seconds()
             if elapsed > self.timeout:
                 message = f"Sensor has timed out; run duration of {elapsed:.1f} seconds exceeds the specified timeout of {self.timeout:g}."
                 if self.soft_fail:
@@ -76,10 +80,15 @@ class BaseSensorOperator(BaseOperator):
                 raise AirflowSensorTimeout(message)
             interval = self._interval(context, poke_count)
             if self.mode == "reschedule":
-                raise AirflowRescheduleException(datetime.now(UTC) + timedelta(seconds=interval))
+                next_poke = utcnow() + timedelta(seconds=interval)
+                raise AirflowRescheduleException(self.reschedule_at(context, next_poke))
             log.info("Sleeping %.1f seconds before the next poke", interval)
             time.sleep(interval)
             poke_count += 1
+
+    def reschedule_at(self, context: dict[str, Any], next_poke: datetime) -> datetime:
+        """When a rescheduled sensor pokes again; sensors waiting for a known moment may say it."""
+        return next_poke
 
     def _poke_once(self, context: dict[str, Any]) -> bool | PokeReturnValue:
         try:
