@@ -1,4 +1,5 @@
-"""Variables (admin only): values of keys that look secret are masked on read, as Airflow masks them."""
+"""Variables (admin only): values of keys that look secret are masked on read, as Airflow masks them, and
+live in the secrets store (chalicelib/services/variables.py), never in a DynamoDB item."""
 
 from __future__ import annotations
 
@@ -9,26 +10,25 @@ from chalicelib.api.auth import Role
 from chalicelib.api.errors import BadRequest
 from chalicelib.api.routing import ApiBlueprint, Reply, Request
 from chalicelib.api.validation import Body, Field, pagination
-from chalicelib.store.variables import VariableRepository
+from chalicelib.sdk.masker import MASK, should_hide_value_for_key
+from chalicelib.services.variables import VariableService
 
 api = ApiBlueprint(__name__, "Variable")
 VARIABLE = "/variables/{variable_key}"
 MAX_VALUE = 100_000
-# Airflow's DEFAULT_SENSITIVE_FIELDS (core.sensitive_var_conn_names adds to these).
-SENSITIVE_WORDS = ("access_token", "api_key", "apikey", "authorization", "passphrase", "passwd", "password",
-                   "private_key", "secret", "token")
-MASK = "***"
 KEY_FIELD = Field(str, required=True, max_length=250)
 
 
-def is_sensitive(key: str) -> bool:
-    lowered = key.lower()
-    return any(word in lowered for word in SENSITIVE_WORDS)
+is_sensitive = should_hide_value_for_key
 
 
 def variable(item: Any) -> dict:
-    return {"key": item.key, "value": MASK if is_sensitive(item.key) else item.val, "description": item.description,
+    return {"key": item.key, "value": MASK if is_sensitive(item.key) else item.value, "description": item.description,
             "is_masked": is_sensitive(item.key)}
+
+
+def _service(req: Request) -> VariableService:
+    return VariableService(req.backend.models, req.backend.secrets)
 
 
 def _check_key(key: str) -> str:
@@ -39,7 +39,7 @@ def _check_key(key: str) -> str:
 
 @api.operation("GET", "/variables", summary="List variables", role=Role.ADMIN, query=pagination(100, 500))
 def list_variables(req: Request) -> dict:
-    items, total = VariableRepository(req.backend.models).page(limit=req.query["limit"], offset=req.query["offset"])
+    items, total = _service(req).page(limit=req.query["limit"], offset=req.query["offset"])
     return out.page("variables", [variable(i) for i in items], total)
 
 
@@ -48,13 +48,13 @@ def list_variables(req: Request) -> dict:
     "description": Field(str, nullable=True, max_length=1000)}))
 def create_variable(req: Request) -> dict:
     b = req.body
-    item = VariableRepository(req.backend.models).create(_check_key(b["key"]), b["value"], b.get("description"))
+    item = _service(req).create(_check_key(b["key"]), b["value"], b.get("description"))
     return variable(item)
 
 
 @api.operation("GET", VARIABLE, summary="One variable", role=Role.ADMIN, errors=(404,))
 def get_variable(req: Request, variable_key: str) -> dict:
-    return variable(VariableRepository(req.backend.models).get(variable_key))
+    return variable(_service(req).get(variable_key))
 
 
 @api.operation("PATCH", VARIABLE, summary="Update a variable's value or description", role=Role.ADMIN,
@@ -67,12 +67,12 @@ def patch_variable(req: Request, variable_key: str) -> dict:
         raise BadRequest("the body's 'key' must match the key in the path (keys cannot be renamed)")
     if "value" not in b and "description" not in b:
         raise BadRequest("nothing to update: send 'value' and/or 'description'")
-    item = VariableRepository(req.backend.models).update(variable_key, b.get("value"), b.get("description"),
+    item = _service(req).update(variable_key, b.get("value"), b.get("description"),
                                                          set_description="description" in b)
     return variable(item)
 
 
 @api.operation("DELETE", VARIABLE, summary="Delete a variable", role=Role.ADMIN, status=204, errors=(404,))
 def delete_variable(req: Request, variable_key: str) -> Reply:
-    VariableRepository(req.backend.models).delete(variable_key)
+    _service(req).delete(variable_key)
     return Reply(None, 204)

@@ -122,6 +122,7 @@ def _view(bp: Blueprint, op: Operation, handler: Handler) -> Callable[..., Respo
                           role, datetime.now(UTC), getattr(bp.current_app, BACKEND_ATTRIBUTE))
             # chalice local hands path parameters over still percent-encoded (run ids hold ':' and '+').
             result = handler(req, **{name: unquote(value) for name, value in path_params.items()})
+            result = _masked(req, result)
         except Exception as exc:  # noqa: BLE001 - every failure becomes a JSON error; 500s are logged
             error = as_api_error(exc)
             return json_response(error.body(), error.status, error.headers)
@@ -134,6 +135,18 @@ def _view(bp: Blueprint, op: Operation, handler: Handler) -> Callable[..., Respo
     view.__name__ = op.operation_id
     view.__qualname__ = op.operation_id
     return view
+
+
+def _masked(req: Request, result: Any) -> Any:
+    """No response carries a value of the secrets store in clear (logs, XComs, errors, conf, sources)."""
+    if req.role is None:
+        return result
+    masker = req.backend.response_masker.current()
+    if not masker:
+        return result
+    if isinstance(result, Reply):
+        return Reply(masker.redact(result.body, by_key=False), result.status) if result.body is not None else result
+    return masker.redact(result, by_key=False)
 
 
 def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:

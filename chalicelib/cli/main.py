@@ -5,11 +5,13 @@ from __future__ import annotations
 import argparse
 import sys
 
+from chalicelib.cli import connections as connections_commands
 from chalicelib.cli import dags as dags_commands
 from chalicelib.cli import deploy as deploy_commands
 from chalicelib.cli import dev as dev_commands
 from chalicelib.cli import runtime as runtime_commands
 from chalicelib.cli import tasks as tasks_commands
+from chalicelib.cli import variables as variables_commands
 from chalicelib.cli.errors import CliError
 
 
@@ -18,6 +20,8 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="group", metavar="COMMAND", required=True)
     dags_commands.register(commands.add_parser("dags", help="list, show and test DAGs"))
     tasks_commands.register(commands.add_parser("tasks", help="run one task in-process"))
+    connections_commands.register(commands.add_parser("connections", help="add, get, list, delete and test connections"))
+    variables_commands.register(commands.add_parser("variables", help="set, get, list and delete variables"))
     runtime_commands.register(commands)
     deploy_commands.register(commands)
     dev_commands.register(commands)

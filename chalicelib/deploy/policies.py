@@ -44,10 +44,28 @@ def table_arns(settings: Settings, where: Where) -> list[str]:
     return tables + indexes
 
 
+def secret_statements(settings: Settings, where: Where, *, runs_tasks: bool) -> list[dict[str, Any]]:
+    """The secrets store (SSM SecureStrings under the stage's path, docs/connections.md). Tasks read
+    connections and secret variables and may set the latter; the API manages and lists both."""
+    from chalicelib.store.secrets import CONNECTIONS, VARIABLES, secrets_path
+
+    root = f"parameter{secrets_path(settings)}"
+    under = [where.arn("ssm", f"{root}/{kind}/*") for kind in (CONNECTIONS, VARIABLES)]
+    if runs_tasks:
+        return [_allow("ReadSecrets", ["ssm:GetParameter"], under),
+                _allow("WriteSecretVariables", ["ssm:DeleteParameter", "ssm:PutParameter"],
+                       [where.arn("ssm", f"{root}/{VARIABLES}/*")])]
+    return [_allow("SecretsStore", ["ssm:DeleteParameter", "ssm:GetParameter", "ssm:PutParameter"], under),
+            _allow("ListSecrets", ["ssm:GetParametersByPath"],
+                   [where.arn("ssm", f"{root}/{kind}") for kind in (CONNECTIONS, VARIABLES)])]
+
+
 def policy(settings: Settings, function_names: Iterable[str], *, invokable: Iterable[str] = (),
-           extra_statements: Iterable[dict[str, Any]] = (), where: Where = Where()) -> dict[str, Any]:
+           runs_tasks: bool = False, extra_statements: Iterable[dict[str, Any]] = (),
+           where: Where = Where()) -> dict[str, Any]:
     """One function's policy. `function_names`: every function of the stage (their log groups);
-    `invokable`: Lambda ARNs this function may invoke (the worker's LambdaInvokeFunctionOperator)."""
+    `invokable`: Lambda ARNs this function may invoke (the worker's LambdaInvokeFunctionOperator);
+    `runs_tasks`: the worker's narrower access to the secrets store."""
     bucket = f"arn:{where.partition}:s3:::{names.data_bucket(settings, where.account, where.region)}"
     statements = [
         _allow("Logs", ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"],
@@ -61,6 +79,7 @@ def policy(settings: Settings, function_names: Iterable[str], *, invokable: Iter
         _allow("LogsAndXComObjects", ["s3:DeleteObject", "s3:GetObject", "s3:PutObject"],
                [f"{bucket}/{prefix}/*" for prefix in OBJECT_PREFIXES]),
     ]
+    statements.extend(secret_statements(settings, where, runs_tasks=runs_tasks))
     invokable = sorted(invokable)
     if invokable:
         statements.append(_allow("InvokeConfiguredFunctions", ["lambda:InvokeFunction"], invokable))

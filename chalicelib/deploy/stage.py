@@ -76,4 +76,4 @@ class Stage:
     def policy(self, function: str, where: policies.Where = policies.Where()) -> dict[str, Any]:
         return policies.policy(self.settings, [self.function_name(f) for f in FUNCTIONS],
                                invokable=self.invokable(where) if function in INVOKING_FUNCTIONS else (),
-                               where=where)
+                               runs_tasks=function == "worker", where=where)

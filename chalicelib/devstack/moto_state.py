@@ -2,7 +2,7 @@
 
 moto's recorder appends every request it serves to a file. On start we compact that file (dropping
 requests that change nothing: reads, polls) and replay it into the fresh server, so DAG runs, task
-history, logs and variables come back. SQS receipts from before the restart are stale after a replay;
+history, logs, variables and the secrets store (SSM: connections, secret variables) come back. SQS receipts from before the restart are stale after a replay;
 messages that were in flight reappear and are dropped by the worker's claim (duplicates are harmless).
 """
 
@@ -16,7 +16,8 @@ from typing import Any
 RECORDING = "moto-recording.jsonl"
 
 # Requests that read or poll: replaying them would cost time and change nothing we need.
-_READ_TARGETS = ("GetItem", "Query", "Scan", "BatchGetItem", "DescribeTable", "ListTables", "DescribeTimeToLive")
+_READ_TARGETS = ("GetItem", "Query", "Scan", "BatchGetItem", "DescribeTable", "ListTables", "DescribeTimeToLive",
+                 "GetParameter", "GetParameters", "GetParametersByPath", "DescribeParameters")  # SSM: the secrets store
 _READ_SQS = ("ReceiveMessage", "GetQueueUrl", "GetQueueAttributes", "ListQueues", "ChangeMessageVisibility",
              "DeleteMessage")
 

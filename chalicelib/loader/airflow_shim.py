@@ -48,7 +48,17 @@ ALIASES: dict[str, dict[str, str]] = {
         "LambdaInvokeFunctionOperator": f"{_OPS}.aws_lambda:LambdaInvokeFunctionOperator",
     },
     "airflow.providers.standard.sensors.base": {n: f"{_SENSORS}.base:{n}" for n in ("BaseSensorOperator", "PokeReturnValue")},
+    **{path: {"Connection": f"{_SDK}.connection:Connection"}
+       for path in ("airflow.models.connection", "airflow.sdk.definitions.connection")},
+    **{path: {"BaseHook": f"{_SDK}.hooks.base:BaseHook"}
+       for path in ("airflow.hooks.base", "airflow.hooks.base_hook", "airflow.sdk.bases.hook")},
+    **{path: {n: f"{_SDK}.masker:{n}" for n in ("mask_secret", "redact", "should_hide_value_for_key")}
+       for path in ("airflow.utils.log.secrets_masker", "airflow.sdk.execution_time.secrets_masker", "airflow.sdk.log")},
 }
+ALIASES["airflow.sdk"].update({"Connection": f"{_SDK}.connection:Connection", "BaseHook": f"{_SDK}.hooks.base:BaseHook"})
+ALIASES["airflow.models"]["Connection"] = f"{_SDK}.connection:Connection"
+ALIASES["airflow.exceptions"]["AirflowNotFoundException"] = f"{_SDK}.exceptions:AirflowNotFoundException"
+ALIASES["airflow.sdk.exceptions"]["AirflowNotFoundException"] = f"{_SDK}.exceptions:AirflowNotFoundException"
 
 def _merge_legacy() -> None:
     for module, names in STANDARD_ALIASES.items():

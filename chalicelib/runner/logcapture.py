@@ -16,22 +16,38 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TextIO
 
+from chalicelib.sdk.masker import masker
+
 _local = threading.local()
 _install_lock = threading.Lock()
 _installed = False
 
 
 class TaskLog:
+    """A task's log, masked as it is written: whole lines pass through the secrets masker, so a secret
+    printed in pieces (`print(a, b)` writes several chunks) is still caught within its line."""
+
     def __init__(self, echo: TextIO | None):
         self._buffer = io.StringIO()
         self._echo = echo
+        self._partial = ""
 
     def write(self, text: str) -> None:
+        text = self._partial + text
+        complete, newline, self._partial = text.rpartition("\n")
+        if newline:
+            self._emit(complete + newline)
+
+    def _emit(self, text: str) -> None:
+        text = masker().mask_text(text)
         self._buffer.write(text)
         if self._echo is not None:
             self._echo.write(text)
 
     def getvalue(self) -> str:
+        if self._partial:
+            partial, self._partial = self._partial, ""
+            self._emit(partial)
         return self._buffer.getvalue()
 
 

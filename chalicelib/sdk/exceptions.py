@@ -49,3 +49,7 @@ class AirflowDagCycleException(DagDefinitionError):
 
 class DuplicateTaskIdFound(DagDefinitionError):
     pass
+
+
+class AirflowNotFoundException(AirflowException):
+    """A connection (or other named object) that does not exist."""

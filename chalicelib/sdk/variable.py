@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any, Protocol
 
+from chalicelib.sdk.masker import mask_secret
 from chalicelib.sdk.params import NOTSET
 
 
@@ -66,6 +67,7 @@ class Variable:
             if default is NOTSET:
                 raise KeyError(f"Variable {key} does not exist")
             return default
+        mask_secret(raw, key)  # a secret-named variable's value is *** in logs from now on (as in Airflow)
         return json.loads(raw) if deserialize_json else raw
 
     @staticmethod

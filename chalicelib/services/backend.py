@@ -4,13 +4,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 from chalicelib.store.blobs import BlobStore
 from chalicelib.store.dags import DagRepository
 from chalicelib.store.models import Models, build_models
 from chalicelib.store.runs import RunRepository
+from chalicelib.store.secrets import SecretsStore
 from chalicelib.store.settings import Settings
 from chalicelib.taskqueue import SqsTaskQueue, TaskQueue
+
+if TYPE_CHECKING:
+    from chalicelib.services.secret_values import StoreMasker
 
 
 @dataclass
@@ -37,3 +42,13 @@ class Backend:
     @cached_property
     def queue(self) -> TaskQueue:
         return self.queue_override or SqsTaskQueue(self.settings)
+
+    @cached_property
+    def secrets(self) -> SecretsStore:
+        return SecretsStore(self.settings)
+
+    @cached_property
+    def response_masker(self) -> StoreMasker:
+        from chalicelib.services.secret_values import StoreMasker
+
+        return StoreMasker(self.secrets)

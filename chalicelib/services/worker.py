@@ -17,17 +17,20 @@ from datetime import UTC, datetime, timedelta
 from chalicelib.core.states import RunState, TaskState
 from chalicelib.runner.callbacks import run_dag_callbacks
 from chalicelib.runner.taskrun import TryResult, run_try
+from chalicelib.sdk.connection import using_connection_store
 from chalicelib.sdk.context import DagRunInfo
+from chalicelib.sdk.masker import redact
 from chalicelib.sdk.variable import using_variable_store
 from chalicelib.services.advance import advance_run
 from chalicelib.services.backend import Backend
 from chalicelib.services.dagcache import DagCache
+from chalicelib.services.variables import TaskVariableStore
 from chalicelib.store.blobs import log_key
 from chalicelib.store.errors import NotFoundError
 from chalicelib.store.runs import StoredRun
 from chalicelib.store.stats import BufferedStats, StatsRepository
 from chalicelib.store.timefmt import parse_iso
-from chalicelib.store.xcoms import DynamoVariableStore, DynamoXComStore
+from chalicelib.store.xcoms import DynamoXComStore
 from chalicelib.taskqueue import MAX_SQS_DELAY, TaskMessage
 
 log = logging.getLogger("levante.worker")
@@ -67,7 +70,8 @@ def handle_message(backend: Backend, dags: DagCache, body: str, *, request_id: s
     info = DagRunInfo(run.dag_id, run.run_id, run.logical_date, run.data_interval_start, run.data_interval_end,
                       run.run_type, run.conf, run.start_date, run.run_after)
     first_start = parse_iso(ti_item.first_start)
-    with _Heartbeat(backend, msg, token), using_variable_store(DynamoVariableStore(backend.models)):
+    with (_Heartbeat(backend, msg, token), using_variable_store(TaskVariableStore(backend.models, backend.secrets)),
+          using_connection_store(backend.secrets)):
         result = run_try(loaded.dag.get_task(msg.task_id), run=info, try_number=msg.try_number, xcoms=xcoms,
                          max_tries=int(ti_item.max_tries), first_try_start=first_start, now=now)
     # The log lands before the state does: whoever sees the try finished can read its log.
@@ -81,7 +85,7 @@ def handle_message(backend: Backend, dags: DagCache, body: str, *, request_id: s
     xcoms.flush()
     if not backend.runs.finish_try(msg.dag_id, msg.run_id, msg.task_id, token=token, state=result.state,
                                    start=result.start_date, end=result.end_date, next_retry_at=result.next_retry_at,
-                                   error=result.error, xcom_return=inline, xcom_return_ref=ref):
+                                   error=redact(result.error), xcom_return=inline, xcom_return_ref=ref):
         log.warning("%s: lost ownership while running (reaped as a zombie); outcome %s dropped", msg, result.state.value)
         return "lost"
     _stats(backend).record(result.state.value, result.end_date, time.monotonic())

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 REGION, ACCOUNT = "us-east-1", "123456789012"  # moto's
-DATA_SERVICES = ("dynamodb", "sqs", "s3", "secretsmanager")
+DATA_SERVICES = ("dynamodb", "sqs", "s3", "secretsmanager", "ssm")
 # Operations authorized as another action (batch and transactional forms, reads of metadata).
 SAME_AS = {
     "sqs:SendMessageBatch": "sqs:SendMessage",
@@ -61,6 +61,9 @@ def permissions(call: Call) -> Iterator[tuple[str, str]]:
     elif service == "s3":
         arn = f"arn:aws:s3:::{params['Bucket']}" + (f"/{params['Key']}" if "Key" in params else "")
         yield SAME_AS.get(f"s3:{op}", f"s3:{op}"), arn
+    elif service == "ssm":
+        name = params["Path"] if op == "GetParametersByPath" else params["Name"]
+        yield f"ssm:{op}", f"arn:aws:ssm:{REGION}:{ACCOUNT}:parameter{name}"
     elif service == "lambda":
         name = params["FunctionName"]
         arn = name if name.startswith("arn:") else f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{name}"

@@ -52,6 +52,8 @@ def test_no_wildcards_on_data_services(stage, function):
             if service == "s3" and "/" in name:  # objects under a fixed prefix of one named bucket
                 bucket, _, key = name.partition("/")
                 assert "*" not in bucket and key.endswith("/*") and "*" not in key[:-2], arn
+            elif service == "ssm":  # parameters under a fixed path (the stage's secrets), or that path itself
+                assert name.startswith("parameter/") and "*" not in name.removesuffix("/*") and "?" not in name, arn
             else:
                 assert "*" not in name and "?" not in name, arn
 
@@ -78,6 +80,8 @@ def test_policies_name_exactly_the_stage_resources(stage):
                                      f"arn:aws:sqs:{REGION}:{ACCOUNT}:{settings.dlq_name}"}
         bucket = f"levante-{stage}-data-{ACCOUNT}-{REGION}"  # global names carry the account and region
         assert {arn.split("/")[0] for arn in by_service["s3"]} == {f"arn:aws:s3:::{bucket}"}
+        assert by_service["ssm"] <= {f"arn:aws:ssm:{REGION}:{ACCOUNT}:parameter/{settings.base}/{kind}{tail}"
+                                     for kind in ("connections", "variables") for tail in ("", "/*")}
         assert by_service["logs"] == {f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:/aws/lambda/{config.function_name(f)}:*"
                                       for f in FUNCTIONS}
 
@@ -139,6 +143,7 @@ def test_every_call_the_code_makes_is_allowed(recorder, monkeypatch, stage):
     statuses = call_every_route(stack, runs[0], monkeypatch)
     recorder.recording = False
     assert statuses["GET /dags"] == 200 and statuses["POST /variables"] == 200, statuses
+    assert statuses["POST /connections"] == 200 and statuses["DELETE /variables/deploy_password"] == 204, statuses
 
     denied = set()
     for function, calls in phases.items():
@@ -177,7 +182,13 @@ def call_every_route(stack, run: tuple[str, str], monkeypatch) -> dict[str, int]
         ("POST", f"{run_path}/clear", {"only_failed": False}), ("PATCH", run_path, {"state": "failed"}),
         ("POST", "/variables", {"key": "deploy_test", "value": "1"}), ("GET", "/variables", None),
         ("GET", "/variables/deploy_test", None), ("PATCH", "/variables/deploy_test", {"value": "2"}),
-        ("DELETE", "/variables/deploy_test", None), ("POST", f"{dag}/dagRuns", {"conf": {}}),
+        ("DELETE", "/variables/deploy_test", None), ("POST", "/variables", {"key": "deploy_password", "value": "p"}),
+        ("GET", "/variables/deploy_password", None), ("PATCH", "/variables/deploy_password", {"value": "q"}),
+        ("DELETE", "/variables/deploy_password", None),
+        ("POST", "/connections", {"connection_id": "deploy_db", "conn_type": "postgres", "password": "p"}),
+        ("GET", "/connections", None), ("GET", "/connections/deploy_db", None),
+        ("PATCH", "/connections/deploy_db", {"host": "h"}), ("DELETE", "/connections/deploy_db", None),
+        ("POST", f"{dag}/dagRuns", {"conf": {}}),
         ("DELETE", run_path, None),
     ]
     statuses = {}

@@ -1,5 +1,6 @@
 """`levante dev` as a user runs it: start on free ports, trigger an example DAG, read its log, stop with
-Ctrl-C, check nothing survives; then restart on the same --state-dir and find the run again."""
+Ctrl-C, check nothing survives; then restart on the same --state-dir and find the run, a connection and a
+secret variable again."""
 
 from __future__ import annotations
 
@@ -115,6 +116,9 @@ def test_dev_stack_runs_a_dag_and_stops_cleanly(tmp_path: Path) -> None:
         assert {t["task_id"]: t["state"] for t in tis} == {"extract": "success", "transform": "success", "load": "success"}
         log = stack.call("GET", "/dags/example_taskflow_etl/dagRuns/e2e_run_1/taskInstances/extract/logs/1")
         assert "Marking task as SUCCESS" in log["content"]
+        stack.call("POST", "/connections", {"connection_id": "e2e_db", "conn_type": "postgres", "host": "db.example",
+                                            "password": "e2e-db-password"})
+        stack.call("POST", "/variables", {"key": "e2e_api_token", "value": "e2e-token-value"})
         family = stack.stop()
         assert stack.proc.returncode == 0
         assert family, "levante dev started no child processes"
@@ -129,4 +133,9 @@ def test_dev_stack_runs_a_dag_and_stops_cleanly(tmp_path: Path) -> None:
         assert runs.get("e2e_run_1") == "success"
         log = again.call("GET", "/dags/example_taskflow_etl/dagRuns/e2e_run_1/taskInstances/extract/logs/1")
         assert "Marking task as SUCCESS" in log["content"]
+        # Connections and secret variables live in the secrets store (SSM in moto): replayed too, still masked.
+        assert again.call("GET", "/connections/e2e_db")["host"] == "db.example"
+        assert again.call("GET", "/variables/e2e_api_token")["value"] == "***"
         again.stop()
+    recording = (state / "moto-recording.jsonl").read_text()
+    assert "AmazonSSM.PutParameter" in recording  # the secrets store is in the recording that is replayed

@@ -1,0 +1,1 @@
+"""Hooks: BaseHook (connections by id) and the map from a connection type to the hook that serves it."""
