@@ -55,10 +55,13 @@ ALIASES: dict[str, dict[str, str]] = {
     **{path: {n: f"{_SDK}.masker:{n}" for n in ("mask_secret", "redact", "should_hide_value_for_key")}
        for path in ("airflow.utils.log.secrets_masker", "airflow.sdk.execution_time.secrets_masker", "airflow.sdk.log")},
 }
-ALIASES["airflow.sdk"].update({"Connection": f"{_SDK}.connection:Connection", "BaseHook": f"{_SDK}.hooks.base:BaseHook"})
-ALIASES["airflow.models"]["Connection"] = f"{_SDK}.connection:Connection"
-ALIASES["airflow.exceptions"]["AirflowNotFoundException"] = f"{_SDK}.exceptions:AirflowNotFoundException"
-ALIASES["airflow.sdk.exceptions"]["AirflowNotFoundException"] = f"{_SDK}.exceptions:AirflowNotFoundException"
+for _module, _names in {
+    "airflow.sdk": {"Connection": f"{_SDK}.connection:Connection", "BaseHook": f"{_SDK}.hooks.base:BaseHook"},
+    "airflow.models": {"Connection": f"{_SDK}.connection:Connection"},
+    "airflow.exceptions": {"AirflowNotFoundException": f"{_SDK}.exceptions:AirflowNotFoundException"},
+    "airflow.sdk.exceptions": {"AirflowNotFoundException": f"{_SDK}.exceptions:AirflowNotFoundException"},
+}.items():
+    ALIASES.setdefault(_module, {}).update(_names)
 
 def _merge_legacy() -> None:
     for module, names in STANDARD_ALIASES.items():
