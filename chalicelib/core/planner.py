@@ -109,7 +109,8 @@ def _settle_and_find_ready(
         if states[task_id] not in _WAITING_TO_START:
             continue
         task = index[task_id]
-        verdict = evaluate(task.trigger_rule, UpstreamCounts.of(states[u] for u in task.upstream))
+        setups = (states[u] for u in task.upstream if index[u].is_setup)
+        verdict = evaluate(task.trigger_rule, UpstreamCounts.of((states[u] for u in task.upstream), setups))
         if verdict is Verdict.RUN:
             ready.append(task_id)
         elif verdict is Verdict.SKIP:
@@ -168,12 +169,25 @@ def run_outcome(dag: DagSpec, states: Mapping[str, TaskState]) -> RunState | Non
     """The run's final state once every task instance has finished (Airflow: the leaves decide)."""
     if not all(states[tid].finished for tid in dag.task_ids):
         return None
-    leaves = [states[tid] for tid in dag.leaves]
+    leaves = [states[tid] for tid in effective_leaves(dag)]
     if any(s in FAILED_STATES for s in leaves):
         return RunState.FAILED
     if all(s in SUCCESS_STATES for s in leaves):
         return RunState.SUCCESS
     return RunState.FAILED
+
+
+def effective_leaves(dag: DagSpec) -> list[str]:
+    """The tasks whose states decide the run's: teardowns (unless on_failure_fail_dagrun) do not count,
+    and a task followed only by such teardowns counts as a leaf (Airflow's _tis_for_dagrun_state)."""
+    index = dag.task_index()
+
+    def ignorable(task_id: str) -> bool:
+        task = index[task_id]
+        return task.is_teardown and not task.on_failure_fail_dagrun
+
+    leaves = [t.task_id for t in dag.tasks if not ignorable(t.task_id) and all(ignorable(d) for d in t.downstream)]
+    return leaves or dag.leaves
 
 
 def topological_order(dag: DagSpec) -> list[str]:

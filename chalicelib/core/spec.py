@@ -52,6 +52,7 @@ class TaskSpec:
     ui_color: str = "#fff"
     is_setup: bool = False
     is_teardown: bool = False
+    on_failure_fail_dagrun: bool = False  # a teardown that fails the run when it fails
 
 
 @dataclass(frozen=True)

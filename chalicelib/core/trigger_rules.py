@@ -19,7 +19,7 @@ class TriggerRule(str, Enum):
     ALL_FAILED = "all_failed"
     ALL_DONE = "all_done"
     ALL_DONE_MIN_ONE_SUCCESS = "all_done_min_one_success"
-    ALL_DONE_SETUP_SUCCESS = "all_done_setup_success"  # no setup tasks in Levante: behaves as all_done
+    ALL_DONE_SETUP_SUCCESS = "all_done_setup_success"  # a teardown's: all done, and a setup succeeded
     ALL_SKIPPED = "all_skipped"
     ONE_SUCCESS = "one_success"
     ONE_FAILED = "one_failed"
@@ -64,10 +64,14 @@ class UpstreamCounts:
     failed: int = 0
     upstream_failed: int = 0
     removed: int = 0
+    setup: int = 0  # of the upstream tasks, how many are setup tasks
+    setup_success: int = 0
+    setup_skipped: int = 0
 
     @classmethod
-    def of(cls, states: Iterable[TaskState]) -> UpstreamCounts:
+    def of(cls, states: Iterable[TaskState], setup_states: Iterable[TaskState] = ()) -> UpstreamCounts:
         states = list(states)
+        setup_states = list(setup_states)
         return cls(
             total=len(states),
             success=states.count(TaskState.SUCCESS),
@@ -75,6 +79,9 @@ class UpstreamCounts:
             failed=states.count(TaskState.FAILED),
             upstream_failed=states.count(TaskState.UPSTREAM_FAILED),
             removed=states.count(TaskState.REMOVED),
+            setup=len(setup_states),
+            setup_success=setup_states.count(TaskState.SUCCESS),
+            setup_skipped=setup_states.count(TaskState.SKIPPED),
         )
 
     @property
@@ -133,6 +140,12 @@ def _settle(rule: TriggerRule, up: UpstreamCounts) -> Verdict | None:
         if up.skipped == up.total:
             return Verdict.SKIP
         if up.all_done and not up.success:
+            return Verdict.UPSTREAM_FAILED
+    elif rule is R.ALL_DONE_SETUP_SUCCESS:
+        # A teardown: skipped when all its setups were skipped, upstream_failed when none succeeded.
+        if up.all_done and up.setup and up.setup_skipped >= up.setup:
+            return Verdict.SKIP
+        if up.all_done and up.setup and up.setup_success == 0:
             return Verdict.UPSTREAM_FAILED
     elif rule is R.ALL_DONE_MIN_ONE_SUCCESS:
         # Skipped upstreams do not count as done for this rule: any skip skips it.

@@ -63,6 +63,10 @@ NAMES: dict[str, str] = {
     "AirflowTaskTimeout": f"{_SDK}.exceptions:AirflowTaskTimeout",
     "ParamValidationError": f"{_SDK}.exceptions:ParamValidationError",
     "conf": f"{_SDK}.legacy:conf",
+    "Label": f"{_SDK}.edges:Label",
+    "EdgeModifier": f"{_SDK}.edges:EdgeModifier",
+    "setup": f"{_SDK}.decorators:setup",
+    "teardown": f"{_SDK}.decorators:teardown",
 }
 
 
@@ -93,7 +97,8 @@ STANDARD_ALIASES: dict[str, dict[str, str]] = {
     "airflow.timetables.interval": _pick("CronDataIntervalTimetable", "DeltaDataIntervalTimetable"),
     "airflow.timetables.events": _pick("EventsTimetable"),
     "airflow.sdk": _pick(*_TIMETABLES, "BaseBranchOperator", "BranchMixIn", "Context", "TaskInstanceState",
-                         "DagRunState", "timezone"),
+                         "DagRunState", "timezone", "Label", "EdgeModifier", "setup", "teardown"),
+    "airflow.sdk.definitions.edges": _pick("Label", "EdgeModifier"),
     "airflow.sdk.timezone": {},  # filled below from the module's functions
     "airflow.providers.common.compat.sdk": _pick(*_COMPAT_SDK),
     "airflow.providers.common.compat.standard.operators": {
@@ -125,6 +130,7 @@ LEGACY_STANDARD: dict[str, tuple[tuple[str, ...], str]] = {
     "airflow.sensors.bash": (("BashSensor",), f"{_STD}.sensors.bash"),
     "airflow.sensors.bash_sensor": (("BashSensor",), f"{_STD}.sensors.bash"),
     "airflow.utils.weekday": (("WeekDay",), f"{_STD}.utils.weekday"),
+    "airflow.utils.edgemodifier": (("Label", "EdgeModifier"), "airflow.sdk (Label)"),
 }
 
 

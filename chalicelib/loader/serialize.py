@@ -65,6 +65,9 @@ def _task_spec(task: Any) -> TaskSpec:
         task_group=group.group_id if group is not None and not group.is_root else None,
         template_fields=tuple(task.template_fields),
         ui_color=task.ui_color,
+        is_setup=task.is_setup,
+        is_teardown=task.is_teardown,
+        on_failure_fail_dagrun=task.on_failure_fail_dagrun,
     )
 
 

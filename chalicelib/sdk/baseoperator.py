@@ -203,6 +203,10 @@ class BaseOperator(DependencyMixin):
         other.upstream_task_ids.add(self.task_id)
 
     @property
+    def dag_id(self) -> str | None:
+        return self.dag.dag_id if self.dag else None
+
+    @property
     def upstream_list(self) -> list[BaseOperator]:
         return [self.dag.get_task(t) for t in sorted(self.upstream_task_ids)] if self.dag else []
 
@@ -272,10 +276,30 @@ class BaseOperator(DependencyMixin):
     def expand(self, **kwargs: Any) -> Any:
         raise UnsupportedFeature("dynamic task mapping (.expand/.partial) is not supported by Levante")
 
-    def as_setup(self, *args: Any, **kwargs: Any) -> Any:
-        raise UnsupportedFeature("setup/teardown tasks (.as_setup/.as_teardown) are not supported by Levante")
+    # --- setup / teardown (Airflow 2.7+) ------------------------------------------------------------
+    is_setup = False
+    is_teardown = False
+    on_failure_fail_dagrun = False
 
-    as_teardown = as_setup
+    def as_setup(self) -> BaseOperator:
+        self.is_setup = True
+        return self
+
+    def as_teardown(self, *, setups: Any = None, on_failure_fail_dagrun: bool | None = None) -> BaseOperator:
+        """A teardown runs once its upstream tasks are done if one of its setups succeeded; by default its
+        failure does not fail the run."""
+        self.is_teardown = True
+        self.trigger_rule = TriggerRule.ALL_DONE_SETUP_SUCCESS
+        if on_failure_fail_dagrun is not None:
+            self.on_failure_fail_dagrun = on_failure_fail_dagrun
+        if setups is not None:
+            from chalicelib.sdk.dependencies import _flatten
+
+            for setup in _flatten(setups):
+                for operator in setup._leaves():
+                    operator.as_setup()
+                setup.set_downstream(self)
+        return self
 
     @classmethod
     def partial(cls, **kwargs: Any) -> Any:
@@ -284,6 +308,32 @@ class BaseOperator(DependencyMixin):
     def _from_default_args(self, name: str) -> str:
         """" (from default_args)" when the argument came from default_args, so messages can say where."""
         return " (from default_args)" if name in getattr(self, "_args_from_defaults", ()) else ""
+
+    # `with teardown:` / `with setup >> teardown:`: tasks made inside run after the setups, before the teardown.
+    def __enter__(self) -> BaseOperator:
+        if not (self.is_setup or self.is_teardown):
+            raise DagDefinitionError(f"task {self.task_id!r}: only setup and teardown tasks work as context managers")
+        self._context_before = set(self.dag.task_dict) if self.dag else set()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if exc[0] is not None or self.dag is None:
+            return
+        made = [t for tid, t in self.dag.task_dict.items() if tid not in self._context_before]
+        ids = {t.task_id for t in made}
+        roots = [t for t in made if not (t.upstream_task_ids & ids)]
+        leaves = [t for t in made if not (t.downstream_task_ids & ids)]
+        # A teardown closing an inner scope is not where the outer scope's work ends: its upstreams are.
+        leaves = [u for t in leaves for u in ([t] if not t.is_teardown else
+                  [self.dag.get_task(x) for x in t.upstream_task_ids & ids if not self.dag.get_task(x).is_setup])]
+        if self.is_teardown:
+            setups = [self.dag.get_task(u) for u in self.upstream_task_ids if self.dag.get_task(u).is_setup]
+            for setup in setups:
+                setup.set_downstream(roots)
+            for leaf in leaves:
+                leaf.set_downstream(self)
+        else:
+            self.set_downstream(roots)
 
     def __repr__(self) -> str:
         return f"<Task({type(self).__name__}): {self.task_id}>"

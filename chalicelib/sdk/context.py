@@ -7,7 +7,7 @@ import json
 import socket
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -133,11 +133,30 @@ class RuntimeTaskInstance:
         return f"<TaskInstance: {self.dag_id}.{self.task_id} {self.run_id} [try {self.try_number}]>"
 
 
+def _pendulum(value: datetime | None) -> Any:
+    """Airflow gives tasks pendulum DateTimes (in UTC): `.in_timezone()`, `.add()`, `.format()` work on them."""
+    if value is None:
+        return None
+    import pendulum
+
+    return pendulum.instance(value).in_timezone("UTC")
+
+
+def pendulum_run(run: DagRunInfo) -> DagRunInfo:
+    return replace(run, logical_date=_pendulum(run.logical_date), data_interval_start=_pendulum(run.data_interval_start),
+                   data_interval_end=_pendulum(run.data_interval_end), start_date=_pendulum(run.start_date),
+                   run_after=_pendulum(run.run_after))
+
+
 def build_context(task: BaseOperator, ti: RuntimeTaskInstance, run: DagRunInfo, params: dict[str, Any]) -> dict[str, Any]:
     from chalicelib.sdk import macros
 
+    run = pendulum_run(run)
+    ti.logical_date = run.logical_date
+    ti.start_date = _pendulum(ti.start_date)
     logical = run.logical_date
     ds = logical.strftime("%Y-%m-%d")
+    ds_nodash = ds.replace("-", "")
     return {
         "dag": task.dag,
         "task": task,
@@ -150,7 +169,16 @@ def build_context(task: BaseOperator, ti: RuntimeTaskInstance, run: DagRunInfo, 
         "data_interval_start": run.data_interval_start,
         "data_interval_end": run.data_interval_end,
         "ds": ds,
-        "ds_nodash": ds.replace("-", ""),
+        "ds_nodash": ds_nodash,
+        "task_instance_key_str": f"{run.dag_id}__{task.task_id}__{ds_nodash}",
+        "task_reschedule_count": getattr(ti, "reschedule_count", 0),
+        # The previous successful run's dates: a run in `dags test` has none (as in a fresh Airflow).
+        "prev_start_date_success": None,
+        "prev_end_date_success": None,
+        "prev_data_interval_start_success": None,
+        "prev_data_interval_end_success": None,
+        "partition_key": None,
+        "partition_date": None,
         "ts": logical.isoformat(),
         "ts_nodash": logical.strftime("%Y%m%dT%H%M%S"),
         "ts_nodash_with_tz": logical.isoformat().replace("-", "").replace(":", ""),

@@ -98,6 +98,7 @@ class DAG:
         self.jinja_environment_kwargs = jinja_environment_kwargs or {}
         self.owner_override = owner
         self.task_dict: dict[str, BaseOperator] = {}
+        self.edge_info: dict[tuple[str, str], dict[str, Any]] = {}  # (upstream, downstream) -> {"label": ...}
         self.fileloc, self.lineno = _caller_location()
         self._entered = False
         _note_created(self)
@@ -145,6 +146,12 @@ class DAG:
 
     def has_task(self, task_id: str) -> bool:
         return task_id in self.task_dict
+
+    def get_edge_info(self, upstream_task_id: str, downstream_task_id: str) -> dict[str, Any]:
+        return self.edge_info.get((upstream_task_id, downstream_task_id), {})
+
+    def set_edge_info(self, upstream_task_id: str, downstream_task_id: str, info: dict[str, Any]) -> None:
+        self.edge_info[(upstream_task_id, downstream_task_id)] = dict(info)
 
     @property
     def roots(self) -> list[BaseOperator]:

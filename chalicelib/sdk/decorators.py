@@ -151,3 +151,35 @@ class _TaskNamespace:
 
 
 task = _TaskNamespace()
+
+
+class _SetupTeardownDecorator(_TaskDecorator):
+    """`@setup` / `@teardown`: a @task whose every call is marked as a setup (or teardown) task."""
+
+    def __init__(self, func: Callable, kwargs: dict[str, Any], *, teardown: bool, fail_dagrun: bool = False):
+        super().__init__(func, _PythonDecoratedOperator, kwargs)
+        self.teardown = teardown
+        self.fail_dagrun = fail_dagrun
+
+    def __call__(self, *args: Any, **kwargs: Any) -> XComArg:
+        output = super().__call__(*args, **kwargs)
+        if self.teardown:
+            output.operator.as_teardown(on_failure_fail_dagrun=self.fail_dagrun)
+        else:
+            output.operator.as_setup()
+        return output
+
+    def override(self, **kwargs: Any) -> _SetupTeardownDecorator:
+        return _SetupTeardownDecorator(self.function, {**self.kwargs, **kwargs}, teardown=self.teardown,
+                                       fail_dagrun=self.fail_dagrun)
+
+
+def setup(func: Callable) -> _SetupTeardownDecorator:
+    return _SetupTeardownDecorator(func, {}, teardown=False)
+
+
+def teardown(_func: Callable | None = None, *, on_failure_fail_dagrun: bool = False) -> Any:
+    def decorate(func: Callable) -> _SetupTeardownDecorator:
+        return _SetupTeardownDecorator(func, {}, teardown=True, fail_dagrun=on_failure_fail_dagrun)
+
+    return decorate(_func) if _func is not None else decorate

@@ -15,13 +15,24 @@ class DependencyMixin:
     def _leaves(self) -> list[Any]:  # tasks a dependency *out of* this starts from
         raise NotImplementedError
 
-    def set_downstream(self, other: Any) -> None:
+    def set_downstream(self, other: Any, edge_modifier: Any = None) -> None:
+        if edge_modifier is not None:  # a.set_downstream(b, edge_modifier=Label("x"))
+            edge_modifier.set_upstream(self)
+            edge_modifier.set_downstream(other)
+            return
         for target in _flatten(other):
+            if not target._roots() and hasattr(target, "label"):  # a >> Label(...): the label joins later
+                target.set_upstream(self)
+                continue
             for leaf in self._leaves():
                 for root in target._roots():
                     leaf._add_edge_to(root)
 
-    def set_upstream(self, other: Any) -> None:
+    def set_upstream(self, other: Any, edge_modifier: Any = None) -> None:
+        if edge_modifier is not None:
+            edge_modifier.set_upstream(other)
+            edge_modifier.set_downstream(self)
+            return
         for source in _flatten(other):
             source.set_downstream(self)
 

@@ -8,6 +8,10 @@ import random  # noqa: F401
 import time  # noqa: F401
 import uuid  # noqa: F401
 from datetime import date, datetime, timedelta  # noqa: F401
+from typing import Any
+
+import dateutil  # noqa: F401
+import dateutil.relativedelta  # noqa: F401  (macros.dateutil.relativedelta.relativedelta, as in Airflow)
 
 
 def ds_add(ds: str, days: int) -> str:
@@ -32,3 +36,18 @@ def datetime_diff_for_humans(dt: datetime, since: datetime | None = None) -> str
             n = seconds // size
             return f"{n} {unit}{'s' if n != 1 else ''} {suffix}"
     return f"{seconds} seconds {suffix}"
+
+
+def ds_format_locale(ds: str, input_format: str, output_format: str, locale: Any = None) -> str:
+    """`ds_format` with Babel-style (LDML) output patterns, e.g. 'EEEE dd MMMM' (English names without Babel)."""
+    import pendulum
+
+    parsed = pendulum.instance(_dt.datetime.strptime(str(ds), input_format))
+    return parsed.format(_ldml_to_pendulum(output_format), locale=str(locale or "en").split("_")[0])
+
+
+def _ldml_to_pendulum(pattern: str) -> str:
+    # The common LDML letters, mapped to pendulum tokens; others pass through unchanged.
+    for ldml, token in (("EEEE", "dddd"), ("EEE", "ddd"), ("yyyy", "YYYY"), ("yy", "YY"), ("dd", "DD")):
+        pattern = pattern.replace(ldml, token)
+    return pattern

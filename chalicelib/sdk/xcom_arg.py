@@ -48,10 +48,20 @@ class XComArg(DependencyMixin):
 
     map = zip = concat = partial = expand
 
-    def as_setup(self, *a: Any, **k: Any) -> Any:
-        raise UnsupportedFeature("setup/teardown tasks (.as_setup/.as_teardown) are not supported by Levante")
+    def as_setup(self) -> XComArg:
+        self.operator.as_setup()
+        return self
 
-    as_teardown = as_setup
+    def __enter__(self) -> XComArg:
+        self.operator.__enter__()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.operator.__exit__(*exc)
+
+    def as_teardown(self, *, setups: Any = None, on_failure_fail_dagrun: bool | None = None) -> XComArg:
+        self.operator.as_teardown(setups=setups, on_failure_fail_dagrun=on_failure_fail_dagrun)
+        return self
 
     def __repr__(self) -> str:
         return f"XComArg({self.operator.task_id!r}, key={self.key!r})"

@@ -113,3 +113,42 @@ def test_external_task_sensor_waits_for_another_dags_task():
 
     with using_dag_runs(_OneRunDone()):
         assert states(dag) == {"wait_load": (S.SUCCESS, 1), "wait_bad": (S.FAILED, 1), "wait_other": (S.FAILED, 1)}
+
+
+def test_labels_wire_edges_and_name_them():
+    from chalicelib.sdk.edges import Label
+
+    with DAG("labels") as dag:
+        check, ok, bad, report = (EmptyOperator(task_id=t) for t in ("check", "ok", "bad", "report"))
+        check >> Label("valid") >> ok
+        check.set_downstream(bad, edge_modifier=Label("invalid"))
+        [ok, bad] >> Label("done") >> report
+
+    assert check.downstream_task_ids == {"ok", "bad"} and report.upstream_task_ids == {"ok", "bad"}
+    assert dag.get_edge_info("check", "bad") == {"label": "invalid"}
+    assert dag.get_edge_info("bad", "report") == {"label": "done"}
+
+
+def test_setup_teardown_decorators_and_context_manager_run_cleanup_after_a_failure():
+    from chalicelib.sdk import task
+    from chalicelib.sdk.decorators import setup, teardown
+
+    with DAG("cluster") as dag:
+        @setup
+        def create():
+            return "cluster-1"
+
+        @teardown
+        def delete(cluster):
+            assert cluster == "cluster-1"
+
+        @task
+        def work():
+            raise ValueError("job failed")
+
+        with delete(create()):
+            work()
+
+    assert dag.get_task("create").downstream_task_ids == {"delete", "work"}
+    assert states(dag) == {"create": (S.SUCCESS, 1), "delete": (S.SUCCESS, 1), "work": (S.FAILED, 1)}
+    assert run_dag(dag, logical_date=SATURDAY, clock=SkipWaitClock()).state.value == "failed"
