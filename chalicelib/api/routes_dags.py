@@ -47,7 +47,8 @@ def patch_dag(req: Request, dag_id: str) -> dict:
 @api.operation("GET", f"/dags/{DAG_ID}/source", summary="The DAG file's source code", errors=(404,))
 def get_dag_source(req: Request, dag_id: str) -> dict:
     item = ApiReader(req.backend.models).dag_item(dag_id)
-    return {"dag_id": dag_id, "fileloc": item.relpath, "file_token": item.source_hash, "content": item.source or ""}
+    return {"dag_id": dag_id, "fileloc": item.relpath, "file_token": item.source_hash,
+            "content": req.backend.dags.specs.source_of_item(item)}
 
 
 @api.operation("GET", f"/dags/{DAG_ID}/graph", summary="Tasks, edges and task groups", errors=(404,))

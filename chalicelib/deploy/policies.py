@@ -18,6 +18,7 @@ TABLE_ACTIONS = ("dynamodb:BatchWriteItem", "dynamodb:DeleteItem", "dynamodb:Get
 QUEUE_ACTIONS = ("sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:GetQueueUrl", "sqs:ReceiveMessage",
                  "sqs:SendMessage")
 OBJECT_PREFIXES = ("logs", "xcoms")  # the data bucket's folders the functions write
+VERSION_PREFIXES = ("bundles", "dags")  # DAG bundles, spec and source versions: written once, never deleted
 
 
 @dataclass(frozen=True)
@@ -78,6 +79,8 @@ def policy(settings: Settings, function_names: Iterable[str], *, invokable: Iter
         _allow("DataBucketList", ["s3:ListBucket"], [bucket]),
         _allow("LogsAndXComObjects", ["s3:DeleteObject", "s3:GetObject", "s3:PutObject"],
                [f"{bucket}/{prefix}/*" for prefix in OBJECT_PREFIXES]),
+        _allow("DagVersionObjects", ["s3:GetObject", "s3:PutObject"],
+               [f"{bucket}/{prefix}/*" for prefix in VERSION_PREFIXES]),
     ]
     statements.extend(secret_statements(settings, where, runs_tasks=runs_tasks))
     invokable = sorted(invokable)

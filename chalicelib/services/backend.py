@@ -29,7 +29,7 @@ class Backend:
 
     @cached_property
     def dags(self) -> DagRepository:
-        return DagRepository(self.models)
+        return DagRepository(self.models, self.blobs)
 
     @cached_property
     def runs(self) -> RunRepository:

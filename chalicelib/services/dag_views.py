@@ -121,7 +121,7 @@ class DagDetail:
 def get_dag(backend: Backend, dag_id: str) -> DagDetail:
     reader = ApiReader(backend.models)
     item = reader.dag_item(dag_id)
-    spec = DagSpec.from_dict(json.loads(item.spec))
+    spec = backend.dags.specs.of_item(item)
     runs = reader.recent_run_states(dag_id)
     latest: Counter[str] = Counter()
     if item.last_run_id:
@@ -131,7 +131,7 @@ def get_dag(backend: Backend, dag_id: str) -> DagDetail:
 
 def spec_of(backend: Backend, dag_id: str) -> tuple[Any, DagSpec]:
     item = ApiReader(backend.models).dag_item(dag_id)
-    return item, DagSpec.from_dict(json.loads(item.spec))
+    return item, backend.dags.specs.of_item(item)
 
 
 @dataclass(frozen=True)

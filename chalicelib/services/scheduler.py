@@ -11,6 +11,7 @@ import time
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 
+from chalicelib.core.bounds import sample, truncate
 from chalicelib.core.retries import after_failure
 from chalicelib.core.schedule import Schedule, runs_between
 from chalicelib.core.spec import DagSpec
@@ -21,6 +22,7 @@ from chalicelib.services.advance import advance_run
 from chalicelib.services.backend import Backend
 from chalicelib.services.dagcache import DagCache
 from chalicelib.services.sync import sync_dags
+from chalicelib.store.dags import StoredDag
 from chalicelib.store.errors import ConflictError, NotFoundError
 from chalicelib.store.runs import StoredRun
 from chalicelib.store.xcoms import DynamoXComStore
@@ -36,77 +38,158 @@ class TickReport:
     reaped: list[str] = field(default_factory=list)
     resent: list[str] = field(default_factory=list)
     runs_finished: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)  # DAGs, runs or steps skipped this tick, and why
     duration_s: float = 0.0
+
+    def heartbeat(self, now: datetime) -> dict:
+        """What the heartbeat item keeps: counts, not lists (a tick that touched 5,000 runs stays small)."""
+        counts = {k: len(v) if isinstance(v, list) else v for k, v in asdict(self).items()}
+        return {"at": now.isoformat(), **counts, "error_sample": [truncate(e, 300) for e in sample(self.errors)]}
+
+
+# Errors in what a DAG or run *holds* (an unreadable date, a spec that no longer parses): retrying will
+# not help, so the DAG is recorded as an import error and the run is failed with the reason. Any other
+# exception (throttling, a network error) only skips that DAG or run until the next tick.
+_BAD_DATA = (ValueError, KeyError, TypeError, AttributeError, NotFoundError)
 
 
 def tick(backend: Backend, dags_folder: str | None, now: datetime) -> TickReport:
+    """One tick; each step, and each DAG or run inside a step, fails alone. The heartbeat is always written."""
     started = time.perf_counter()
     report = TickReport()
-    specs: dict[str, DagSpec] = {}
-    if dags_folder is not None:
-        synced = sync_dags(backend, dags_folder, now)
-        report.synced = synced.written
-        specs = synced.specs
-    _create_due_runs(backend, specs, now, report)
-    _reap_zombies(backend, specs, now, report)
-    _resend_stuck(backend, now, report)
-    _advance_active_runs(backend, specs, now, report, dags_folder)
-    report.duration_s = time.perf_counter() - started
-    backend.dags.put_meta("scheduler", "heartbeat", {"at": now.isoformat(), **asdict(report)}, now)
+    specs = _Specs(backend)
+    try:
+        if dags_folder is not None:
+            _step(report, "sync", lambda: _sync(backend, dags_folder, now, specs, report))
+        _step(report, "create due runs", lambda: _create_due_runs(backend, specs, now, report))
+        _step(report, "reap zombies", lambda: _reap_zombies(backend, specs, now, report))
+        _step(report, "re-send stuck tasks", lambda: _resend_stuck(backend, now, report))
+        _step(report, "advance active runs", lambda: _advance_active_runs(backend, specs, now, report, dags_folder))
+    finally:
+        report.duration_s = time.perf_counter() - started
+        backend.dags.put_meta("scheduler", "heartbeat", report.heartbeat(now), now)
     return report
 
 
-def _spec(backend: Backend, specs: dict[str, DagSpec], dag_id: str) -> DagSpec | None:
-    if dag_id not in specs:
-        try:
-            specs[dag_id] = backend.dags.get(dag_id).spec
-        except NotFoundError:
-            return None
-    return specs[dag_id]
+def _step(report: TickReport, name: str, step) -> None:
+    try:
+        step()
+    except FileNotFoundError:
+        raise  # the DAGs folder itself is missing: the caller tells the user
+    except Exception as exc:  # noqa: BLE001 - one failed step must not stop the others or the heartbeat
+        log.exception("scheduler step %r failed", name)
+        report.errors.append(f"{name}: {type(exc).__name__}: {exc}")
 
 
-def _create_due_runs(backend: Backend, specs: dict[str, DagSpec], now: datetime, report: TickReport) -> None:
-    for dag_id in backend.dags.due(now):
-        stored = backend.dags.get(dag_id)
-        if stored.is_paused or not stored.is_active:
-            continue
-        spec = stored.spec
-        room = spec.max_active_runs - backend.runs.active_count(dag_id)
-        if room <= 0:
-            continue
-        infos = runs_between(Schedule.from_dict(spec.schedule), start_date=spec.start_date, end_date=spec.end_date,
-                             catchup=spec.catchup, last_logical_date=stored.last_automated_logical_date,
-                             now=now, limit=room)
-        for info in infos:
-            run_id = f"scheduled__{info.logical_date.isoformat()}"
+def _sync(backend: Backend, dags_folder: str, now: datetime, specs: _Specs, report: TickReport) -> None:
+    synced = sync_dags(backend, dags_folder, now)
+    report.synced = synced.written
+    specs.preload(synced.specs)
+
+
+class _Specs:
+    """The specs this tick needs, each read once: a DAG's current version, or the version a run began with."""
+
+    def __init__(self, backend: Backend):
+        self.backend = backend
+        self.current: dict[str, StoredDag | None] = {}
+        self.loaded: dict[str, DagSpec] = {}
+
+    def preload(self, specs: dict[str, DagSpec]) -> None:
+        self.loaded.update(specs)
+
+    def stored(self, dag_id: str) -> StoredDag | None:
+        if dag_id not in self.current:
             try:
-                run = backend.runs.create(spec, run_id=run_id, run_type="scheduled", logical_date=info.logical_date,
-                                          run_after=info.run_after, interval=(info.data_interval_start, info.data_interval_end),
-                                          conf={}, note=None, now=now)
-            except ConflictError:
-                log.info("run %s of %s already exists (another tick created it)", run_id, dag_id)
-            else:
-                report.runs_created.append(f"{dag_id}/{run_id}")
-                advance_run(backend, spec, run, now)
-                backend.runs.mark_roots_enqueued(dag_id, run_id)
-            backend.dags.advance(dag_id, logical_date=info.logical_date, spec=spec, now=now)
+                self.current[dag_id] = self.backend.dags.get(dag_id)
+            except NotFoundError:
+                self.current[dag_id] = None
+        return self.current[dag_id]
+
+    def latest(self, dag_id: str) -> DagSpec | None:
+        if dag_id in self.loaded:
+            return self.loaded[dag_id]
+        stored = self.stored(dag_id)
+        return stored.spec if stored else None
+
+    def for_run(self, run: StoredRun) -> DagSpec | None:
+        stored = self.stored(run.dag_id)
+        if run.spec_hash and (stored is None or stored.spec_hash != run.spec_hash):
+            return self.backend.dags.spec_version(run.dag_id, run.spec_hash)  # the DAG changed since it began
+        return stored.spec if stored else None
 
 
-def _reap_zombies(backend: Backend, specs: dict[str, DagSpec], now: datetime, report: TickReport) -> None:
+def _create_due_runs(backend: Backend, specs: _Specs, now: datetime, report: TickReport) -> None:
+    for dag_id in backend.dags.due(now):
+        try:
+            _create_runs_of(backend, dag_id, specs, now, report)
+        except _BAD_DATA as exc:
+            _unschedulable(backend, dag_id, exc, now, report)
+        except Exception as exc:  # noqa: BLE001 - skipped until the next tick; the other DAGs go on
+            log.exception("could not schedule DAG %s", dag_id)
+            report.errors.append(f"DAG {dag_id}: {type(exc).__name__}: {exc}")
+
+
+def _create_runs_of(backend: Backend, dag_id: str, specs: _Specs, now: datetime, report: TickReport) -> None:
+    stored = specs.stored(dag_id)
+    if stored is None or stored.is_paused or not stored.is_active:
+        return
+    spec = stored.spec
+    room = spec.max_active_runs - backend.runs.active_count(dag_id)
+    if room <= 0:
+        return
+    infos = runs_between(Schedule.from_dict(spec.schedule), start_date=spec.start_date, end_date=spec.end_date,
+                         catchup=spec.catchup, last_logical_date=stored.last_automated_logical_date,
+                         now=now, limit=room)
+    for info in infos:
+        run_id = f"scheduled__{info.logical_date.isoformat()}"
+        try:
+            run = backend.runs.create(spec, run_id=run_id, run_type="scheduled", logical_date=info.logical_date,
+                                      run_after=info.run_after, interval=(info.data_interval_start, info.data_interval_end),
+                                      conf={}, note=None, now=now, spec_hash=stored.spec_hash,
+                                      bundle_version=stored.bundle_version)
+        except ConflictError:
+            log.info("run %s of %s already exists (another tick created it)", run_id, dag_id)
+        else:
+            report.runs_created.append(f"{dag_id}/{run_id}")
+            advance_run(backend, spec, run, now)
+            backend.runs.mark_roots_enqueued(dag_id, run_id)
+        backend.dags.advance(dag_id, logical_date=info.logical_date, spec=spec, now=now)
+
+
+def _unschedulable(backend: Backend, dag_id: str, exc: Exception, now: datetime, report: TickReport) -> None:
+    """A stored DAG the tick cannot read: an import error for its file (shown to users), then skipped."""
+    log.exception("DAG %s cannot be scheduled", dag_id)
+    reason = f"{type(exc).__name__}: {exc}"
+    report.errors.append(f"DAG {dag_id}: {reason}")
+    filename = backend.dags.relpath_or_none(dag_id) or f"<DAG {dag_id}>"
+    backend.dags.record_import_error({"filename": filename, "lineno": None, "traceback": "",
+                                      "message": f"the scheduler cannot schedule DAG {dag_id!r}: {reason}"}, now)
+
+
+def _reap_zombies(backend: Backend, specs: _Specs, now: datetime, report: TickReport) -> None:
     stale_before = now - timedelta(seconds=backend.settings.heartbeat_timeout)
     for item in backend.runs.by_active_state("running", stale_before):
-        spec = _spec(backend, specs, item.dag_id)
-        if spec is None or item.task_id not in spec.task_index():
-            verdict_state, next_retry_at = TaskState.FAILED, None
-        else:
-            verdict = after_failure(spec.task(item.task_id).retry, try_number=int(item.try_number),
-                                    max_tries=int(item.max_tries), failed_at=now,
-                                    seed=f"{item.dag_id}#{item.task_id}#{item.run_id}")
-            verdict_state, next_retry_at = verdict.state, verdict.next_retry_at
-        reason = f"zombie: no heartbeat since {item.heartbeat_at or item.start_date or 'the claim'}"
-        if backend.runs.reap(item, state=verdict_state, next_retry_at=next_retry_at, now=now, reason=reason):
-            report.reaped.append(f"{item.dag_id}/{item.run_id}/{item.task_id}")
-            log.warning("reaped %s/%s/%s -> %s", item.dag_id, item.run_id, item.task_id, verdict_state.value)
+        try:
+            _reap(backend, specs, item, now, report)
+        except Exception as exc:  # noqa: BLE001 - the other zombies are still reaped
+            log.exception("could not reap %s/%s/%s", item.dag_id, item.run_id, item.task_id)
+            report.errors.append(f"reap {item.dag_id}/{item.run_id}/{item.task_id}: {type(exc).__name__}: {exc}")
+
+
+def _reap(backend: Backend, specs: _Specs, item, now: datetime, report: TickReport) -> None:
+    spec = specs.latest(item.dag_id)
+    if spec is None or item.task_id not in spec.task_index():
+        verdict_state, next_retry_at = TaskState.FAILED, None
+    else:
+        verdict = after_failure(spec.task(item.task_id).retry, try_number=int(item.try_number),
+                                max_tries=int(item.max_tries), failed_at=now,
+                                seed=f"{item.dag_id}#{item.task_id}#{item.run_id}")
+        verdict_state, next_retry_at = verdict.state, verdict.next_retry_at
+    reason = f"zombie: no heartbeat since {item.heartbeat_at or item.start_date or 'the claim'}"
+    if backend.runs.reap(item, state=verdict_state, next_retry_at=next_retry_at, now=now, reason=reason):
+        report.reaped.append(f"{item.dag_id}/{item.run_id}/{item.task_id}")
+        log.warning("reaped %s/%s/%s -> %s", item.dag_id, item.run_id, item.task_id, verdict_state.value)
 
 
 def _resend_stuck(backend: Backend, now: datetime, report: TickReport) -> None:
@@ -121,21 +204,34 @@ def _resend_stuck(backend: Backend, now: datetime, report: TickReport) -> None:
             report.resent.append(f"{item.dag_id}/{item.run_id}/{item.task_id}")
 
 
-def _advance_active_runs(backend: Backend, specs: dict[str, DagSpec], now: datetime, report: TickReport,
+def _advance_active_runs(backend: Backend, specs: _Specs, now: datetime, report: TickReport,
                          dags_folder: str | None) -> None:
     """Finish runs, enqueue due retries and anything a crashed worker or trigger left behind."""
     for dag_id, run_id in backend.runs.active():
-        spec = _spec(backend, specs, dag_id)
-        if spec is None:
-            continue
-        run = backend.runs.get(dag_id, run_id)
-        if _being_created(run, now):
-            continue
-        state = advance_run(backend, spec, run, now)
-        if state is not None:
-            report.runs_finished.append(f"{dag_id}/{run_id}:{state.value}")
-            if dags_folder is not None and spec.has_callbacks:
-                _dag_callbacks(backend, dags_folder, run, state)
+        try:
+            _advance(backend, specs, dag_id, run_id, now, report, dags_folder)
+        except _BAD_DATA as exc:
+            reason = f"the scheduler cannot read this run: {type(exc).__name__}: {exc}"
+            log.exception("failing run %s/%s", dag_id, run_id)
+            report.errors.append(f"run {dag_id}/{run_id}: {reason}")
+            if backend.runs.fail_unreadable(dag_id, run_id, reason, now):
+                report.runs_finished.append(f"{dag_id}/{run_id}:failed")
+        except Exception as exc:  # noqa: BLE001 - skipped until the next tick; the other runs go on
+            log.exception("could not advance run %s/%s", dag_id, run_id)
+            report.errors.append(f"run {dag_id}/{run_id}: {type(exc).__name__}: {exc}")
+
+
+def _advance(backend: Backend, specs: _Specs, dag_id: str, run_id: str, now: datetime, report: TickReport,
+             dags_folder: str | None) -> None:
+    run = backend.runs.get(dag_id, run_id)
+    spec = specs.for_run(run)
+    if spec is None or _being_created(run, now):
+        return
+    state = advance_run(backend, spec, run, now)
+    if state is not None:
+        report.runs_finished.append(f"{dag_id}/{run_id}:{state.value}")
+        if dags_folder is not None and spec.has_callbacks:
+            _dag_callbacks(backend, dags_folder, run, state)
 
 
 # A run is visible in the active index before its task instances are written (one PutItem, then batch

@@ -31,7 +31,8 @@ def trigger_run(backend: Backend, dag_id: str, *, now: datetime, conf: dict[str,
         raise BadRequestError("dag_run_id must be 1-250 characters without '#'")
     run = backend.runs.create(spec, run_id=run_id, run_type="manual", logical_date=info.logical_date,
                               run_after=info.run_after, interval=(info.data_interval_start, info.data_interval_end),
-                              conf=dict(conf or {}), note=note, now=now)
+                              conf=dict(conf or {}), note=note, now=now,
+                              spec_hash=stored.spec_hash, bundle_version=stored.bundle_version)
     advance_run(backend, spec, run, now)
     backend.runs.mark_roots_enqueued(dag_id, run.run_id)
     return run

@@ -1,4 +1,4 @@
-"""S3: task logs (one object per try) and XComs too large for a DynamoDB item."""
+"""S3: task logs (one object per try), XComs too large for a DynamoDB item, DAG specs and sources by version."""
 
 from __future__ import annotations
 
@@ -9,6 +9,16 @@ from chalicelib.store.settings import Settings
 
 def log_key(dag_id: str, run_id: str, task_id: str, try_number: int) -> str:
     return f"logs/dag_id={dag_id}/run_id={run_id}/task_id={task_id}/attempt={try_number}.log"
+
+
+def dag_spec_key(dag_id: str, spec_hash: str) -> str:
+    """Every version of a DAG's serialized spec, immutable (content-addressed): runs read the one they began with."""
+    return f"dags/{dag_id}/specs/{spec_hash}.json"
+
+
+def dag_source_key(source_hash: str) -> str:
+    """A DAG file's source by its hash (immutable): the Code view of any version."""
+    return f"dags/sources/{source_hash}.py"
 
 
 def xcom_key(dag_id: str, run_id: str, task_id: str, key: str) -> str:

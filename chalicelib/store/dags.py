@@ -9,8 +9,11 @@ from typing import Any
 
 from pynamodb.exceptions import DoesNotExist, UpdateError
 
+from chalicelib.core.bounds import IMPORT_ERROR_MESSAGE_LIMIT, IMPORT_ERROR_TRACEBACK_LIMIT, truncate
 from chalicelib.core.schedule import Schedule, next_run
 from chalicelib.core.spec import DagSpec
+from chalicelib.store.blobs import BlobStore
+from chalicelib.store.dag_specs import SpecStore
 from chalicelib.store.errors import NotFoundError, conditional_failed
 from chalicelib.store.models import Models
 from chalicelib.store.timefmt import iso, parse_iso
@@ -27,17 +30,20 @@ class StoredDag:
     next_run_after: datetime | None
     last_run_state: str | None
     last_automated_logical_date: datetime | None  # the latest scheduled run: where the schedule resumes
+    spec_hash: str | None = None  # the current version
+    bundle_version: str | None = None
 
     @classmethod
-    def of(cls, item: Any) -> StoredDag:
-        return cls(item.dag_id, item.relpath, item.source_hash, DagSpec.from_dict(json.loads(item.spec)),
-                   item.is_paused, item.is_active, parse_iso(item.next_run_after), item.last_run_state,
-                   parse_iso(item.last_automated_logical_date))
+    def of(cls, item: Any, spec: DagSpec) -> StoredDag:
+        return cls(item.dag_id, item.relpath, item.source_hash, spec, item.is_paused, item.is_active,
+                   parse_iso(item.next_run_after), item.last_run_state, parse_iso(item.last_automated_logical_date),
+                   item.spec_hash, item.bundle_version)
 
 
 def list_summary(spec: DagSpec) -> str:
     """The DagSpec without its tasks, docs and params: small enough for the DAG list's index."""
-    light = {**spec.to_dict(), "tasks": [], "task_groups": [], "doc_md": None, "params": {}}
+    light = {**spec.to_dict(), "tasks": [], "task_groups": [], "doc_md": None, "params": {},
+             "description": truncate(spec.description, 1000) if spec.description else spec.description}
     return json.dumps(light, separators=(",", ":"))
 
 
@@ -48,28 +54,39 @@ def first_run_after(spec: DagSpec, *, last_logical_date: datetime | None, now: d
 
 
 class DagRepository:
-    def __init__(self, models: Models):
+    def __init__(self, models: Models, blobs: BlobStore):
         self.m = models
+        self.specs = SpecStore(blobs)
 
     def upsert(self, spec: DagSpec, *, relpath: str, source: str, source_hash: str, now: datetime,
-               paused_on_create: bool) -> bool:
-        """Store the DAG if new or changed (by source hash); True when something was written."""
+               paused_on_create: bool, bundle_version: str | None = None) -> bool:
+        """Store the DAG if new or changed (by source hash); True when something was written.
+
+        Any size fits: a spec or source over the inline limit lives in S3 and the item keeps a pointer.
+        """
         Dag = self.m.Dag
         try:
             item = Dag.get(spec.dag_id, consistent_read=True)
         except DoesNotExist:
             item = None
         if item is not None and item.source_hash == source_hash and item.is_active and item.relpath == relpath:
+            if bundle_version and item.bundle_version != bundle_version:
+                item.update(actions=[Dag.bundle_version.set(bundle_version)])  # same DAG, files moved on
             return False
-        spec_json = json.dumps(spec.to_dict(), separators=(",", ":"))
+        encoded = self.specs.save(spec)
+        inline_source, source_ref = self.specs.save_source(source, source_hash)
         if item is None:
             item = Dag(spec.dag_id, is_paused=paused_on_create)
         item.relpath = relpath
         item.source_hash = source_hash
-        item.spec = spec_json
+        item.spec = encoded.inline
+        item.spec_ref = None if encoded.inline else encoded.ref
+        item.spec_hash = encoded.spec_hash
+        item.bundle_version = bundle_version
         item.summary = list_summary(spec)
         item.task_count = len(spec.tasks)
-        item.source = source if len(source) < 100_000 else source[:100_000]
+        item.source = inline_source
+        item.source_ref = source_ref
         item.is_active = True
         item.updated_at = iso(now)
         self._reschedule(item, spec, now)
@@ -98,7 +115,19 @@ class DagRepository:
         return gone
 
     def get(self, dag_id: str) -> StoredDag:
-        return StoredDag.of(self._item(dag_id))
+        item = self._item(dag_id)
+        return StoredDag.of(item, self.specs.of_item(item))
+
+    def relpath_or_none(self, dag_id: str) -> str | None:
+        """The DAG's file, read alone (works when the rest of the item is unreadable)."""
+        try:
+            return self.m.Dag.get(dag_id, attributes_to_get=["dag_id", "relpath"]).relpath
+        except Exception:  # noqa: BLE001 - only used to label an error; the caller falls back to the id
+            return None
+
+    def spec_version(self, dag_id: str, spec_hash: str) -> DagSpec:
+        """One version of a DAG's spec (immutable; cached per process)."""
+        return self.specs.version(dag_id, spec_hash)
 
     def _item(self, dag_id: str) -> Any:
         try:
@@ -110,15 +139,16 @@ class DagRepository:
         # The index projects only the list's fields; whole DAGs (spec included) come from the table.
         ids = [i.dag_id for i in self.m.Dag.by_kind.query("dag") if include_inactive or i.is_active]
         items = {i.dag_id: i for i in self.m.Dag.batch_get(ids)} if ids else {}
-        return [StoredDag.of(items[dag_id]) for dag_id in ids if dag_id in items]
+        return [StoredDag.of(items[dag_id], self.specs.of_item(items[dag_id])) for dag_id in ids if dag_id in items]
 
     def set_paused(self, dag_id: str, paused: bool, now: datetime) -> StoredDag:
         item = self._item(dag_id)
         item.is_paused = paused
         item.updated_at = iso(now)
-        self._reschedule(item, DagSpec.from_dict(json.loads(item.spec)), now)
+        spec = self.specs.of_item(item)
+        self._reschedule(item, spec, now)
         item.save()
-        return StoredDag.of(item)
+        return StoredDag.of(item, spec)
 
     def due(self, now: datetime) -> list[str]:
         """DAG ids whose next scheduled run may be created now (sparse index; no scan)."""
@@ -158,12 +188,17 @@ class DagRepository:
     # --- import errors and scheduler records (the meta table) ------------------------------------
     def replace_import_errors(self, errors: list[dict[str, Any]], now: datetime) -> None:
         Meta = self.m.Meta
-        current = {e["filename"]: e for e in errors}
+        current = {e["filename"]: bounded_import_error(e) for e in errors}
         for item in Meta.query("import_error"):
             if item.sk not in current:
                 item.delete()
         for filename, error in current.items():
             Meta("import_error", filename, data=json.dumps(error), updated_at=iso(now)).save()
+
+    def record_import_error(self, error: dict[str, Any], now: datetime) -> None:
+        """One file's error, beside the others (the scheduler's, when a stored DAG cannot be scheduled)."""
+        bounded = bounded_import_error(error)
+        self.m.Meta("import_error", bounded["filename"], data=json.dumps(bounded), updated_at=iso(now)).save()
 
     def import_errors(self) -> list[dict[str, Any]]:
         return [json.loads(i.data) for i in self.m.Meta.query("import_error")]
@@ -176,3 +211,10 @@ class DagRepository:
             return json.loads(self.m.Meta.get(pk, sk).data)
         except DoesNotExist:
             return None
+
+
+def bounded_import_error(error: dict[str, Any]) -> dict[str, Any]:
+    """An import error whose texts fit an item, however long user code made them."""
+    return {**error, "filename": truncate(str(error["filename"]), 1000),
+            "message": truncate(str(error.get("message") or ""), IMPORT_ERROR_MESSAGE_LIMIT),
+            "traceback": truncate(str(error.get("traceback") or ""), IMPORT_ERROR_TRACEBACK_LIMIT)}

@@ -81,10 +81,14 @@ def build_models(settings: Settings) -> Models:
         kind = UnicodeAttribute(default="dag")
         relpath = UnicodeAttribute()
         source_hash = UnicodeAttribute()
-        spec = UnicodeAttribute()  # DagSpec JSON
+        spec = UnicodeAttribute(null=True)  # DagSpec JSON when small; else in S3 at spec_ref
+        spec_ref = UnicodeAttribute(null=True)
+        spec_hash = UnicodeAttribute(null=True)  # the DAG version: sha256 of the spec JSON
+        bundle_version = UnicodeAttribute(null=True)  # the bundle the current version was parsed from
         summary = UnicodeAttribute(null=True)  # DagSpec JSON without tasks, docs and params: what the list shows
         task_count = NumberAttribute(null=True)
-        source = UnicodeAttribute(null=True)
+        source = UnicodeAttribute(null=True)  # inline when small; else in S3 at source_ref
+        source_ref = UnicodeAttribute(null=True)
         is_paused = BooleanAttribute(default=False)
         is_active = BooleanAttribute(default=True)
         schedulable = UnicodeAttribute(null=True)
@@ -130,7 +134,9 @@ def build_models(settings: Settings) -> Models:
         start_date = UnicodeAttribute(null=True)
         end_date = UnicodeAttribute(null=True)
         created_at = UnicodeAttribute()
-        spec_hash = UnicodeAttribute(null=True)  # the DAG version the run was created with
+        spec_hash = UnicodeAttribute(null=True)  # the DAG version the run was created with (its tasks run it)
+        bundle_version = UnicodeAttribute(null=True)  # the bundle holding that version's files
+        failure_reason = UnicodeAttribute(null=True)  # why the scheduler failed the run, when it did
         roots_enqueued = BooleanAttribute(default=False)
         active = UnicodeAttribute(null=True)
         expires_at = TTLAttribute(null=True)  # history retention: DynamoDB deletes the item after this time

@@ -21,10 +21,11 @@ from typing import Any
 
 from pynamodb.exceptions import DoesNotExist, PutError, UpdateError
 
+from chalicelib.core.bounds import RUN_CONF_LIMIT, RUN_NOTE_LIMIT, truncate
 from chalicelib.core.planner import RunSnapshot, TaskInstanceView
 from chalicelib.core.spec import DagSpec
 from chalicelib.core.states import RunState, TaskState
-from chalicelib.store.errors import ConflictError, NotFoundError, conditional_failed, update_if
+from chalicelib.store.errors import BadRequestError, ConflictError, NotFoundError, conditional_failed, update_if
 from chalicelib.store.models import Models
 from chalicelib.store.timefmt import iso, parse_iso
 
@@ -52,13 +53,16 @@ class StoredRun:
     end_date: datetime | None
     note: str | None
     roots_enqueued: bool
+    spec_hash: str | None = None  # the DAG version the run was created with; its tasks run that version
+    bundle_version: str | None = None
+    failure_reason: str | None = None
 
     @classmethod
     def of(cls, item: Any) -> StoredRun:
         return cls(item.dag_id, item.run_id, RunState(item.state), item.run_type, parse_iso(item.logical_date),
                    parse_iso(item.run_after), parse_iso(item.data_interval_start), parse_iso(item.data_interval_end),
                    json.loads(item.conf or "{}"), parse_iso(item.start_date), parse_iso(item.end_date), item.note,
-                   bool(item.roots_enqueued))
+                   bool(item.roots_enqueued), item.spec_hash, item.bundle_version, item.failure_reason)
 
 
 class RunRepository:
@@ -67,14 +71,24 @@ class RunRepository:
 
     # --- runs ----------------------------------------------------------------------------------------
     def create(self, spec: DagSpec, *, run_id: str, run_type: str, logical_date: datetime, run_after: datetime,
-               interval: tuple[datetime, datetime], conf: dict[str, Any], note: str | None, now: datetime) -> StoredRun:
-        """Create the run and its task instances. Two creators of the same run id: one wins, one gets ConflictError."""
+               interval: tuple[datetime, datetime], conf: dict[str, Any], note: str | None, now: datetime,
+               spec_hash: str | None = None, bundle_version: str | None = None) -> StoredRun:
+        """Create the run and its task instances. Two creators of the same run id: one wins, one gets ConflictError.
+
+        `spec_hash` and `bundle_version` pin the DAG version: the run's tasks run it even if the DAG changes.
+        """
         DagRun = self.m.DagRun
+        conf_json = json.dumps(conf)
+        if len(conf_json.encode()) > RUN_CONF_LIMIT:
+            raise BadRequestError(f"conf is {len(conf_json.encode())} bytes of JSON; at most {RUN_CONF_LIMIT} are accepted")
+        if note is not None and len(note) > RUN_NOTE_LIMIT:
+            raise BadRequestError(f"note is {len(note)} characters; at most {RUN_NOTE_LIMIT} are accepted")
         item = DagRun(
             spec.dag_id, run_id, run_key=run_pk(spec.dag_id, run_id), date_key=f"{iso(run_after)}#{run_id}",
             state=RunState.RUNNING.value, run_type=run_type, logical_date=iso(logical_date), run_after=iso(run_after),
-            data_interval_start=iso(interval[0]), data_interval_end=iso(interval[1]), conf=json.dumps(conf),
-            note=note, start_date=iso(now), created_at=iso(now), active="1",
+            data_interval_start=iso(interval[0]), data_interval_end=iso(interval[1]), conf=conf_json,
+            note=note, start_date=iso(now), created_at=iso(now), active="1", spec_hash=spec_hash,
+            bundle_version=bundle_version,
         )
         try:
             item.save(condition=DagRun.run_id.does_not_exist())
@@ -131,6 +145,13 @@ class RunRepository:
                 return False
             raise
         return True
+
+    def fail_unreadable(self, dag_id: str, run_id: str, reason: str, now: datetime) -> bool:
+        """Fail a run the scheduler cannot work on (a stored value it cannot read), saying why; reads nothing."""
+        DagRun = self.m.DagRun
+        return update_if(DagRun(dag_id, run_id), condition=DagRun.state.is_in(RunState.RUNNING.value, RunState.QUEUED.value),
+                         actions=[DagRun.state.set(RunState.FAILED.value), DagRun.end_date.set(iso(now)),
+                                  DagRun.active.remove(), DagRun.failure_reason.set(truncate(reason, 2000))])
 
     # --- task instances ----------------------------------------------------------------------------------
     def task_instances(self, dag_id: str, run_id: str) -> list[Any]:

@@ -70,14 +70,15 @@ class Stack:
         backend.queue_override = ImmediateSqsQueue(backend.settings)
         backend.__dict__.pop("queue", None)
         self.backend = backend
+        self.folder_path = Path(folder)
         self.folder = str(folder)
         self.dags = DagCache(self.folder)
         self.queue = SqsTaskQueue(backend.settings)
 
-    def sync(self):
+    def sync(self, now: datetime | None = None):
         from chalicelib.services.sync import sync_dags
 
-        return sync_dags(self.backend, self.folder, utcnow())
+        return sync_dags(self.backend, self.folder, now or utcnow())
 
     def trigger(self, dag_id: str, **kwargs):
         from chalicelib.services.trigger import trigger_run

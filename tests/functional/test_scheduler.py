@@ -261,4 +261,4 @@ def test_tick_records_its_heartbeat(env):
 
     beat = env.backend.dags.get_meta("scheduler", "heartbeat")
     assert beat["at"] == (DAY + timedelta(minutes=1)).isoformat()
-    assert beat["runs_created"] == [f"every_4h/{run_id(DAY)}"]
+    assert beat["runs_created"] == 1  # counts only: the heartbeat item stays small
