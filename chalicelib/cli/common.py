@@ -6,6 +6,8 @@ import argparse
 import json
 import os
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
@@ -65,6 +67,23 @@ def parse_date(text: str | None, option: str = "--logical-date") -> datetime | N
         raise CliError(f"{option} {text!r} is not an ISO 8601 date, e.g. 2024-06-01 or 2024-06-01T12:00:00+00:00") from None
 
 
+_machine_stdout: list[Any] = []  # the real stdout while a --output json command runs
+
+
+@contextmanager
+def machine_output() -> Iterator[None]:
+    """Send everything printed to stderr; print_json alone writes to the real stdout."""
+    real = sys.stdout
+    _machine_stdout.append(real)
+    sys.stdout = sys.stderr
+    try:
+        yield
+    finally:
+        sys.stdout = real
+        _machine_stdout.pop()
+
+
 def print_json(data: Any) -> None:
-    sys.stdout.write(json.dumps(data, default=str) + "\n")
-    sys.stdout.flush()
+    out = _machine_stdout[-1] if _machine_stdout else sys.stdout
+    out.write(json.dumps(data, default=str) + "\n")
+    out.flush()

@@ -12,6 +12,7 @@ from chalicelib.cli import dev as dev_commands
 from chalicelib.cli import runtime as runtime_commands
 from chalicelib.cli import tasks as tasks_commands
 from chalicelib.cli import variables as variables_commands
+from chalicelib.cli.common import machine_output
 from chalicelib.cli.errors import CliError
 
 
@@ -31,6 +32,11 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
+        if getattr(args, "output", None) == "json":
+            # DAG files and callbacks may print(): their output goes to stderr, so stdout carries only the
+            # one JSON object (print_json writes to the real stdout).
+            with machine_output():
+                return int(args.handler(args) or 0)
         return int(args.handler(args) or 0)
     except CliError as exc:
         print(f"levante: error: {exc}", file=sys.stderr)

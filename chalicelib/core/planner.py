@@ -12,7 +12,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
-from chalicelib.core.spec import DagSpec
+from chalicelib.core.spec import DagSpec, TaskSpec
 from chalicelib.core.states import FAILED_STATES, SUCCESS_STATES, RunState, TaskState
 from chalicelib.core.trigger_rules import UpstreamCounts, Verdict, evaluate
 
@@ -31,6 +31,8 @@ class RunSnapshot:
     tis: Mapping[str, TaskInstanceView]
     state: RunState = RunState.RUNNING
     start_date: datetime | None = None
+    # The previous run's task states, for depends_on_past; None when there is no previous run.
+    previous: Mapping[str, TaskState] | None = None
 
     def state_of(self, task_id: str) -> TaskState:
         ti = self.tis.get(task_id)
@@ -86,8 +88,9 @@ def plan(
     if timeout is not None:
         return timeout
     states = {tid: snapshot.state_of(tid) for tid in dag.task_ids}
-    actions: list[Action] = []
+    actions: list[Action] = _fail_fast(dag, states)
     ready = _settle_and_find_ready(dag, states, actions, candidates)
+    ready = [t for t in ready if _past_allows(dag.task(t), snapshot.previous)]
     due = _due_tries(snapshot, now)
     actions += due
     actions += _admit(dag, states, snapshot, ready, already=len(due))
@@ -120,6 +123,28 @@ def _settle_and_find_ready(
             states[task_id] = TaskState.UPSTREAM_FAILED
             actions.append(SettleTask(task_id, TaskState.UPSTREAM_FAILED, f"trigger rule {task.trigger_rule}"))
     return ready
+
+
+def _past_allows(task: TaskSpec, previous: Mapping[str, TaskState] | None) -> bool:
+    """depends_on_past: the task's instance in the previous run succeeded or skipped (and, with
+    wait_for_downstream, so did that instance's direct downstream ones). The first run has no past."""
+    if previous is None or not (task.depends_on_past or task.wait_for_downstream):
+        return True
+    done = (TaskState.SUCCESS, TaskState.SKIPPED)
+    needed = [task.task_id] + (list(task.downstream) if task.wait_for_downstream else [])
+    return all(previous.get(t, TaskState.SUCCESS) in done for t in needed)
+
+
+def _fail_fast(dag: DagSpec, states: dict[str, TaskState]) -> list[Action]:
+    """fail_fast: once a task failed, what has not started is skipped (teardowns still clean up)."""
+    if not dag.fail_fast or TaskState.FAILED not in states.values():
+        return []
+    index = dag.task_index()
+    stopped = [t for t, s in states.items() if s in (_WAITING_TO_START | {TaskState.UP_FOR_RETRY, TaskState.UP_FOR_RESCHEDULE})
+               and not index[t].is_teardown]
+    for task_id in stopped:
+        states[task_id] = TaskState.SKIPPED
+    return [SettleTask(t, TaskState.SKIPPED, "fail_fast") for t in stopped]
 
 
 def _due_tries(snapshot: RunSnapshot, now: datetime) -> list[Action]:

@@ -53,6 +53,8 @@ class TaskSpec:
     is_setup: bool = False
     is_teardown: bool = False
     on_failure_fail_dagrun: bool = False  # a teardown that fails the run when it fails
+    depends_on_past: bool = False  # waits for its own instance in the previous run to succeed or skip
+    wait_for_downstream: bool = False  # ... and for that instance's direct downstream ones too
 
 
 @dataclass(frozen=True)
@@ -83,6 +85,8 @@ class DagSpec:
     owner: str = "airflow"
     task_groups: tuple[TaskGroupSpec, ...] = ()
     has_callbacks: bool = False
+    fail_fast: bool = False  # a failed task stops the rest of the run (Airflow's fail_fast, once fail_stop)
+    max_consecutive_failed_dag_runs: int = 0  # pause the DAG after this many failed runs in a row (0: never)
 
     def task(self, task_id: str) -> TaskSpec:
         return self.task_index()[task_id]

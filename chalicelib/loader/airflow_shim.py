@@ -137,10 +137,23 @@ class AirflowShimFinder(importlib.abc.MetaPathFinder):
             return None
         if fullname in ALIASES or fullname in _PACKAGES:
             return importlib.machinery.ModuleSpec(fullname, _Loader(), is_package=fullname in _PACKAGES)
+        hint = next((h for prefix, h in UNSUPPORTED_HINTS.items() if fullname.startswith(prefix)), None)
         raise UnsupportedAirflowImport(
-            f"Levante does not support the module '{fullname}' (see docs/authoring.md for what is supported)",
+            f"Levante does not support the module '{fullname}'"
+            + (f": {hint}" if hint else " (see docs/authoring.md for what is supported)"),
             name=fullname,
         )
+
+
+# Modules Levante leaves out on purpose, and why (the import error says so).
+UNSUPPORTED_HINTS = {
+    "airflow.providers.standard.operators.hitl": "human-in-the-loop operators (HITLOperator, ApprovalOperator, "
+                                                 "HITLBranchOperator, HITLEntryOperator) need Airflow's UI",
+    "airflow.providers.standard.example_dags.example_hitl": "human-in-the-loop operators need Airflow's UI",
+    "airflow.providers.docker": "Levante runs no containers (@task.docker, DockerOperator)",
+    "airflow.providers.cncf.kubernetes": "Levante runs no Kubernetes pods (@task.kubernetes, KubernetesPodOperator)",
+    "airflow.contrib": "airflow.contrib was removed in Airflow 2; use the provider packages' paths",
+}
 
 
 def install() -> None:

@@ -232,10 +232,15 @@ def _error_record(exc: BaseException, path: str, relpath: str) -> ImportErrorRec
     lineno = _line_in_file(exc, path)
     if isinstance(exc, ImportError) and lineno is not None:
         unsupported = _unsupported_airflow_imports(path, lineno)
-        if unsupported:
+        if unsupported and not _has_hint(exc):
             message = f"ImportError: Levante does not support {', '.join(repr(u) for u in unsupported)}"
     text = "".join(traceback.format_exception(exc))
     return ImportErrorRecord(relpath, lineno, message, text)
+
+
+def _has_hint(exc: BaseException) -> bool:
+    """The shim's own message already explains why (a module left out on purpose): keep it."""
+    return isinstance(exc, airflow_shim.UnsupportedAirflowImport) and "': " in str(exc)
 
 
 def _unsupported_airflow_imports(path: str, lineno: int) -> list[str]:
@@ -280,4 +285,7 @@ def _line_in_file(exc: BaseException, path: str) -> int | None:
     dag = getattr(exc, "dag", None)
     if dag is not None and os.path.abspath(dag.fileloc) == path:
         line = dag.lineno  # validation after import: point at the DAG's definition
+    hint = getattr(exc, "dag_file_line", None)  # an unsupported argument: point at the argument itself
+    if hint and os.path.abspath(hint[0]) == path:
+        line = hint[1]
     return line

@@ -34,6 +34,8 @@ def dag_to_spec(dag: DAG) -> DagSpec:
         owner=dag.owner,
         task_groups=tuple(_groups(dag.task_group)),
         has_callbacks=callbacks,
+        fail_fast=dag.fail_fast,
+        max_consecutive_failed_dag_runs=dag.max_consecutive_failed_dag_runs,
     )
 
 
@@ -68,6 +70,8 @@ def _task_spec(task: Any) -> TaskSpec:
         is_setup=task.is_setup,
         is_teardown=task.is_teardown,
         on_failure_fail_dagrun=task.on_failure_fail_dagrun,
+        depends_on_past=task.depends_on_past,
+        wait_for_downstream=task.wait_for_downstream,
     )
 
 

@@ -11,6 +11,7 @@ from typing import Any, ClassVar
 from chalicelib.core.trigger_rules import TriggerRule
 from chalicelib.sdk.dag import DAG, DagContext, _check_id
 from chalicelib.sdk.dependencies import DependencyMixin, chain, cross_downstream
+from chalicelib.sdk.deprecation import unsupported_argument, warn_legacy
 from chalicelib.sdk.exceptions import DagDefinitionError, UnsupportedFeature
 from chalicelib.sdk.params import ParamsDict
 from chalicelib.sdk.timeutil import as_aware, to_seconds
@@ -20,13 +21,12 @@ __all__ = ["BaseOperator", "chain", "cross_downstream"]
 # Accepted for compatibility; they change nothing in how Levante runs the task.
 _ACCEPTED_NO_EFFECT = frozenset({
     "email", "email_on_failure", "email_on_retry", "weight_rule", "pool_slots", "run_as_user",
-    "executor_config", "resources", "inlets", "outlets", "task_display_name", "logger_name",
-    "max_active_tis_per_dag", "max_active_tis_per_dagrun", "executor", "doc", "doc_json", "doc_yaml",
+    "executor_config", "resources", "inlets", "outlets", "task_display_name", "logger_name", "executor", "doc", "doc_json", "doc_yaml",
     "doc_rst", "ui_color", "ui_fgcolor", "allow_nested_operators", "sla", "map_index_template",
-    "do_xcom_push_deprecated", "wait_for_past_depends_before_skipping", "ignore_first_depends_on_past",
-    "depends_on_past", "wait_for_downstream", "on_skipped_callback",
+    "do_xcom_push_deprecated", "wait_for_past_depends_before_skipping",
+    "on_skipped_callback",
 })
-_BEHAVIOUR_FLAGS_UNSUPPORTED = ("depends_on_past", "wait_for_downstream")
+_BEHAVIOUR_FLAGS_UNSUPPORTED: tuple[str, ...] = ()
 
 
 def _init_params(cls: type) -> frozenset[str]:
@@ -125,17 +125,25 @@ class BaseOperator(DependencyMixin):
         on_retry_callback: Callable | list[Callable] | None = None,
         pre_execute: Callable | None = None,
         post_execute: Callable | None = None,
+        depends_on_past: bool = False,
+        wait_for_downstream: bool = False,
+        ignore_first_depends_on_past: bool = True,
+        max_active_tis_per_dag: int | None = None,
+        max_active_tis_per_dagrun: int | None = None,
         _default_params: dict[str, Any] | None = None,
         **kwargs: Any,
     ):
+        if "task_concurrency" in kwargs:  # Airflow 1/2 name
+            warn_legacy("task_concurrency", "use max_active_tis_per_dag", argument="task_concurrency")
+            max_active_tis_per_dag = kwargs.pop("task_concurrency")
         unknown = set(kwargs) - _ACCEPTED_NO_EFFECT
         if unknown:
-            raise UnsupportedFeature(
-                f"{type(self).__name__}(task_id={task_id!r}): unsupported argument(s) {', '.join(sorted(unknown))}"
-            )
-        for flag in _BEHAVIOUR_FLAGS_UNSUPPORTED:
-            if kwargs.get(flag):
-                raise UnsupportedFeature(f"task {task_id!r}: {flag}=True is not supported")
+            raise unsupported_argument(type(self).__name__, f"task_id={task_id!r}", sorted(unknown))
+        self.depends_on_past = bool(depends_on_past or wait_for_downstream)  # Airflow: the one implies the other
+        self.wait_for_downstream = bool(wait_for_downstream)
+        self.ignore_first_depends_on_past = ignore_first_depends_on_past
+        self.max_active_tis_per_dag = max_active_tis_per_dag
+        self.max_active_tis_per_dagrun = max_active_tis_per_dagrun
         _check_id(task_id, "task_id")
         from chalicelib.sdk.task_group import TaskGroupContext
 

@@ -9,7 +9,8 @@ from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from chalicelib.sdk.exceptions import DagDefinitionError, DuplicateTaskIdFound, UnsupportedFeature
+from chalicelib.sdk.deprecation import unsupported_argument
+from chalicelib.sdk.exceptions import DagDefinitionError, DuplicateTaskIdFound
 from chalicelib.sdk.params import ParamsDict
 from chalicelib.sdk.timeutil import as_aware, timezone_name, to_seconds
 
@@ -21,7 +22,7 @@ _UNSET: Any = object()
 # Arguments Airflow accepts that change nothing Levante does (UI hints, access control, e-mail).
 _ACCEPTED_NO_EFFECT = {
     "owner_links", "access_control", "dag_display_name", "is_paused_upon_creation", "auto_register",
-    "fail_stop", "sla_miss_callback", "deadline", "on_skipped_callback", "dag_display_property_value",
+    "sla_miss_callback", "deadline", "on_skipped_callback", "dag_display_property_value",
 }
 
 
@@ -54,17 +55,17 @@ class DAG:
         owner: str | None = None,
         timezone: Any = None,
         max_consecutive_failed_dag_runs: int = 0,
+        fail_fast: bool = False,
+        fail_stop: bool = False,
         schedule_interval: Any = _UNSET,
         concurrency: int | None = None,
         **ignored: Any,
     ):
         unknown = set(ignored) - _ACCEPTED_NO_EFFECT
         if unknown:
-            raise UnsupportedFeature(f"DAG {dag_id!r}: unsupported argument(s) {', '.join(sorted(unknown))}")
-        if ignored.get("fail_stop"):
-            raise UnsupportedFeature(f"DAG {dag_id!r}: fail_stop=True is not supported")
-        if max_consecutive_failed_dag_runs:
-            raise UnsupportedFeature(f"DAG {dag_id!r}: max_consecutive_failed_dag_runs is not supported")
+            raise unsupported_argument("DAG", repr(dag_id), sorted(unknown))
+        self.fail_fast = bool(fail_fast or fail_stop)  # fail_stop: its Airflow 2.7-2.10 name
+        self.max_consecutive_failed_dag_runs = int(max_consecutive_failed_dag_runs or 0)
         _check_id(dag_id, "dag_id")
         if schedule_interval is not _UNSET:  # Airflow 2 spelling, still common in existing files
             if schedule is not None:

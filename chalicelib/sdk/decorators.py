@@ -125,9 +125,25 @@ def _flavour(operator_class: type) -> Callable:
     return decorator
 
 
+class UnsupportedTaskFlavour(UnsupportedFeature, ImportError):
+    """`@task.virtualenv` and kin: they need a separate interpreter, image or cluster Levante does not run."""
+
+
+_FLAVOUR_REASONS = {
+    "virtualenv": "tasks run in the worker's own Python; use @task and add the packages to the worker's requirements",
+    "external_python": "tasks run in the worker's own Python; use @task",
+    "branch_virtualenv": "tasks run in the worker's own Python; use @task.branch",
+    "branch_external_python": "tasks run in the worker's own Python; use @task.branch",
+    "docker": "Levante runs no containers; use @task (or a Lambda through LambdaInvokeFunctionOperator)",
+    "kubernetes": "Levante runs no Kubernetes pods; use @task (or a Lambda through LambdaInvokeFunctionOperator)",
+    "kubernetes_cmd": "Levante runs no Kubernetes pods; use @task.bash",
+}
+
+
 def _unsupported_flavour(name: str) -> Callable:
     def decorator(*args: Any, **kwargs: Any) -> Any:
-        raise UnsupportedFeature(f"@task.{name} is not supported by Levante")
+        reason = _FLAVOUR_REASONS.get(name, "it is not one of @task, .branch, .short_circuit, .sensor, .bash")
+        raise UnsupportedTaskFlavour(f"@task.{name} is not supported by Levante: {reason}")
 
     return decorator
 

@@ -99,3 +99,32 @@ class collect_deprecations:  # noqa: N801 - used as a context manager
                     self.found.append(entry)
             else:  # not ours: hand it back to the normal warning machinery
                 warnings.warn_explicit(item.message, item.category, item.filename, item.lineno)
+
+
+# Arguments Airflow 3 dropped or renamed, and what to write instead.
+_ARGUMENT_FIXES = {
+    "execution_date": "use logical_date",
+    "sla": "remove it: SLAs are gone in Airflow 3 (use deadline alerts)",
+    "concurrency": "use max_active_tasks",
+    "full_filepath": "remove it",
+    "default_view": "remove it",
+    "orientation": "remove it",
+    "task_concurrency": "use max_active_tis_per_dag",
+}
+
+
+def unsupported_argument(what: str, name: str, arguments: list[str]) -> Exception:
+    """An error naming the unsupported argument(s), the fix when there is one, and the argument's line.
+
+    The DagBag reports `dag_file_line` (the first argument's own line, not the call's) as the error's line.
+    """
+    from chalicelib.sdk.exceptions import UnsupportedFeature
+
+    fixes = [f"{a}: {_ARGUMENT_FIXES[a]}" for a in arguments if a in _ARGUMENT_FIXES]
+    message = f"{what}({name}): unsupported argument(s) {', '.join(arguments)}"
+    if fixes:
+        message += " (" + "; ".join(fixes) + ")"
+    error = UnsupportedFeature(message)
+    filename, call_line = user_location()
+    error.dag_file_line = (filename, argument_line(filename, call_line, arguments[0]))  # type: ignore[attr-defined]
+    return error

@@ -168,7 +168,17 @@ class RunRepository:
         items = self.m.TaskInstance.query(run_pk(spec.dag_id, run.run_id), consistent_read=True,
                                           attributes_to_get=_SNAPSHOT_ATTRIBUTES)
         views = {i.task_id: view_of(i) for i in items}
-        return RunSnapshot(spec, views, run.state, run.start_date)
+        return RunSnapshot(spec, views, run.state, run.start_date, previous=self._previous_states(spec, run))
+
+    def _previous_states(self, spec: DagSpec, run: StoredRun) -> dict[str, TaskState] | None:
+        """Task states of the run before this one (by logical date), read only for depends_on_past DAGs."""
+        if not any(t.depends_on_past or t.wait_for_downstream for t in spec.tasks):
+            return None
+        earlier = [r for r in self.list(spec.dag_id, limit=50) if r.logical_date < run.logical_date]
+        if not earlier:
+            return None
+        previous = max(earlier, key=lambda r: r.logical_date)
+        return {i.task_id: view_of(i).state for i in self.task_instances(spec.dag_id, previous.run_id)}
 
     def enqueue(self, dag_id: str, run_id: str, task_id: str, try_number: int, now: datetime,
                 expected_try: int | None = None, retries: int = 0) -> bool:

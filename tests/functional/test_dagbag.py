@@ -130,15 +130,18 @@ BROKEN = [
         6, ["trigger_rule", "'all_sucess'", "none_failed_min_one_success"], id="unknown-trigger-rule",
     ),
     pytest.param(
-        "depends_on_past.py",
+        "removed_argument.py",
         """\
         from airflow.sdk import DAG
         from airflow.providers.standard.operators.empty import EmptyOperator
 
-        with DAG("dop_dag"):
-            EmptyOperator(task_id="a", depends_on_past=True)
+        with DAG("arg_dag"):
+            EmptyOperator(
+                task_id="a",
+                execution_date="2024-01-01",
+            )
         """,
-        5, ["depends_on_past"], id="depends-on-past",
+        7, ["execution_date", "use logical_date"], id="removed-argument-points-at-its-line",
     ),
     pytest.param(
         "dag_argument.py",

@@ -99,3 +99,45 @@ def test_legacy_dag_runs_and_dags_list_reports_warnings_not_errors(tmp_path):
     assert payload["import_errors"] == []
     assert {(w["filename"], w["lineno"]) for w in payload["warnings"]} >= {("legacy.py", 2), ("legacy.py", 15)}
     assert json.loads(run.stdout)["state"] == "success", run.stderr
+
+
+def test_json_output_is_one_object_even_when_dag_code_prints(tmp_path):
+    write(tmp_path, "noisy.py", """\
+        from airflow.sdk import DAG, task
+        print("printed at import")
+        def callback(context):
+            print("printed by a callback")
+        with DAG("noisy", on_success_callback=callback):
+            @task(on_success_callback=callback)
+            def t():
+                print("printed by the task")
+            t()
+        """)
+    base = [sys.executable, "-m", "chalicelib.cli", "dags"]
+
+    for args in (["list"], ["test", "noisy", "--quiet"]):
+        proc = subprocess.run([*base, *args, "--dags-folder", str(tmp_path), "--output", "json"],
+                              cwd=REPO, capture_output=True, text=True, timeout=60)
+        assert proc.stdout.count("\n") == 1 and json.loads(proc.stdout), proc.stdout
+        assert "printed at import" in proc.stderr
+
+
+def test_unsupported_task_flavours_and_hitl_fail_with_an_import_error_naming_them(tmp_path):
+    write(tmp_path, "venv.py", """\
+        from airflow.sdk import DAG, task
+        with DAG("venv"):
+            @task.virtualenv(requirements=["pandas"])
+            def t():
+                pass
+            t()
+        """)
+    write(tmp_path, "hitl.py", """\
+        from airflow.sdk import DAG
+        from airflow.providers.standard.operators.hitl import ApprovalOperator
+        """)
+
+    errors = DagBag(tmp_path).import_errors
+
+    assert errors["venv.py"].lineno == 3
+    assert errors["venv.py"].message.startswith("UnsupportedTaskFlavour: @task.virtualenv is not supported")
+    assert errors["hitl.py"].lineno == 2 and "human-in-the-loop" in errors["hitl.py"].message
