@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from chalicelib.api import serializers as out
 from chalicelib.api.auth import Role
+from chalicelib.api.errors import BadRequest
 from chalicelib.api.routing import ApiBlueprint, Reply, Request
 from chalicelib.api.validation import Body, Field, Query, pagination
 from chalicelib.core.states import RunState
@@ -48,11 +49,17 @@ def get_dag_run(req: Request, dag_id: str, dag_run_id: str) -> dict:
     return out.dag_run(req.backend.runs.get(dag_id, dag_run_id))
 
 
-@api.operation("PATCH", RUN, summary="Mark a run success or failed", role=Role.OPERATOR, errors=(400, 404),
-               body=Body({"state": Field(str, required=True, choices=("success", "failed"))}))
+@api.operation("PATCH", RUN, summary="Mark a run success or failed, or edit its note", role=Role.OPERATOR,
+               errors=(400, 404), body=Body({"state": Field(str, choices=("success", "failed")),
+                                             "note": Field(str, nullable=True, max_length=1000)}))
 def patch_dag_run(req: Request, dag_id: str, dag_run_id: str) -> dict:
-    run = clearing.set_run_state(req.backend, dag_id, dag_run_id, RunState(req.body["state"]), now=req.now)
-    return out.dag_run(run)
+    if "state" not in req.body and "note" not in req.body:
+        raise BadRequest("give 'state', 'note' or both")
+    if "note" in req.body:
+        clearing.set_note(req.backend, dag_id, dag_run_id, req.body["note"])
+    if "state" in req.body:
+        return out.dag_run(clearing.set_run_state(req.backend, dag_id, dag_run_id, RunState(req.body["state"]), now=req.now))
+    return out.dag_run(req.backend.runs.get(dag_id, dag_run_id))
 
 
 @api.operation("DELETE", RUN, summary="Delete a run, its task instances, XComs and logs", role=Role.OPERATOR,

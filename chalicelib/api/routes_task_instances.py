@@ -32,21 +32,40 @@ def get_task_instance(req: Request, dag_id: str, dag_run_id: str, task_id: str) 
     return out.task_instance_detail(item, spec.task_index().get(task_id))
 
 
-@api.operation("PATCH", TI, summary="Mark a task instance success, failed or skipped", role=Role.OPERATOR,
-               errors=(400, 404, 409), body=Body({
-                   "new_state": Field(str, required=True, choices=("success", "failed", "skipped")),
-                   "dry_run": Field(bool)}))
+SPREAD = {"include_upstream": Field(bool), "include_downstream": Field(bool), "include_past": Field(bool),
+          "include_future": Field(bool)}
+
+
+@api.operation("PATCH", TI, summary="Mark a task instance success, failed or skipped (with Airflow's options), "
+               "or edit its note", role=Role.OPERATOR, errors=(400, 404, 409), body=Body({
+                   "new_state": Field(str, choices=("success", "failed", "skipped")),
+                   "note": Field(str, nullable=True, max_length=1000), "dry_run": Field(bool), **SPREAD}))
 def patch_task_instance(req: Request, dag_id: str, dag_run_id: str, task_id: str) -> dict:
-    item = clearing.mark_task_instance(req.backend, dag_id, dag_run_id, task_id, TaskState(req.body["new_state"]),
-                                       dry_run=req.body.get("dry_run", False), now=req.now)
-    return out.task_instance(item)
+    b = req.body
+    if "new_state" not in b and "note" not in b:
+        raise BadRequest("give 'new_state', 'note' or both")
+    if "note" in b and not b.get("dry_run"):
+        clearing.set_note(req.backend, dag_id, dag_run_id, b["note"], task_id=task_id)
+    if "new_state" in b:
+        state = TaskState(b["new_state"])
+        if any(b.get(k) for k in SPREAD):
+            selection = clearing.Selection((task_id,), b.get("include_upstream", False), b.get("include_downstream", False),
+                                           b.get("include_past", False), b.get("include_future", False))
+            items = clearing.mark_task_instances(req.backend, dag_id, dag_run_id, selection, state,
+                                                 dry_run=b.get("dry_run", False), now=req.now)
+            return out.page("task_instances", [out.task_instance(i) for i in items], len(items))
+        clearing.mark_task_instance(req.backend, dag_id, dag_run_id, task_id, state, dry_run=b.get("dry_run", False),
+                                    now=req.now)
+    _, spec = dag_views.spec_of(req.backend, dag_id)
+    item = req.backend.runs.task_instance(dag_id, dag_run_id, task_id)
+    return out.task_instance_detail(item, spec.task_index().get(task_id))
 
 
-@api.operation("POST", "/dags/{dag_id}/clearTaskInstances", summary="Clear task instances (optionally downstream)",
+@api.operation("POST", "/dags/{dag_id}/clearTaskInstances", summary="Clear task instances, with Airflow's options",
                role=Role.OPERATOR, errors=(400, 404), body=Body({
                    "dag_run_id": Field(str, required=True, max_length=250),
-                   "task_ids": Field(list, nullable=True, max_length=64 * 1024),
-                   "include_downstream": Field(bool), "only_failed": Field(bool), "dry_run": Field(bool)}))
+                   "task_ids": Field(list, nullable=True, max_length=64 * 1024), **SPREAD,
+                   "only_failed": Field(bool), "only_running": Field(bool), "dry_run": Field(bool)}))
 def clear_task_instances(req: Request, dag_id: str) -> dict:
     b = req.body
     task_ids = b.get("task_ids")
@@ -54,7 +73,9 @@ def clear_task_instances(req: Request, dag_id: str) -> dict:
         raise BadRequest("'task_ids' must be a list of strings")
     result = clearing.clear_task_instances(
         req.backend, dag_id, b["dag_run_id"], task_ids=task_ids, include_downstream=b.get("include_downstream", False),
-        only_failed=b.get("only_failed", False), dry_run=b.get("dry_run", False), now=req.now)
+        include_upstream=b.get("include_upstream", False), include_past=b.get("include_past", False),
+        include_future=b.get("include_future", False), only_failed=b.get("only_failed", False),
+        only_running=b.get("only_running", False), dry_run=b.get("dry_run", False), now=req.now)
     return clear_result(result)
 
 

@@ -122,10 +122,10 @@ def task_instance(item: Any, spec_task: TaskSpec | None = None) -> dict[str, Any
         "start_date": _date(item.start_date), "end_date": _date(item.end_date),
         "duration": float(item.duration) if item.duration is not None else None,
         "queued_when": _date(item.queued_at), "hostname": item.hostname,
-        "next_retry_at": _date(item.next_retry_at),
+        "next_retry_at": _date(item.next_retry_at), "note": getattr(item, "note", None),
     }
     if spec_task is not None:
-        out.update({"operator": spec_task.operator, "task_group_id": spec_task.task_group,
+        out.update({"operator": spec_task.operator, "task_group_id": spec_task.task_group, "pool": spec_task.pool,
                     "trigger_rule": spec_task.trigger_rule.value})
     return out
 
@@ -135,17 +135,25 @@ def task_instance_detail(item: Any, spec_task: TaskSpec | None) -> dict[str, Any
     return {
         **task_instance(item, spec_task),
         "error": item.error,
+        # A try keeps its own outcome when a user marked the task afterwards ("marked" says what to).
+        "marked_from": _marked_from(item),
         "tries": [{"try_number": n, "current": n == try_number,
-                   "state": (item.state if n == try_number else None)} for n in range(1, try_number + 1)],
+                   "state": ((_marked_from(item) or item.state) if n == try_number else None)}
+                  for n in range(1, try_number + 1)],
         # Templates are rendered by the worker at run time and not stored (yet): see docs/api.md.
         "rendered_fields": None,
         "rendered_fields_note": "not available: Levante does not store rendered template fields",
     }
 
 
+def _marked_from(item: Any) -> str | None:
+    before = getattr(item, "marked_from", None)
+    return None if before in (None, "none") else before
+
+
 def grid_cell(item: Any) -> dict[str, Any]:
     return {"state": item.state if item.state and item.state != "none" else None,
-            "try_number": int(item.try_number or 0),
+            "try_number": int(item.try_number or 0), "next_retry_at": _date(item.next_retry_at),
             "start_date": _date(item.start_date), "end_date": _date(item.end_date),
             "duration": float(item.duration) if item.duration is not None else None}
 

@@ -40,32 +40,86 @@ def _load(backend: Backend, dag_id: str, run_id: str) -> tuple[DagSpec, StoredRu
 
 
 def with_downstream(spec: DagSpec, task_ids: set[str]) -> set[str]:
+    return _closure(spec, task_ids, lambda t: spec.task(t).downstream)
+
+
+def with_upstream(spec: DagSpec, task_ids: set[str]) -> set[str]:
+    return _closure(spec, task_ids, lambda t: spec.task(t).upstream)
+
+
+def _closure(spec: DagSpec, task_ids: set[str], step) -> set[str]:
     found, stack = set(task_ids), list(task_ids)
     while stack:
-        for down in spec.task(stack.pop()).downstream:
-            if down not in found:
-                found.add(down)
-                stack.append(down)
+        for other in step(stack.pop()):
+            if other not in found:
+                found.add(other)
+                stack.append(other)
     return found
 
 
+@dataclass(frozen=True)
+class Selection:
+    """Airflow's options for which task instances an action reaches, around the tasks named."""
+
+    task_ids: tuple[str, ...] | None = None  # None: every task of the DAG
+    upstream: bool = False
+    downstream: bool = False
+    past: bool = False  # the same tasks in runs with an earlier logical date
+    future: bool = False  # ... and a later one
+
+    def tasks(self, spec: DagSpec) -> set[str]:
+        index = spec.task_index()
+        unknown = sorted(set(self.task_ids or ()) - set(index))
+        if unknown:
+            raise BadRequestError(f"unknown task id(s) in DAG {spec.dag_id!r}: {', '.join(unknown)}")
+        wanted = set(self.task_ids) if self.task_ids else set(index)
+        if self.upstream:
+            wanted = with_upstream(spec, wanted)
+        if self.downstream:
+            wanted = with_downstream(spec, wanted)
+        return wanted
+
+    def runs(self, backend: Backend, run: StoredRun) -> list[StoredRun]:
+        if not (self.past or self.future):
+            return [run]
+        others = backend.runs.list(run.dag_id, limit=MAX_RUNS_REACHED)
+        return [r for r in others if r.run_id == run.run_id
+                or (self.past and r.logical_date < run.logical_date)
+                or (self.future and r.logical_date > run.logical_date)]
+
+
+MAX_RUNS_REACHED = 500  # past/future reach the latest runs only; a bigger sweep is a backfill's job
+
+
 def clear_task_instances(backend: Backend, dag_id: str, run_id: str, *, task_ids: list[str] | None,
-                         include_downstream: bool, only_failed: bool, dry_run: bool, now: datetime) -> ClearResult:
+                         include_downstream: bool, only_failed: bool, dry_run: bool, now: datetime,
+                         include_upstream: bool = False, include_past: bool = False, include_future: bool = False,
+                         only_running: bool = False, exclude: frozenset[str] = frozenset()) -> ClearResult:
     spec, run = _load(backend, dag_id, run_id)
+    selection = Selection(tuple(task_ids) if task_ids else None, include_upstream, include_downstream,
+                          include_past, include_future)
+    wanted = selection.tasks(spec) - exclude
     index = spec.task_index()
-    unknown = sorted(set(task_ids or ()) - set(index))
-    if unknown:
-        raise BadRequestError(f"unknown task id(s) in DAG {dag_id!r}: {', '.join(unknown)}")
-    wanted = set(task_ids) if task_ids else set(index)
-    if include_downstream:
-        wanted = with_downstream(spec, wanted)
-    items = [i for i in backend.runs.task_instances(dag_id, run_id) if i.task_id in wanted]
-    if only_failed:
-        items = [i for i in items if i.state in FAILED_LIKE]
-    busy = sorted(i.task_id for i in items if i.state in IN_FLIGHT)
-    items = sorted((i for i in items if i.state not in IN_FLIGHT), key=lambda i: i.task_id)
-    if dry_run or not items:
-        return ClearResult(items, busy, dry_run)
+    cleared: list[Any] = []
+    busy: list[str] = []
+    for target in selection.runs(backend, run):
+        items = [i for i in backend.runs.task_instances(dag_id, target.run_id) if i.task_id in wanted]
+        if only_failed:
+            items = [i for i in items if i.state in FAILED_LIKE]
+        if only_running:
+            items = [i for i in items if i.state == "running"]
+        busy += sorted(f"{i.task_id}" if target.run_id == run_id else f"{target.run_id}/{i.task_id}"
+                       for i in items if i.state in IN_FLIGHT)
+        items = sorted((i for i in items if i.state not in IN_FLIGHT), key=lambda i: i.task_id)
+        if dry_run or not items:
+            cleared += items
+            continue
+        cleared += _clear_in_run(backend, spec, target, items, index, now, busy)
+    return ClearResult(cleared, sorted(busy), dry_run)
+
+
+def _clear_in_run(backend: Backend, spec: DagSpec, run: StoredRun, items: list[Any], index: dict, now: datetime,
+                  busy: list[str]) -> list[Any]:
     repo = InterventionRepository(backend.models)
     cleared = []
     for item in items:
@@ -74,9 +128,9 @@ def clear_task_instances(backend: Backend, dag_id: str, run_id: str, *, task_ids
         else:
             busy.append(item.task_id)  # picked up or changed between our read and the write
     if cleared:
-        repo.reopen_run(dag_id, run_id, now)
-        advance_run(backend, spec, backend.runs.get(dag_id, run_id), now)
-    return ClearResult(cleared, sorted(busy), False)
+        repo.reopen_run(spec.dag_id, run.run_id, now)
+        advance_run(backend, spec, backend.runs.get(spec.dag_id, run.run_id), now)
+    return cleared
 
 
 def clear_run(backend: Backend, dag_id: str, run_id: str, *, only_failed: bool, dry_run: bool,
@@ -87,18 +141,47 @@ def clear_run(backend: Backend, dag_id: str, run_id: str, *, only_failed: bool, 
 
 def mark_task_instance(backend: Backend, dag_id: str, run_id: str, task_id: str, new_state: TaskState, *,
                        dry_run: bool, now: datetime) -> Any:
-    spec, run = _load(backend, dag_id, run_id)
-    if task_id not in spec.task_index():
-        raise NotFoundError(f"task {task_id!r} not found in DAG {dag_id!r}")
-    item = backend.runs.task_instance(dag_id, run_id, task_id)
-    current = TaskState(item.state or "none")
-    if current is new_state or dry_run:
-        return item
-    if not InterventionRepository(backend.models).set_task_state(item, new_state, now):
-        raise ConflictError(f"task instance {task_id!r} changed while being marked; read it again")
-    if not run.state.finished:
-        advance_run(backend, spec, backend.runs.get(dag_id, run_id), now)
+    marked = mark_task_instances(backend, dag_id, run_id, Selection((task_id,)), new_state, dry_run=dry_run, now=now)
+    if not dry_run and not any(i.task_id == task_id and i.run_id == run_id for i in marked):
+        item = backend.runs.task_instance(dag_id, run_id, task_id)
+        if TaskState(item.state or "none") is not new_state:
+            raise ConflictError(f"task instance {task_id!r} changed while being marked; read it again")
     return backend.runs.task_instance(dag_id, run_id, task_id)
+
+
+def mark_task_instances(backend: Backend, dag_id: str, run_id: str, selection: Selection, new_state: TaskState, *,
+                        dry_run: bool, now: datetime) -> list[Any]:
+    """Set the state of the selected task instances, then resume what the change unblocks.
+
+    As Airflow's `set_task_instance_state` does: downstream tasks left failed or upstream_failed are
+    cleared (only those), so marking a failed task success lets the rest of the run go on.
+    """
+    spec, run = _load(backend, dag_id, run_id)
+    if selection.task_ids and not set(selection.task_ids) <= set(spec.task_index()):
+        raise NotFoundError(f"task {', '.join(selection.task_ids)!r} not found in DAG {dag_id!r}")
+    wanted = selection.tasks(spec)
+    targets = [(r, i) for r in selection.runs(backend, run) for i in backend.runs.task_instances(dag_id, r.run_id)
+               if i.task_id in wanted and TaskState(i.state or "none") is not new_state]
+    if dry_run:
+        return [i for _, i in targets]
+    repo = InterventionRepository(backend.models)
+    changed = [(r, i) for r, i in targets if repo.set_task_state(i, new_state, now)]
+    for target in {r.run_id: r for r, _ in changed}.values():
+        done = frozenset(i.task_id for r, i in changed if r.run_id == target.run_id)
+        roots = sorted(done & set(selection.task_ids or done))
+        resumed = clear_task_instances(backend, dag_id, target.run_id, task_ids=roots, include_downstream=True,
+                                       only_failed=True, dry_run=False, now=now, exclude=done)
+        if not resumed.cleared and not backend.runs.get(dag_id, target.run_id).state.finished:
+            advance_run(backend, spec, backend.runs.get(dag_id, target.run_id), now)
+    return [i for _, i in changed]
+
+
+def set_note(backend: Backend, dag_id: str, run_id: str, note: str | None, task_id: str | None = None) -> None:
+    repo = InterventionRepository(backend.models)
+    found = repo.set_task_note(dag_id, run_id, task_id, note) if task_id else repo.set_run_note(dag_id, run_id, note)
+    if not found:
+        what = f"task instance {task_id!r} of run {run_id!r}" if task_id else f"DAG run {run_id!r}"
+        raise NotFoundError(f"{what} of DAG {dag_id!r} not found")
 
 
 def set_run_state(backend: Backend, dag_id: str, run_id: str, state: RunState, *, now: datetime) -> StoredRun:
@@ -140,5 +223,5 @@ def _delete_logs(backend: Backend, dag_id: str, run_id: str) -> None:
             client.delete_objects(Bucket=bucket, Delete={"Objects": keys, "Quiet": True})
 
 
-__all__ = ["ClearResult", "clear_run", "clear_task_instances", "mark_task_instance", "set_run_state", "delete_run",
-           "ConflictError"]
+__all__ = ["ClearResult", "Selection", "clear_run", "clear_task_instances", "mark_task_instance",
+           "mark_task_instances", "set_note", "set_run_state", "delete_run", "ConflictError"]

@@ -65,6 +65,8 @@ def monitoring(backend: Backend, now: datetime) -> dict[str, Any]:
             "window_minutes": throughput.minutes, "finished": throughput.finished, "failed": throughput.failed,
             "retried": throughput.retried, "tasks_per_minute": round(throughput.per_minute, 3),
             "failure_rate": round(throughput.failure_rate, 4) if throughput.failure_rate is not None else None,
+            # stored per minute, so the chart shows the past hour as soon as the page opens
+            "series": [{"minute": f"{p.minute}:00+00:00", "finished": p.finished, "failed": p.failed} for p in throughput.series],
         },
         "time": now.isoformat(),
     }

@@ -4,7 +4,8 @@ Each write is conditioned on the state the caller read, so a worker finishing th
 and the write wins and the user's action reports a conflict instead of silently overwriting it.
 
     clear      state = read state, not queued/running    -> none, try_number kept, max_tries = try_number + retries
-    mark       state = read state                          -> success | failed | skipped
+    mark       state = read state                          -> success | failed | skipped, marked_from = read state
+    note       the item exists                             -> note (run or task instance)
     reopen run any state                                  -> running, active, start_date = now
     delete run                                            -> run, its task instances and XComs removed
 """
@@ -39,7 +40,7 @@ class InterventionRepository:
             TI.state.set(TaskState.NONE.value), TI.max_tries.set(try_number + retries), TI.end_date.remove(),
             TI.duration.remove(), TI.error.remove(), TI.owner_token.remove(), TI.active_state.remove(),
             TI.due_at.remove(), TI.next_retry_at.remove(), TI.first_start.remove(), TI.enqueue_attempts.set(0),
-            TI.xcom_return.remove(), TI.xcom_return_ref.remove(), TI.queued_at.remove(),
+            TI.xcom_return.remove(), TI.xcom_return_ref.remove(), TI.queued_at.remove(), TI.marked_from.remove(),
         ]
         return self._update_ti(item, condition, actions)
 
@@ -48,7 +49,20 @@ class InterventionRepository:
         condition = (TI.state == item.state) & (TI.try_number == int(item.try_number or 0))
         actions = [TI.state.set(state.value), TI.end_date.set(iso(now)), TI.owner_token.remove(),
                    TI.active_state.remove(), TI.due_at.remove(), TI.next_retry_at.remove()]
+        if int(item.try_number or 0) > 0 and not item.marked_from:
+            # Keep what the try itself ended as: the dashboard colours the try by it, not by the mark.
+            actions.append(TI.marked_from.set(item.state or "none"))
         return self._update_ti(item, condition, actions)
+
+    def set_run_note(self, dag_id: str, run_id: str, note: str | None) -> bool:
+        DagRun = self.m.DagRun
+        action = DagRun.note.set(note) if note else DagRun.note.remove()
+        return update_if(DagRun(dag_id, run_id), actions=[action], condition=DagRun.run_id.exists())
+
+    def set_task_note(self, dag_id: str, run_id: str, task_id: str, note: str | None) -> bool:
+        TI = self.m.TaskInstance
+        action = TI.note.set(note) if note else TI.note.remove()
+        return update_if(TI(run_pk(dag_id, run_id), task_id), actions=[action], condition=TI.task_id.exists())
 
     def reopen_run(self, dag_id: str, run_id: str, now: datetime) -> None:
         DagRun = self.m.DagRun

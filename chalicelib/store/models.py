@@ -172,6 +172,8 @@ def build_models(settings: Settings) -> Models:
         hostname = UnicodeAttribute(null=True)
         request_id = UnicodeAttribute(null=True)
         error = UnicodeAttribute(null=True)
+        marked_from = UnicodeAttribute(null=True)  # the try's own outcome when a user marked the task since
+        note = UnicodeAttribute(null=True)
         xcom_return = UnicodeAttribute(null=True)  # JSON of the return value, inline when small
         xcom_return_ref = UnicodeAttribute(null=True)  # S3 key when large
         active_state = UnicodeAttribute(null=True)

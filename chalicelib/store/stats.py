@@ -44,11 +44,19 @@ def _counter_model(table_name: str, region: str, host: str | None) -> type[Model
 
 
 @dataclass(frozen=True)
+class MinuteCount:
+    minute: str  # minute_key: YYYY-MM-DDTHH:MM
+    finished: int
+    failed: int
+
+
+@dataclass(frozen=True)
 class Throughput:
     finished: int
     failed: int
     retried: int
     minutes: int
+    series: tuple[MinuteCount, ...] = ()  # one point per minute of the window, oldest first, zeros included
 
     @property
     def per_minute(self) -> float:
@@ -81,11 +89,15 @@ class StatsRepository:
         Counter = self.Counter
         since = minute_key(now - timedelta(minutes=59))
         finished = failed = retried = 0
+        stored: dict[str, MinuteCount] = {}
         for item in Counter.query(PK, Counter.sk >= since):
             finished += int(item.finished or 0)
             failed += int(item.failed or 0)
             retried += int(item.retried or 0)
-        return Throughput(finished, failed, retried, 60)
+            stored[item.sk] = MinuteCount(item.sk, int(item.finished or 0), int(item.failed or 0))
+        minutes = [minute_key(now - timedelta(minutes=59 - i)) for i in range(60)]
+        series = tuple(stored.get(m, MinuteCount(m, 0, 0)) for m in minutes)
+        return Throughput(finished, failed, retried, 60, series)
 
 
 class BufferedStats:

@@ -1,28 +1,63 @@
-import { useEffect, useMemo, useState } from "preact/hooks";
+import { useEffect, useMemo, useRef, useState } from "preact/hooks";
 import { Api, ApiError } from "./api/client";
-import { detectRole, signOut, storeToken, takeToken, type Role } from "./auth";
+import { askOtherTabs, detectRole, forgetToken, SessionChannel, storeToken, takeToken, tokenFromLink, type Role,
+  type Stores } from "./auth";
 import { Loading } from "./components/common";
 import type { RuntimeConfig } from "./config";
 import { SessionContext } from "./context";
 import { parseHash, type Route } from "./lib/route";
-import { DagList } from "./views/DagList";
-import { DagPage } from "./views/DagPage";
-import { Monitoring } from "./views/Monitoring";
+import { Header } from "./views/Header";
+import { page } from "./views/pages";
 import { SignIn } from "./views/SignIn";
 
+const stores = (): Stores => ({ session: window.sessionStorage, device: window.localStorage });
+
 export function App({ config }: { config: RuntimeConfig }) {
-  const [token, setToken] = useState(() => takeToken(window.location, window.history, window.sessionStorage));
+  // undefined while asking the other open tabs for their token; null when signed out
+  const [token, setToken] = useState<string | null | undefined>(() =>
+    takeToken(window.location, window.history, stores()) ?? undefined);
   const [role, setRole] = useState<Role | null>(null);
   const [authError, setAuthError] = useState<string | null>(null);
+  const [, setZoneVersion] = useState(0);
   const route = useRoute();
+  const tokenRef = useRef(token);
+  tokenRef.current = token;
   const api = useMemo(() => (token ? new Api(config.apiBaseUrl, token) : null), [config.apiBaseUrl, token]);
+
+  useEffect(() => {
+    if (token !== undefined) return;
+    askOtherTabs().then((shared) => {
+      if (shared) storeToken(stores(), shared, false);
+      setToken(shared);
+    });
+  }, [token]);
+
+  const channel = useMemo(() => new SessionChannel(() => tokenRef.current ?? null, () => {
+    forgetToken(stores());
+    setToken(null);
+    setRole(null);
+  }), []);
+  useEffect(() => () => channel.close(), [channel]);
+
+  // A sign-in link opened in a tab that is already showing the dashboard (the sign-in page included).
+  useEffect(() => {
+    const onHash = () => {
+      const linked = tokenFromLink(window.location, window.history);
+      if (!linked) return;
+      storeToken(stores(), linked, false);
+      setAuthError(null);
+      setToken(linked);
+    };
+    window.addEventListener("hashchange", onHash);
+    return () => window.removeEventListener("hashchange", onHash);
+  }, []);
 
   useEffect(() => {
     if (!api) return;
     setRole(null);
     detectRole(api).then(setRole, (err: Error) => {
       if (err instanceof ApiError && err.status === 401) {
-        signOut(window.sessionStorage);
+        forgetToken(stores());
         setToken(null);
         setAuthError("That token was not accepted. Check it and sign in again.");
       } else {
@@ -33,14 +68,16 @@ export function App({ config }: { config: RuntimeConfig }) {
   }, [api]);
 
   const leave = () => {
-    signOut(window.sessionStorage);
+    forgetToken(stores());
+    channel.signOut();
     setToken(null);
     setRole(null);
   };
 
+  if (token === undefined) return <Loading what="Looking for a session" />;
   if (!api) {
-    return <SignIn config={config} error={authError} onToken={(t) => {
-      storeToken(window.sessionStorage, t);
+    return <SignIn config={config} error={authError} onToken={(t, remember) => {
+      storeToken(stores(), t, remember);
       setAuthError(null);
       setToken(t);
     }} />;
@@ -48,39 +85,17 @@ export function App({ config }: { config: RuntimeConfig }) {
   if (!role) return <Loading what="Signing in" />;
   return (
     <SessionContext.Provider value={{ api, role, signOut: leave }}>
-      <Header route={route} role={role} onSignOut={leave} />
-      <main>{page(route)}</main>
+      <Header route={route} role={role} onSignOut={leave} onZone={() => setZoneVersion((v) => v + 1)} />
+      <main id="main">{page(route)}</main>
     </SessionContext.Provider>
   );
 }
 
-function page(route: Route) {
-  const [first, second] = route.path;
-  if (first === "dags" && second) return <DagPage dagId={second} query={route.query} />;
-  if (first === "monitoring") return <Monitoring />;
-  return <DagList query={route.query} />;
-}
-
-function Header({ route, role, onSignOut }: { route: Route; role: Role; onSignOut: () => void }) {
-  const section = route.path[0] ?? "dags";
-  return (
-    <header class="topbar">
-      <a class="brand" href="#/">Levante</a>
-      <nav>
-        <a href="#/" class={section === "dags" ? "active" : ""}>DAGs</a>
-        <a href="#/monitoring" class={section === "monitoring" ? "active" : ""}>Monitoring</a>
-      </nav>
-      <span class="spacer" />
-      <span class="role" data-testid="role" title="The role of your token">role: {role}</span>
-      <button type="button" class="link light" onClick={onSignOut}>Sign out</button>
-    </header>
-  );
-}
-
 function useRoute(): Route {
-  const [route, setRoute] = useState(() => parseHash(window.location.hash));
+  const [route, setRoute] = useState(() => parseHash(/token=/.test(window.location.hash) ? "#/" : window.location.hash));
   useEffect(() => {
-    const update = () => setRoute(parseHash(window.location.hash));
+    // a sign-in link's fragment is not a route: App takes the token and the address becomes #/
+    const update = () => setRoute(parseHash(/token=/.test(window.location.hash) ? "#/" : window.location.hash));
     window.addEventListener("hashchange", update);
     return () => window.removeEventListener("hashchange", update);
   }, []);

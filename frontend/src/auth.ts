@@ -1,9 +1,15 @@
-// The session's token: from the /#token=<t> sign-in link or the sign-in form, kept in sessionStorage
-// (gone when the tab closes), never left in the address bar.
+// The session's token. It comes from the /#token=<t> sign-in link or the sign-in form and is never left in
+// the address bar. Where it is kept decides how far it reaches:
+//  - this tab: sessionStorage (gone when the tab closes);
+//  - other open tabs of this origin: they ask over a BroadcastChannel and an open tab answers, so a
+//    ctrl-clicked or pasted deep link works without writing the token anywhere new;
+//  - this device: localStorage, only when the person ticks "remember on this device".
+// Signing out clears all three and tells every tab.
 
 import { Api, ApiError } from "./api/client";
 
 const KEY = "levante.token";
+const CHANNEL = "levante.session";
 
 export type Role = "viewer" | "operator" | "admin";
 const RANK: Record<Role, number> = { viewer: 1, operator: 2, admin: 3 };
@@ -12,24 +18,86 @@ export function can(role: Role | null, needed: Role): boolean {
   return !!role && RANK[role] >= RANK[needed];
 }
 
-/** Take a token from the fragment (and strip it), else the one stored for this session. */
-export function takeToken(location: Location, history: History, storage: Storage): string | null {
+export interface Stores {
+  session: Storage;
+  device: Storage;
+}
+
+/** A token in the fragment (`#token=`, or Cognito's `#id_token=`), stripped from the address bar. */
+export function tokenFromLink(location: Location, history: History): string | null {
   const match = /(?:^#|&)(?:id_|access_)?token=([^&]+)/.exec(location.hash);
-  if (match) {
-    const token = decodeURIComponent(match[1]);
-    storage.setItem(KEY, token);
-    history.replaceState(null, "", `${location.pathname}${location.search}#/`);
-    return token;
+  if (!match) return null;
+  history.replaceState(null, "", `${location.pathname}${location.search}#/`);
+  return decodeURIComponent(match[1]);
+}
+
+/** The link's token (stored for this tab), else the one this tab or this device already holds. */
+export function takeToken(location: Location, history: History, stores: Stores): string | null {
+  const linked = tokenFromLink(location, history);
+  if (linked) {
+    storeToken(stores, linked, false);
+    return linked;
   }
-  return storage.getItem(KEY);
+  return stores.session.getItem(KEY) ?? stores.device.getItem(KEY);
 }
 
-export function storeToken(storage: Storage, token: string): void {
-  storage.setItem(KEY, token);
+export function storeToken(stores: Stores, token: string, remember: boolean): void {
+  stores.session.setItem(KEY, token);
+  if (remember) stores.device.setItem(KEY, token);
 }
 
-export function signOut(storage: Storage): void {
-  storage.removeItem(KEY);
+export function isRemembered(stores: Stores): boolean {
+  return stores.device.getItem(KEY) !== null;
+}
+
+export function forgetToken(stores: Stores): void {
+  stores.session.removeItem(KEY);
+  stores.device.removeItem(KEY);
+}
+
+type Message = { type: "ask" } | { type: "token"; token: string } | { type: "signout" };
+
+/**
+ * The tab's link to its siblings: answers their requests for the token while signed in, and reports a
+ * sign-out made in another tab. `close()` when the app unmounts.
+ */
+export class SessionChannel {
+  private channel: BroadcastChannel | null;
+
+  constructor(private current: () => string | null, private onSignOut: () => void) {
+    this.channel = typeof BroadcastChannel === "undefined" ? null : new BroadcastChannel(CHANNEL);
+    this.channel?.addEventListener("message", (event: MessageEvent<Message>) => {
+      const token = this.current();
+      if (event.data?.type === "ask" && token) this.channel?.postMessage({ type: "token", token });
+      if (event.data?.type === "signout") this.onSignOut();
+    });
+  }
+
+  signOut(): void {
+    this.channel?.postMessage({ type: "signout" });
+  }
+
+  close(): void {
+    this.channel?.close();
+  }
+}
+
+/** Ask the other open tabs for their token; null when none answers within `waitMs`. */
+export function askOtherTabs(waitMs = 250): Promise<string | null> {
+  if (typeof BroadcastChannel === "undefined") return Promise.resolve(null);
+  return new Promise((resolve) => {
+    const channel = new BroadcastChannel(CHANNEL);
+    const done = (token: string | null) => {
+      window.clearTimeout(timer);
+      channel.close();
+      resolve(token);
+    };
+    const timer = window.setTimeout(() => done(null), waitMs);
+    channel.addEventListener("message", (event: MessageEvent<Message>) => {
+      if (event.data?.type === "token") done(event.data.token);
+    });
+    channel.postMessage({ type: "ask" });
+  });
 }
 
 interface WhoAmI {

@@ -68,6 +68,11 @@ export interface TaskInstance {
   operator?: string | null;
   next_retry_at?: string | null;
   error?: string | null;
+  note?: string | null;
+  marked_from?: string | null;
+  trigger_rule?: string | null;
+  pool?: string | null;
+  map_index?: number;
   tries?: { try_number: number; state: string | null }[];
   rendered_fields?: Record<string, unknown> | null;
   rendered_fields_note?: string;

@@ -10,15 +10,18 @@ export function LineChart({ series, labels, height = 140 }: { series: Series[]; 
   return (
     <figure class="chart">
       <svg viewBox={`0 0 ${width} ${height}`} width="100%" role="img" aria-label={series.map((s) => s.label).join(", ")}>
+        <line x1={pad} y1={pad} x2={width - pad} y2={pad} class="axis" stroke-dasharray="2 4" />
         <line x1={pad} y1={height - pad} x2={width - pad} y2={height - pad} class="axis" />
-        {series.map((s) => {
+        {series.map((s, index) => {
           const max = Math.max(1e-9, ...s.values.filter((v): v is number => v !== null));
           const y = (v: number) => height - pad - (v / max) * (height - 2 * pad);
           const pts = s.values.map((v, i) => (v === null ? null : `${x(i)},${y(v)}`)).filter(Boolean).join(" ");
           return (
             <g key={s.label}>
               <polyline points={pts} fill="none" stroke={s.color} stroke-width={2} />
-              <text x={width - pad} y={y(max) - 4} text-anchor="end" fill={s.color} class="chart-max">max {s.format(max)}</text>
+              {/* one series' maximum at the left, the other's at the right: the labels never overlap */}
+              <text x={index % 2 ? width - pad : pad} y={12} text-anchor={index % 2 ? "end" : "start"}
+                class="chart-max">{s.label} max {s.format(max)}</text>
             </g>
           );
         })}

@@ -33,7 +33,7 @@ function block(token: Token, key: number): ComponentChildren {
     case "text":
       return <p key={key}>{"tokens" in token && token.tokens ? inline(token.tokens) : token.text}</p>;
     case "code":
-      return <pre key={key}><code>{(token as Tokens.Code).text}</code></pre>;
+      return <pre key={key} tabIndex={0}><code>{(token as Tokens.Code).text}</code></pre>;
     case "blockquote":
       return <blockquote key={key}>{blocks((token as Tokens.Blockquote).tokens)}</blockquote>;
     case "list": {
@@ -55,7 +55,7 @@ function block(token: Token, key: number): ComponentChildren {
     case "space":
       return null;
     default: // html and anything unknown: its source, as text
-      return <pre key={key} class="raw">{token.raw}</pre>;
+      return <pre key={key} class="raw" tabIndex={0}>{token.raw}</pre>;
   }
 }
 

@@ -1,12 +1,63 @@
 // Dates and durations as people read them. Dates arrive as ISO 8601 strings from the API.
 
-export function formatDate(iso: string | null | undefined): string {
+// The zone dates are shown in: UTC unless the person picks another (Airflow's default), kept per device.
+// A module setting rather than a context because every view formats dates; the header's selector
+// re-renders the app after changing it.
+const ZONE_KEY = "levante.timezone";
+let displayZone = "UTC";
+try {
+  displayZone = globalThis.localStorage?.getItem(ZONE_KEY) || "UTC";
+} catch {
+  displayZone = "UTC"; // storage disabled: stay on UTC
+}
+
+export function timeZone(): string {
+  return displayZone;
+}
+
+export function setTimeZone(zone: string): void {
+  displayZone = zone;
+  try {
+    globalThis.localStorage?.setItem(ZONE_KEY, zone);
+  } catch {
+    // not persisted; the choice still holds for this page
+  }
+}
+
+const formatters = new Map<string, Intl.DateTimeFormat>();
+
+function formatter(zone: string): Intl.DateTimeFormat {
+  let f = formatters.get(zone);
+  if (!f) {
+    f = new Intl.DateTimeFormat("en-GB", { timeZone: zone, year: "numeric", month: "2-digit", day: "2-digit",
+      hour: "2-digit", minute: "2-digit", second: "2-digit", hourCycle: "h23" });
+    formatters.set(zone, f);
+  }
+  return f;
+}
+
+/** `YYYY-MM-DD HH:MM:SS` in the display zone (or `zone`). */
+export function formatDate(iso: string | null | undefined, zone = displayZone): string {
   if (!iso) return "—";
   const date = new Date(iso);
   if (Number.isNaN(date.getTime())) return iso;
-  const pad = (n: number) => String(n).padStart(2, "0");
-  return `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())} `
-    + `${pad(date.getHours())}:${pad(date.getMinutes())}:${pad(date.getSeconds())}`;
+  const parts = Object.fromEntries(formatter(zone).formatToParts(date).map((p) => [p.type, p.value]));
+  return `${parts.year}-${parts.month}-${parts.day} ${parts.hour}:${parts.minute}:${parts.second}`;
+}
+
+/** The date with its zone label ("2024-01-01 00:00:00 UTC"); a lone dash when there is no date. */
+export function formatDateZ(iso: string | null | undefined): string {
+  return iso ? `${formatDate(iso)} ${zoneLabel()}` : "—";
+}
+
+/** The date, a zone label and how long ago (or until): for tooltips and "next attempt" lines. */
+export function formatDateRelative(iso: string | null | undefined, now = Date.now()): string {
+  if (!iso) return "—";
+  return `${formatDate(iso)} ${zoneLabel()} (${relativeAge(iso, now)})`;
+}
+
+export function zoneLabel(zone = displayZone): string {
+  return zone === "UTC" || zone === "Etc/UTC" ? "UTC" : zone;
 }
 
 export function formatDuration(seconds: number | null | undefined): string {

@@ -47,6 +47,29 @@ describe("buildGrid", () => {
     expect(visibleRows(model.rows, new Set(["etl.inner"])).map((r) => r.id)).toEqual(["start", "etl", "etl.extract", "etl.inner", "end"]);
   });
 
+  it("keeps every task of a nested group inside it, whatever the topological order", () => {
+    const interleaved = [
+      { task_id: "prep.clean.load", task_group_id: "prep.clean" },
+      { task_id: "prep.fetch", task_group_id: "prep" },
+      { task_id: "report.draw", task_group_id: "report" },
+      { task_id: "prep.clean.gate", task_group_id: "prep.clean" },
+      { task_id: "finish", task_group_id: null },
+    ];
+    const nested = [{ group_id: "prep", parent_group_id: null }, { group_id: "prep.clean", parent_group_id: "prep" },
+      { group_id: "report", parent_group_id: null }];
+    const model = buildGrid([], interleaved, nested);
+    expect(model.rows.map((r) => [r.id, r.label, r.depth])).toEqual([
+      ["prep", "prep", 0],
+      ["prep.clean", "clean", 1],
+      ["prep.clean.load", "load", 2],
+      ["prep.clean.gate", "gate", 2],
+      ["prep.fetch", "fetch", 1],
+      ["report", "report", 0],
+      ["report.draw", "draw", 1],
+      ["finish", "finish", 0],
+    ]);
+  });
+
   it("tells when runs are active", () => {
     expect(hasActiveRuns([{ state: "success" }, { state: "queued" }])).toBe(true);
     expect(hasActiveRuns([{ state: "failed" }])).toBe(false);

@@ -7,6 +7,7 @@ export interface GridCell {
   duration: number | null;
   start_date?: string | null;
   end_date?: string | null;
+  next_retry_at?: string | null; // up_for_retry / up_for_reschedule: when the next attempt is due
 }
 
 export interface GridRun {
@@ -73,28 +74,48 @@ function shortLabel(id: string, parent: string | undefined): string {
   return parent && id.startsWith(`${parent}.`) ? id.slice(parent.length + 1) : id;
 }
 
+/**
+ * Rows as a tree walked depth first: a group's header row, then every task and subgroup inside it, before
+ * anything outside it. Within a group, children keep the order of their first task in `tasks` (topological),
+ * so a task of a nested group never lands after a sibling group just because it sorts later.
+ */
 export function buildGrid(runsNewestFirst: GridRun[], tasks: GridTask[], groups: GridGroup[]): GridModel {
   const runs = [...runsNewestFirst].reverse();
   const parents = new Map(groups.map((g) => [g.group_id, g.parent_group_id]));
   const members = new Map<string, string[]>(); // group -> every task id inside it, nested included
-  const rows: GridRow[] = [];
-  const opened = new Set<string>();
+  const children = new Map<string | null, { kind: "task" | "group"; id: string }[]>();
+  const placed = new Set<string>();
+  const addChild = (parent: string | null, kind: "task" | "group", id: string) => {
+    const key = `${kind}:${id}`;
+    if (placed.has(key)) return;
+    placed.add(key);
+    children.set(parent, [...(children.get(parent) ?? []), { kind, id }]);
+  };
 
   for (const task of tasks) {
     const chain = ancestry(task.task_group_id, parents);
     chain.forEach((group, depth) => {
       members.set(group, [...(members.get(group) ?? []), task.task_id]);
-      if (opened.has(group)) return;
-      opened.add(group);
-      rows.push({ kind: "group", id: group, label: shortLabel(group, chain[depth - 1]), depth,
-        groups: chain.slice(0, depth), cells: [] });
+      addChild(depth === 0 ? null : chain[depth - 1], "group", group);
     });
-    rows.push({ kind: "task", id: task.task_id, label: shortLabel(task.task_id, chain[chain.length - 1]),
-      depth: chain.length, groups: chain, cells: runs.map((run) => run.cells[task.task_id] ?? null) });
+    addChild(chain[chain.length - 1] ?? null, "task", task.task_id);
   }
-  for (const row of rows) {
-    if (row.kind === "group") row.cells = runs.map((run) => groupCell(run, members.get(row.id) ?? []));
-  }
+
+  const rows: GridRow[] = [];
+  const walk = (parent: string | null, chain: string[]) => {
+    for (const child of children.get(parent) ?? []) {
+      const label = shortLabel(child.id, parent ?? undefined);
+      if (child.kind === "task") {
+        rows.push({ kind: "task", id: child.id, label, depth: chain.length, groups: chain,
+          cells: runs.map((run) => run.cells[child.id] ?? null) });
+      } else {
+        rows.push({ kind: "group", id: child.id, label, depth: chain.length, groups: chain,
+          cells: runs.map((run) => groupCell(run, members.get(child.id) ?? [])) });
+        walk(child.id, [...chain, child.id]);
+      }
+    }
+  };
+  walk(null, []);
   return { runs, rows };
 }
 

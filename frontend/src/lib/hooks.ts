@@ -12,7 +12,8 @@ export interface Resource<T> {
 export interface PollOptions<T> {
   /** Poll every `intervalMs` while this returns true for the latest data. */
   pollWhile?: (data: T) => boolean;
-  intervalMs?: number;
+  /** A number, or one chosen from the latest data (poll fast while work runs, slowly while idle). */
+  intervalMs?: number | ((data: T) => number);
   /** Values that trigger a fresh fetch while keeping the data shown (deps instead start empty). */
   refetchOn?: unknown[];
 }
@@ -40,7 +41,8 @@ export function useResource<T>(load: (signal: AbortSignal) => Promise<T>, deps: 
       setError(undefined);
       setLoading(false);
       const { pollWhile, intervalMs = 2000 } = optionsRef.current;
-      if (pollWhile?.(value)) timer = window.setTimeout(() => setTick((t) => t + 1), intervalMs);
+      const wait = typeof intervalMs === "function" ? intervalMs(value) : intervalMs;
+      if (pollWhile?.(value)) timer = window.setTimeout(() => setTick((t) => t + 1), wait);
     }, (err: Error) => {
       if (controller.signal.aborted || err.name === "AbortError") return;
       setError(err);

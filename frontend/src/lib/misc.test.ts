@@ -1,7 +1,7 @@
 import hljs from "highlight.js/lib/core";
 import python from "highlight.js/lib/languages/python";
 import { describe, expect, it } from "vitest";
-import { takeToken } from "../auth";
+import { forgetToken, isRemembered, storeToken, takeToken } from "../auth";
 import { formatDuration } from "./format";
 import { highlightedLines } from "./highlight";
 import { parseHash, href } from "./route";
@@ -32,15 +32,24 @@ describe("routes and tokens", () => {
     expect(parseHash(href(["dags", "a/b c"], { tab: "grid", empty: "" }))).toEqual({ path: ["dags", "a/b c"], query: { tab: "grid" } });
   });
 
-  it("takes the token from the sign-in link and strips it", () => {
-    const stored: Record<string, string> = {};
-    const storage = { getItem: (k: string) => stored[k] ?? null, setItem: (k: string, v: string) => { stored[k] = v; } } as Storage;
+  it("takes the token from the sign-in link, strips it, and keeps it for this tab only", () => {
+    const memory = () => {
+      const stored: Record<string, string> = {};
+      return { getItem: (k: string) => stored[k] ?? null, setItem: (k: string, v: string) => { stored[k] = v; },
+        removeItem: (k: string) => { delete stored[k]; } } as Storage;
+    };
+    const stores = { session: memory(), device: memory() };
     let replaced = "";
     const history = { replaceState: (_: unknown, __: string, url: string) => { replaced = url; } } as History;
-    const token = takeToken({ hash: "#token=abc%2Bdef", pathname: "/", search: "" } as Location, history, storage);
+    const token = takeToken({ hash: "#token=abc%2Bdef", pathname: "/", search: "" } as Location, history, stores);
     expect(token).toBe("abc+def");
     expect(replaced).toBe("/#/");
-    expect(takeToken({ hash: "#/", pathname: "/", search: "" } as Location, history, storage)).toBe("abc+def");
+    expect(takeToken({ hash: "#/", pathname: "/", search: "" } as Location, history, stores)).toBe("abc+def");
+    expect(isRemembered(stores)).toBe(false);
+    storeToken(stores, "remembered-token", true);
+    expect(stores.device.getItem("levante.token")).toBe("remembered-token");
+    forgetToken(stores);
+    expect(takeToken({ hash: "#/", pathname: "/", search: "" } as Location, history, stores)).toBeNull();
   });
 
   it("formats durations", () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { buildConf, fieldsFromParams, initialValues, parseConfText } from "./params";
+import { buildConf, fieldsFromParams, initialValues, parseConfText, serverFieldErrors } from "./params";
 
 const params = {
   env: { default: "staging", has_default: true, description: "where", schema: { type: "string", enum: ["staging", "prod"] } },
@@ -69,5 +69,23 @@ describe("parseConfText", () => {
     expect(parseConfText("")).toEqual({ conf: {} });
     expect(parseConfText("[1]").error).toMatch(/object/);
     expect(parseConfText("{").error).toMatch(/invalid JSON/);
+  });
+});
+
+describe("title, pattern and the server's errors", () => {
+  const fields = fieldsFromParams({
+    code: { default: "AB-1", has_default: true, schema: { type: "string", pattern: "^[A-Z]{2}-\\d+$", title: "Batch code" } },
+  });
+
+  it("labels a field with its schema title and checks its pattern", () => {
+    expect(fields[0].title).toBe("Batch code");
+    expect(buildConf(fields, { code: "AB-12" }).errors).toEqual({});
+    expect(buildConf(fields, { code: "ab12" }).errors.code).toContain("pattern");
+  });
+
+  it("puts a server error on the field it names", () => {
+    expect(serverFieldErrors("400: invalid conf for DAG 'd': param 'code': 'x' does not match '^a$'", fields))
+      .toEqual({ fields: { code: "'x' does not match '^a$'" }, general: null });
+    expect(serverFieldErrors("409: run exists", fields)).toEqual({ fields: {}, general: "409: run exists" });
   });
 });

@@ -12,6 +12,8 @@ export type FieldKind = "string" | "integer" | "number" | "boolean" | "enum" | "
 
 export interface Field {
   name: string;
+  title: string; // the schema's `title`, else the param's name
+  pattern: string | null;
   kind: FieldKind;
   description: string | null;
   options: unknown[]; // enum values
@@ -64,7 +66,9 @@ export function fieldsFromParams(params: Record<string, ParamSpec> | null | unde
     const value = hasDefault ? spec.default : undefined;
     const kind = kindOf(schema, value);
     const nullable = types(schema).includes("null") || (Array.isArray(schema.enum) && schema.enum.includes(null));
-    return { name, kind, description: spec.description ?? (schema.description as string | undefined) ?? null,
+    const title = typeof schema.title === "string" && schema.title.trim() ? schema.title : name;
+    const pattern = typeof schema.pattern === "string" ? schema.pattern : null;
+    return { name, title, pattern, kind, description: spec.description ?? (schema.description as string | undefined) ?? null,
       options: Array.isArray(schema.enum) ? schema.enum : [], nullable,
       required: !hasDefault && !nullable, schema, initial: initialText(kind, value) };
   });
@@ -141,6 +145,7 @@ function checkRange(field: Field, value: unknown): string | null {
   if (typeof value === "string") {
     if (typeof s.minLength === "number" && value.length < s.minLength) return `at least ${s.minLength} characters`;
     if (typeof s.maxLength === "number" && value.length > s.maxLength) return `at most ${s.maxLength} characters`;
+    if (field.pattern && !matches(field.pattern, value)) return `must match the pattern ${field.pattern}`;
   }
   if (field.options.length && !field.options.some((o) => JSON.stringify(o) === JSON.stringify(value))) {
     return "must be one of the listed values";
@@ -158,4 +163,22 @@ export function parseConfText(text: string): { conf?: Record<string, unknown>; e
   } catch (err) {
     return { error: `invalid JSON: ${(err as Error).message}` };
   }
+}
+
+function matches(pattern: string, value: string): boolean {
+  try {
+    return new RegExp(pattern, "u").test(value); // JSON Schema patterns are unanchored ECMA 262 regexes
+  } catch {
+    return true; // a pattern the browser cannot compile: leave the check to the server
+  }
+}
+
+/**
+ * The API's param error ("invalid conf for DAG 'd': param 'count': 5 is greater than the maximum of 3")
+ * as a message on the field it names; `general` keeps what names no field.
+ */
+export function serverFieldErrors(message: string, fields: Field[]): { fields: Record<string, string>; general: string | null } {
+  const match = /param '([^']+)'[:]?\s*(.*)$/s.exec(message);
+  if (match && fields.some((f) => f.name === match[1])) return { fields: { [match[1]]: match[2] || message }, general: null };
+  return { fields: {}, general: message };
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { isRunActive, isTaskActive, NO_STATUS_COLOR, orderedCounts, stateColor, stateLabel, stateTextColor } from "./states";
+import { contrast, isRunActive, STATE_ORDER, isTaskActive, NO_STATUS_COLOR, orderedCounts, stateColor, stateLabel, stateTextColor } from "./states";
 
 describe("state colours", () => {
   it("uses Airflow's colours", () => {
@@ -23,6 +23,13 @@ describe("state colours", () => {
   it("keeps text readable on dark backgrounds", () => {
     expect(stateTextColor("success")).toBe("#ffffff");
     expect(stateTextColor("running")).not.toBe("#ffffff");
+  });
+
+  it("gives every state badge at least 4.5:1 text contrast (WCAG AA), Airflow's red included", () => {
+    for (const state of [...STATE_ORDER, null]) {
+      expect(contrast(stateColor(state), stateTextColor(state))).toBeGreaterThanOrEqual(4.5);
+    }
+    expect(contrast("#ff0000", "#ffffff")).toBeLessThan(4.5); // why the failed badge takes dark text
   });
 
   it("knows which states still have work ahead", () => {

@@ -36,10 +36,24 @@ export function stateColor(state: string | null | undefined): string {
   return STATE_COLORS[state as State] ?? NO_STATUS_COLOR;
 }
 
-/** Text colour that stays readable on a state's background. */
+function luminance(hex: string): number {
+  const [r, g, b] = [1, 3, 5].map((i) => {
+    const c = parseInt(hex.slice(i, i + 2), 16) / 255;
+    return c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4;
+  });
+  return 0.2126 * r + 0.7152 * g + 0.0722 * b;
+}
+
+/** WCAG contrast ratio between two #rrggbb colours. */
+export function contrast(a: string, b: string): number {
+  const [hi, lo] = [luminance(a), luminance(b)].sort((x, y) => y - x);
+  return (hi + 0.05) / (lo + 0.05);
+}
+
+/** Dark or white text, whichever reads better on a state's background (Airflow's red takes dark text). */
 export function stateTextColor(state: string | null | undefined): string {
-  const dark = new Set(["success", "failed", "deferred", "queued"]);
-  return state && dark.has(state) ? "#ffffff" : "#1b1f24";
+  const bg = stateColor(state);
+  return contrast(bg, "#ffffff") >= contrast(bg, "#000000") ? "#ffffff" : "#000000";
 }
 
 export function isTerminal(state: string | null | undefined): boolean {

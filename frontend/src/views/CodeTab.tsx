@@ -19,7 +19,7 @@ export function CodeTab({ dagId }: { dagId: string }) {
   return (
     <div class="code-view">
       <div class="muted small">{source.data.fileloc}</div>
-      <pre class="code hljs"><code>
+      <pre class="code hljs" tabIndex={0} aria-label="DAG source"><code>
         {lines.map((spans, i) => (
           <div key={i} class="line"><span class="ln">{i + 1}</span>
             {spans.map(([cls, text], j) => (cls ? <span key={j} class={cls}>{text}</span> : text))}

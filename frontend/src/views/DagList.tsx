@@ -4,7 +4,7 @@ import type { Dag, DagCollection } from "../api/types";
 import { can } from "../auth";
 import { Empty, ErrorBox, Loading, StateBadge, StateCounts, Toggle } from "../components/common";
 import { useSession } from "../context";
-import { formatDate } from "../lib/format";
+import { formatDate, zoneLabel } from "../lib/format";
 import { useResource } from "../lib/hooks";
 import { href, navigate } from "../lib/route";
 import { scheduleText } from "../lib/schedule";
@@ -34,12 +34,14 @@ export function DagList({ query }: { query: Query }) {
   const dags = useResource<DagCollection>((signal) => api.get("/dags", {
     limit, offset: (page - 1) * limit, tags: tags.join(","), paused: query.paused, search: query.search, order_by: order,
   }, signal).then((d) => { performance.mark("dag-list-data"); return d as DagCollection; }), [api, limit, page, query.tags, query.paused, query.search, order], {
-    pollWhile: (d) => d.dags.some((dag) => Object.values(dag.active_runs ?? {}).some(Boolean)), intervalMs: 5000,
+    // Always poll: runs started by the scheduler, the CLI or the API appear without a reload.
+    pollWhile: () => true, intervalMs: (d) => (d.dags.some(hasActiveRun) ? 3000 : 10_000),
   });
 
   const ids = dags.data?.dags.map((d) => d.dag_id).join(",") ?? "";
+  // Refetched with every list poll, so "Recent runs" never keeps a finished run as running.
   const stats = useResource((signal) => ids ? api.get<DagStats>("/dagStats", { dag_ids: ids }, signal)
-    : Promise.resolve({ dags: [] }), [api, ids]);
+    : Promise.resolve({ dags: [] }), [api, ids], { refetchOn: [dags.data] });
   const runStates = statsByDag(stats.data);
 
   useEffect(() => {
@@ -97,6 +99,7 @@ function SearchBox({ value, onSearch }: { value: string; onSearch: (v: string) =
   );
 }
 
+const DATED = new Set(["last_run", "next_dagrun"]);
 const COLUMNS: [string, string | null][] = [
   ["", null], ["DAG", "dag_id"], ["Owner", "owner"], ["Schedule", null], ["Last run", "last_run"],
   ["Next run", "next_dagrun"], ["Last run's tasks", null], ["Recent runs", null], ["Tags", null], ["File", null],
@@ -107,6 +110,7 @@ function DagTable({ dags, runStates, order, tags, onSort, onTag, onChanged }: {
   onChanged: () => void;
 }) {
   return (
+    <div class="table-wrap">
     <table class="table dags">
       <thead>
         <tr>
@@ -114,9 +118,9 @@ function DagTable({ dags, runStates, order, tags, onSort, onTag, onChanged }: {
             <th key={label || "pause"}>
               {key ? (
                 <button type="button" class="sort" onClick={() => onSort(order === key ? `-${key}` : key)}>
-                  {label} {order === key ? "▲" : order === `-${key}` ? "▼" : ""}
+                  {label}{DATED.has(key) ? ` (${zoneLabel()})` : ""} {order === key ? "▲" : order === `-${key}` ? "▼" : ""}
                 </button>
-              ) : label}
+              ) : label || <span class="visually-hidden">Active</span>}
             </th>
           ))}
         </tr>
@@ -125,6 +129,33 @@ function DagTable({ dags, runStates, order, tags, onSort, onTag, onChanged }: {
         {dags.map((dag) => <DagRow key={dag.dag_id} dag={dag} runStates={runStates[dag.dag_id]} tags={tags} onTag={onTag} onChanged={onChanged} />)}
       </tbody>
     </table>
+    </div>
+  );
+}
+
+function hasActiveRun(dag: Dag): boolean {
+  return Object.values(dag.active_runs ?? {}).some(Boolean);
+}
+
+/** The run in progress when there is one (what Airflow's "Last run" shows), else the last finished run. */
+function LastRun({ dag }: { dag: Dag }) {
+  const active = Object.entries(dag.active_runs ?? {}).filter(([, n]) => n > 0);
+  if (active.length) {
+    const state = active.some(([s]) => s === "running") ? "running" : active[0][0];
+    const count = active.reduce((sum, [, n]) => sum + n, 0);
+    return (
+      <span data-testid="last-run" data-state={state}>
+        <StateBadge state={state} />
+        <div class="muted small">{count > 1 ? `${count} runs in progress` : "in progress"}</div>
+      </span>
+    );
+  }
+  if (!dag.last_run_state) return <span class="muted" data-testid="last-run" data-state="none">—</span>;
+  return (
+    <span data-testid="last-run" data-state={dag.last_run_state}>
+      <StateBadge state={dag.last_run_state} />
+      <div class="muted small">{formatDate(dag.last_run_end_date)}</div>
+    </span>
   );
 }
 
@@ -142,16 +173,13 @@ function DagRow({ dag, runStates, tags, onTag, onChanged }:
         <code>{dag.schedule_interval ?? "None"}</code>
         <div class="muted small">{scheduleText(dag.schedule_interval, dag.timetable_description)}</div>
       </td>
-      <td>
-        {dag.last_run_state ? <StateBadge state={dag.last_run_state} /> : <span class="muted">—</span>}
-        <div class="muted small">{formatDate(dag.last_run_end_date)}</div>
-      </td>
+      <td><LastRun dag={dag} /></td>
       <td class="small">{formatDate(dag.next_dagrun)}</td>
       <td>
         <StateCounts counts={dag.latest_run_task_states} title="Task states of the latest finished run" />
       </td>
       <td>
-        <StateCounts counts={runStates} title="Runs by state (latest 25 runs)" />
+        <span data-testid="recent-runs"><StateCounts counts={runStates} title="Runs by state (latest 25 runs)" /></span>
       </td>
       <td>
         {dag.tags.map((t) => (

@@ -5,7 +5,7 @@ import { can } from "../auth";
 import { ErrorBox, Loading, StateBadge } from "../components/common";
 import { Markdown } from "../components/Markdown";
 import { useSession } from "../context";
-import { formatDate } from "../lib/format";
+import { formatDateZ } from "../lib/format";
 import { useResource } from "../lib/hooks";
 import { href, navigate } from "../lib/route";
 import { scheduleText } from "../lib/schedule";
@@ -25,7 +25,8 @@ export function DagPage({ dagId, query }: { dagId: string; query: Query }) {
   const { api, role } = useSession();
   const [triggering, setTriggering] = useState(false);
   const [changes, setChanges] = useState(0); // bumped by task actions: the tabs reload
-  const dag = useResource((signal) => api.get<DagDetail>(`/dags/${seg(dagId)}`, {}, signal), [api, dagId]);
+  const dag = useResource((signal) => api.get<DagDetail>(`/dags/${seg(dagId)}`, {}, signal), [api, dagId],
+    { pollWhile: () => true, intervalMs: 10_000, refetchOn: [changes] });
   const tab = query.tab || "grid";
   const go = (changes: Query) => navigate(["dags", dagId], { ...query, ...changes });
 
@@ -42,12 +43,12 @@ export function DagPage({ dagId, query }: { dagId: string; query: Query }) {
           <h1>
             <PauseToggle dag={d} onChanged={dag.reload} />
             <span class="dag-title">{d.dag_id}</span>
-            {d.last_run_state && <StateBadge state={d.last_run_state} />}
+            <HeaderRunState dag={d} />
           </h1>
           {d.description && <p class="description">{d.description}</p>}
           <div class="meta small">
             <span>Schedule: <code>{d.schedule_interval ?? "None"}</code> — {scheduleText(d.schedule_interval, d.timetable_description)}</span>
-            <span>Next run: {formatDate(d.next_dagrun)}</span>
+            <span>Next run: {formatDateZ(d.next_dagrun)}</span>
             <span>Owner: {d.owners.join(", ") || "—"}</span>
             <span>{d.tags.map((t) => <a key={t.name} class="tag" href={href([], { tags: t.name })}>{t.name}</a>)}</span>
           </div>
@@ -92,4 +93,11 @@ export function DagPage({ dagId, query }: { dagId: string; query: Query }) {
       )}
     </section>
   );
+}
+
+/** A run in progress first (as Airflow's header does), else the last finished run's state. */
+function HeaderRunState({ dag }: { dag: DagDetail }) {
+  const recent = dag.recent_run_states ?? {};
+  const state = recent.running ? "running" : recent.queued ? "queued" : dag.last_run_state;
+  return state ? <span data-testid="dag-run-state"><StateBadge state={state} /></span> : null;
 }

@@ -23,7 +23,7 @@ export function DetailsTab({ dag }: { dag: DagDetail }) {
       </table>
       <h3>Params</h3>
       {Object.keys(dag.params ?? {}).length === 0 ? <p class="muted">This DAG has no params.</p>
-        : <pre class="json">{JSON.stringify(dag.params, null, 2)}</pre>}
+        : <pre class="json" tabIndex={0}>{JSON.stringify(dag.params, null, 2)}</pre>}
     </div>
   );
 }

@@ -1,9 +1,9 @@
-import { useMemo, useState } from "preact/hooks";
+import { useEffect, useMemo, useState } from "preact/hooks";
 import { seg } from "../api/client";
 import type { DagRun } from "../api/types";
 import { Empty, ErrorBox, Loading } from "../components/common";
 import { useSession } from "../context";
-import { formatDate, formatDuration } from "../lib/format";
+import { formatDate, formatDateRelative, formatDuration, zoneLabel } from "../lib/format";
 import { buildGrid, hasActiveRuns, visibleRows, type GridCell, type GridGroup, type GridRow, type GridTask } from "../lib/grid";
 import { useResource } from "../lib/hooks";
 import { stateColor, stateLabel } from "../lib/states";
@@ -21,12 +21,21 @@ export function GridTab({ dagId, selected, onSelect, refresh }:
   const { api } = useSession();
   const [collapsed, setCollapsed] = useState<Set<string>>(new Set());
   const grid = useResource((signal) => api.get<GridResponse>(`/dags/${seg(dagId)}/grid`, { limit: 25 }, signal),
-    [api, dagId], { intervalMs: 1500, refetchOn: [selected.run, refresh],
-      // keep polling while runs are active, or until a just-triggered (selected) run shows up
-      pollWhile: (g) => hasActiveRuns(g.dag_runs) || (!!selected.run && !g.dag_runs.some((r) => r.dag_run_id === selected.run)) });
+    [api, dagId], { refetchOn: [selected.run, refresh],
+      // Always poll, so runs started elsewhere (scheduler, CLI, API) appear; fast while runs are active or a
+      // just-triggered (selected) run has not shown up yet.
+      pollWhile: () => true,
+      intervalMs: (g) => (hasActiveRuns(g.dag_runs) || (!!selected.run && !g.dag_runs.some((r) => r.dag_run_id === selected.run))
+        ? 1500 : 5000) });
   const model = useMemo(() => grid.data && buildGrid(
     grid.data.dag_runs.map((r) => ({ ...r, cells: r.task_instances ?? {} })), grid.data.tasks, grid.data.task_groups,
   ), [grid.data]);
+
+  // A task chosen without a run (keyboard search): show it in the latest run.
+  const latest = grid.data?.dag_runs[0]?.dag_run_id;
+  useEffect(() => {
+    if (selected.task && !selected.run && latest) onSelect({ run: latest });
+  }, [selected.task, selected.run, latest]); // eslint-disable-line react-hooks/exhaustive-deps
 
   if (grid.error && !grid.data) return <ErrorBox error={grid.error} retry={grid.reload} />;
   if (!model) return <Loading what="Loading the grid" />;
@@ -39,7 +48,7 @@ export function GridTab({ dagId, selected, onSelect, refresh }:
   };
 
   return (
-    <div class="grid-view">
+    <div class="grid-view" tabIndex={0} aria-label="Grid of runs and tasks">
       {grid.error && <ErrorBox error={grid.error} />}
       <table class="grid" data-active={hasActiveRuns(model.runs) ? "true" : "false"}>
         <thead>
@@ -48,7 +57,8 @@ export function GridTab({ dagId, selected, onSelect, refresh }:
             {model.runs.map((run) => (
               <th key={run.dag_run_id} class={`run-col ${selected.run === run.dag_run_id ? "selected" : ""}`}>
                 <button type="button" class="run-bar" data-run={run.dag_run_id} data-state={run.state}
-                  title={`${run.dag_run_id}\n${stateLabel(run.state)} · ${formatDate(run.logical_date)} · ${formatDuration(run.duration)}`}
+                  aria-label={`Run ${run.dag_run_id}: ${stateLabel(run.state)}`}
+                  title={`${run.dag_run_id}\n${stateLabel(run.state)} · ${formatDate(run.logical_date)} ${zoneLabel()} · ${formatDuration(run.duration)}`}
                   style={{ height: `${8 + 40 * ((run.duration ?? 0) / maxDuration)}px`, background: stateColor(run.state) }}
                   onClick={() => onSelect({ run: run.dag_run_id, task: "", try: "" })} />
               </th>
@@ -85,15 +95,19 @@ export function GridTab({ dagId, selected, onSelect, refresh }:
 function Square({ row, cell, runId, active, onClick }:
   { row: GridRow; cell: GridCell | null; runId: string; active: boolean; onClick: () => void }) {
   const state = cell?.state ?? null;
+  const waiting = (state === "up_for_retry" || state === "up_for_reschedule") && cell?.next_retry_at
+    ? ` · next attempt ${formatDateRelative(cell.next_retry_at)}` : "";
+  const title = `${row.id}\n${stateLabel(state)}${cell?.duration != null ? ` · ${formatDuration(cell.duration)}` : ""}`
+    + `${cell?.try_number && cell.try_number > 1 ? ` · try ${cell.try_number}` : ""}${waiting}`;
   return (
     <button type="button" class={`square ${row.kind} ${active ? "active" : ""}`} data-task={row.id} data-run={runId}
-      data-state={state ?? "none"} style={{ background: stateColor(state) }}
-      title={`${row.id}\n${stateLabel(state)}${cell?.duration != null ? ` · ${formatDuration(cell.duration)}` : ""}${cell?.try_number && cell.try_number > 1 ? ` · try ${cell.try_number}` : ""}`}
-      onClick={onClick} />
+      data-state={state ?? "none"} style={{ background: stateColor(state) }} aria-label={title.replace("\n", ": ")}
+      title={title} onClick={onClick} />
   );
 }
 
-const LEGEND = ["success", "running", "failed", "upstream_failed", "skipped", "up_for_retry", "queued", "scheduled", null];
+const LEGEND = ["success", "running", "failed", "upstream_failed", "skipped", "up_for_retry", "up_for_reschedule",
+  "queued", "scheduled", null];
 
 export function Legend() {
   return (

@@ -19,7 +19,7 @@ export function ImportErrorsBanner() {
       {open && list.map((e) => (
         <details key={e.filename} class="import-error" open={list.length === 1}>
           <summary><code>{e.filename}</code> <span class="muted small">{formatDate(e.timestamp)}</span></summary>
-          <pre class="trace">{e.stack_trace}</pre>
+          <pre class="trace" tabIndex={0}>{e.stack_trace}</pre>
         </details>
       ))}
     </div>

@@ -3,7 +3,7 @@ import type { DagCollection } from "../api/types";
 import { LineChart } from "../components/Chart";
 import { Empty, ErrorBox, Loading, StateBadge } from "../components/common";
 import { useSession } from "../context";
-import { formatDate, formatDuration, relativeAge } from "../lib/format";
+import { formatDate, formatDateZ, formatDuration, relativeAge, zoneLabel } from "../lib/format";
 import { useResource } from "../lib/hooks";
 import { addSample, seriesFromMinutes, type MinutePoint, type Sample } from "../lib/monitoring";
 import { href } from "../lib/route";
@@ -51,20 +51,24 @@ export function Monitoring() {
         <Card label="Scheduler" value={m.scheduler.status} warn={!healthy} testid="scheduler-status"
           hint={`heartbeat ${relativeAge(m.scheduler.latest_heartbeat)}`} />
         <Card label="Last tick" value={formatDuration(m.scheduler.last_tick_duration_seconds)} hint="scheduler tick duration" />
-        <Card label="Tasks / min" value={m.throughput.tasks_per_minute.toFixed(2)} testid="tasks-per-minute"
-          hint={`${m.throughput.finished} finished in ${m.throughput.window_minutes} min`} />
-        <Card label="Failure rate" value={m.throughput.failure_rate == null ? "—" : `${(m.throughput.failure_rate * 100).toFixed(1)}%`}
-          hint={`${m.throughput.failed} failed, ${m.throughput.retried} retried`} warn={(m.throughput.failure_rate ?? 0) > 0.2} />
+        <Card label={`Tasks / min (last ${m.throughput.window_minutes} min)`} value={m.throughput.tasks_per_minute.toFixed(2)}
+          testid="tasks-per-minute" hint={`${m.throughput.finished} tries finished`} />
+        <Card label={`Failed tries (last ${m.throughput.window_minutes} min)`} testid="failed-tries"
+          value={m.throughput.failed}
+          hint={`${m.throughput.failure_rate == null ? "no tries" : `${(m.throughput.failure_rate * 100).toFixed(1)}% of tries`}, ${m.throughput.retried} retried`}
+          warn={(m.throughput.failure_rate ?? 0) > 0.2} />
       </div>
-      <h2>Throughput</h2>
+      <h2>Throughput, last hour ({zoneLabel()})</h2>
       {chart.length < 2 ? <p class="muted small">Collecting samples…</p> : (
-        <LineChart labels={chart.map((s) => formatDate(s.at).slice(11))} series={[
+        <LineChart labels={chart.map((s) => formatDate(s.at).slice(11, 16))} series={[
           { label: "tasks/min", color: "#2563eb", values: chart.map((s) => s.tasksPerMinute), format: (v) => v.toFixed(1) },
           { label: "failure rate", color: "#dc2626", values: chart.map((s) => s.failureRate), format: (v) => `${(v * 100).toFixed(0)}%` },
         ]} />
       )}
-      <p class="muted small">Updated {formatDate(m.time)}</p>
-      <h2>Recent failures</h2>
+      <p class="muted small">Updated {formatDateZ(m.time)}</p>
+      <h2>DAGs whose latest run failed</h2>
+      <p class="muted small">Failed tries above count every failed attempt in the hour, retried ones included; this
+        list shows each DAG's latest finished run when it failed.</p>
       <RecentFailures given={m.recent_failures} />
     </section>
   );
@@ -90,9 +94,9 @@ function RecentFailures({ given }: { given?: MonitoringData["recent_failures"] }
       .map((d) => ({ dag_id: d.dag_id, dag_run_id: d.last_run_id ?? "", end_date: d.last_run_end_date }))), [api, !!given]);
   if (failed.error) return <ErrorBox error={failed.error} />;
   if (!failed.data) return <Loading />;
-  if (failed.data.length === 0) return <Empty>No recent failures.</Empty>;
+  if (failed.data.length === 0) return <Empty>No DAG's latest run failed.</Empty>;
   return (
-    <table class="table failures">
+    <div class="table-wrap"><table class="table failures">
       <tbody>
         {failed.data.slice(0, 20).map((f) => (
           <tr key={`${f.dag_id}/${f.dag_run_id}/${f.task_id ?? ""}`}>
@@ -103,6 +107,6 @@ function RecentFailures({ given }: { given?: MonitoringData["recent_failures"] }
           </tr>
         ))}
       </tbody>
-    </table>
+    </table></div>
   );
 }

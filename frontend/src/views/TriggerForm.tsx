@@ -1,8 +1,10 @@
 import { useMemo, useState } from "preact/hooks";
 import { seg } from "../api/client";
 import type { DagDetail, DagRun } from "../api/types";
+import { Dialog } from "../components/Dialog";
 import { useSession } from "../context";
-import { buildConf, fieldsFromParams, initialValues, parseConfText, type Field, type FormValues } from "../lib/params";
+import { buildConf, fieldsFromParams, initialValues, parseConfText, serverFieldErrors, type Field,
+  type FormValues } from "../lib/params";
 
 export function TriggerForm({ dag, onDone, onCancel }:
   { dag: DagDetail; onDone: (run: DagRun) => void; onCancel: () => void }) {
@@ -15,7 +17,10 @@ export function TriggerForm({ dag, onDone, onCancel }:
   const [note, setNote] = useState("");
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
+  const [serverErrors, setServerErrors] = useState<Record<string, string>>({});
+  const [unpause, setUnpause] = useState(false);
   const built = buildConf(fields, values);
+  const fieldErrors = { ...serverErrors, ...built.errors };
 
   const switchTo = (next: "form" | "json") => {
     if (next === "json") setJson(JSON.stringify(built.conf, null, 2));
@@ -29,23 +34,35 @@ export function TriggerForm({ dag, onDone, onCancel }:
     if (mode === "form" && Object.keys(built.errors).length) return setError("Fix the highlighted fields first.");
     setBusy(true);
     setError(null);
-    api.post<DagRun>(`/dags/${seg(dag.dag_id)}/dagRuns`, {
+    setServerErrors({});
+    const trigger = () => api.post<DagRun>(`/dags/${seg(dag.dag_id)}/dagRuns`, {
       conf: parsed.conf, dag_run_id: runId.trim() || null, note: note.trim() || null,
-    }).then(onDone, (err: Error) => setError(err.message)).finally(() => setBusy(false));
+    });
+    // Airflow's "unpause on trigger": unpause first, so the run is picked up at once.
+    const work = dag.is_paused && unpause
+      ? api.patch(`/dags/${seg(dag.dag_id)}`, { is_paused: false }).then(trigger) : trigger();
+    work.then(onDone, (err: Error) => {
+      const split = serverFieldErrors(err.message, mode === "form" ? fields : []);
+      setServerErrors(split.fields);
+      setError(split.general ?? "The server refused these values: see the highlighted fields.");
+    }).finally(() => setBusy(false));
   };
 
   return (
-    <div class="dialog-backdrop">
-      <form class="dialog trigger-form" aria-label={`Trigger ${dag.dag_id}`} onSubmit={submit}>
-        <h2>Trigger {dag.dag_id}</h2>
-        <div class="segmented" role="group">
-          <button type="button" class={mode === "form" ? "selected" : ""} disabled={!fields.length}
+    <Dialog title={`Trigger ${dag.dag_id}`} onClose={onCancel} className="trigger-dialog">
+      <form class="trigger-form" aria-label={`Trigger ${dag.dag_id}`} onSubmit={submit} noValidate>
+        <div class="segmented" role="group" aria-label="Conf editor">
+          <button type="button" class={mode === "form" ? "selected" : ""} aria-pressed={mode === "form"} disabled={!fields.length}
             onClick={() => switchTo("form")}>Params</button>
-          <button type="button" class={mode === "json" ? "selected" : ""} onClick={() => switchTo("json")}>JSON conf</button>
+          <button type="button" class={mode === "json" ? "selected" : ""} aria-pressed={mode === "json"}
+            onClick={() => switchTo("json")}>JSON conf</button>
         </div>
         {mode === "form" && fields.map((field) => (
-          <ParamInput key={field.name} field={field} value={values[field.name]} error={built.errors[field.name]}
-            onChange={(v) => setValues({ ...values, [field.name]: v })} />
+          <ParamInput key={field.name} field={field} value={values[field.name]} error={fieldErrors[field.name]}
+            onChange={(v) => {
+              setValues({ ...values, [field.name]: v });
+              setServerErrors(({ [field.name]: _, ...rest }) => rest);
+            }} />
         ))}
         {mode === "json" && (
           <label class="field">
@@ -63,13 +80,20 @@ export function TriggerForm({ dag, onDone, onCancel }:
             <input name="note" value={note} onInput={(e) => setNote((e.target as HTMLInputElement).value)} />
           </label>
         </details>
+        {dag.is_paused && (
+          <div class="banner warning small" data-testid="paused-notice">
+            <p>This DAG is paused: the run waits, queued, until the DAG is unpaused.</p>
+            <label class="check"><input type="checkbox" name="unpause" checked={unpause}
+              onChange={(e) => setUnpause((e.target as HTMLInputElement).checked)} /> Unpause the DAG on trigger</label>
+          </div>
+        )}
         {error && <div class="error-box" role="alert">{error}</div>}
         <div class="actions">
           <button type="button" onClick={onCancel}>Cancel</button>
           <button type="submit" class="primary" disabled={busy}>{busy ? "Triggering…" : "Trigger"}</button>
         </div>
       </form>
-    </div>
+    </Dialog>
   );
 }
 
@@ -77,31 +101,35 @@ function ParamInput({ field, value, error, onChange }:
   { field: Field; value: string | boolean; error?: string; onChange: (v: string | boolean) => void }) {
   const id = `param-${field.name}`;
   const text = (e: Event) => onChange((e.target as HTMLInputElement).value);
+  const aria = { "aria-invalid": error ? true : undefined,
+    "aria-describedby": [error && `${id}-error`, field.description && `${id}-help`].filter(Boolean).join(" ") || undefined };
   let input;
   if (field.kind === "boolean") {
-    input = <input id={id} name={field.name} type="checkbox" checked={value === true}
+    input = <input id={id} {...aria} name={field.name} type="checkbox" checked={value === true}
       onChange={(e) => onChange((e.target as HTMLInputElement).checked)} />;
   } else if (field.kind === "enum") {
     input = (
-      <select id={id} name={field.name} value={String(value)} onChange={text}>
+      <select id={id} {...aria} name={field.name} value={String(value)} onChange={text}>
         {field.options.map((o) => <option key={JSON.stringify(o)} value={JSON.stringify(o)}>{String(o)}</option>)}
       </select>
     );
   } else if (field.kind === "json") {
-    input = <textarea id={id} name={field.name} rows={4} spellcheck={false} value={String(value)} onInput={text} />;
+    input = <textarea id={id} {...aria} name={field.name} rows={4} spellcheck={false} value={String(value)} onInput={text} />;
   } else {
     const types: Record<string, "number" | "date" | "datetime-local" | "text"> =
       { integer: "number", number: "number", date: "date", datetime: "datetime-local" };
     const type = types[field.kind] ?? "text";
-    input = <input id={id} name={field.name} type={type as "text"} step={field.kind === "number" ? "any" : undefined}
+    input = <input id={id} {...aria} name={field.name} type={type as "text"} step={field.kind === "number" ? "any" : undefined}
       value={String(value)} onInput={text} />;
   }
   return (
-    <div class={`field ${error ? "invalid" : ""}`}>
-      <label for={id}>{field.name}{field.required && " *"} <span class="muted small">{field.kind}</span></label>
+    <div class={`field ${error ? "invalid" : ""}`} data-param={field.name}>
+      <label for={id}>{field.title}{field.required && " *"}{" "}
+        <span class="muted small">{field.title !== field.name ? `${field.name} · ` : ""}{field.kind}</span></label>
       {input}
-      {field.description && <div class="muted small">{field.description}</div>}
-      {error && <div class="error small">{error}</div>}
+      {field.description && <div class="muted small" id={`${id}-help`}>{field.description}</div>}
+      {field.pattern && <div class="muted small">pattern: <code>{field.pattern}</code></div>}
+      {error && <div class="error small" id={`${id}-error`} role="alert">{error}</div>}
     </div>
   );
 }

@@ -1,0 +1,13 @@
+// Which view a hash route shows.
+
+import type { Route } from "../lib/route";
+import { DagList } from "./DagList";
+import { DagPage } from "./DagPage";
+import { Monitoring } from "./Monitoring";
+
+export function page(route: Route) {
+  const [first, second] = route.path;
+  if (first === "dags" && second) return <DagPage dagId={second} query={route.query} />;
+  if (first === "monitoring") return <Monitoring />;
+  return <DagList query={route.query} />;
+}

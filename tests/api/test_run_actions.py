@@ -1,0 +1,79 @@
+"""Airflow 3's run actions through the API: clear with upstream/past/future/only running, mark with
+downstream resume, notes on runs and task instances, the try's own outcome kept after a mark."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from tests.api.conftest import run_path
+
+OLD, NEW = datetime(2024, 1, 1, tzinfo=UTC), datetime(2024, 1, 2, tzinfo=UTC)
+
+
+def _ti(dag: str, run: str, task: str) -> str:
+    return run_path(dag, run) + f"/taskInstances/{task}"
+
+
+def test_mark_success_resumes_upstream_failed_downstream_and_keeps_the_try_outcome(api, stack) -> None:
+    stack.trigger("flaky", run_id="m")
+    stack.drain()
+    assert stack.backend.runs.task_instance("flaky", "m", "after").state == "upstream_failed"
+    reply = api.patch(_ti("flaky", "m", "boom"), {"new_state": "success"}, role="operator")
+    assert reply.status == 200 and reply.json["state"] == "success", reply
+    assert reply.json["marked_from"] == "failed"
+    assert reply.json["tries"] == [{"try_number": 1, "current": True, "state": "failed"}]  # the try failed
+    assert stack.backend.runs.task_instance("flaky", "m", "after").state == "queued"  # resumed, as Airflow does
+    stack.drain()
+    assert api.get(run_path("flaky", "m")).json["state"] == "success"
+    api.post("/dags/flaky/clearTaskInstances", {"dag_run_id": "m", "task_ids": ["boom"]}, role="operator")
+    assert api.get(_ti("flaky", "m", "boom")).json["marked_from"] is None  # cleared: the mark is history
+
+
+def test_mark_with_downstream_dry_run_lists_and_changes_nothing(api, stack) -> None:
+    stack.trigger("flaky", run_id="d")
+    stack.drain()
+    body = {"new_state": "skipped", "include_downstream": True, "dry_run": True}
+    listed = api.patch(_ti("flaky", "d", "boom"), body, role="operator").json
+    assert sorted(t["task_id"] for t in listed["task_instances"]) == ["after", "boom"]
+    assert stack.backend.runs.task_instance("flaky", "d", "boom").state == "failed"
+
+
+def test_clear_with_upstream_and_with_past_and_future(api, stack) -> None:
+    for run_id, date in (("old", OLD), ("new", NEW)):
+        stack.trigger("flaky", run_id=run_id, logical_date=date)
+    stack.drain()
+    body = {"dag_run_id": "new", "task_ids": ["boom"], "include_upstream": True, "dry_run": True}
+    up = api.post("/dags/flaky/clearTaskInstances", body, role="operator").json
+    assert sorted(t["task_id"] for t in up["task_instances"]) == ["boom", "first"]
+    past = api.post("/dags/flaky/clearTaskInstances", {**body, "include_upstream": False, "include_past": True},
+                    role="operator").json
+    assert sorted((t["dag_run_id"], t["task_id"]) for t in past["task_instances"]) == [("new", "boom"), ("old", "boom")]
+    future = api.post("/dags/flaky/clearTaskInstances", {**body, "dag_run_id": "old", "include_upstream": False,
+                                                          "include_future": True}, role="operator").json
+    assert sorted(t["dag_run_id"] for t in future["task_instances"]) == ["new", "old"]
+    running = api.post("/dags/flaky/clearTaskInstances", {"dag_run_id": "new", "only_running": True, "dry_run": True},
+                       role="operator").json
+    assert running["task_instances"] == []  # nothing is running
+
+
+def test_notes_on_runs_and_task_instances(api, stack) -> None:
+    stack.trigger("flaky", run_id="n")
+    assert api.patch(run_path("flaky", "n"), {"note": "looked at it"}, role="operator").json["note"] == "looked at it"
+    assert api.get(run_path("flaky", "n")).json["note"] == "looked at it"
+    assert api.patch(run_path("flaky", "n"), {}, role="operator").status == 400
+    assert api.patch(run_path("flaky", "n"), {"note": "x" * 1001}, role="operator").status == 400
+    assert api.patch(run_path("flaky", "n"), {"note": "v"}, role="viewer").status == 403
+    assert api.patch(_ti("flaky", "n", "first"), {"note": "slow"}, role="operator").json["note"] == "slow"
+    assert api.patch(_ti("flaky", "n", "first"), {"note": None}, role="operator").json["note"] is None
+    assert api.patch(_ti("flaky", "nope", "first"), {"note": "x"}, role="operator").status == 404
+
+
+def test_monitoring_sends_an_hour_of_minutes(api, stack) -> None:
+    from chalicelib.store.stats import StatsRepository, minute_key
+
+    now = datetime.now(UTC)
+    StatsRepository(stack.backend.models).add(minute_key(now), finished=3, failed=1, retried=0, at=now)
+    series = api.get("/monitoring").json["throughput"]["series"]
+    assert len(series) == 60 and all(p["minute"].endswith(":00+00:00") for p in series)
+    counted = [p for p in series if p["finished"]]
+    assert counted == [{"minute": f"{minute_key(now)}:00+00:00", "finished": 3, "failed": 1}]
