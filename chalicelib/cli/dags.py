@@ -49,6 +49,10 @@ def register(parser: argparse.ArgumentParser) -> None:
     add_remote_options(trigger)
     trigger.set_defaults(handler=trigger_dag)
 
+    from chalicelib.cli.dag_runs import register_dag_verbs
+
+    register_dag_verbs(commands)
+
     for name, paused in (("pause", True), ("unpause", False)):
         command = commands.add_parser(name, help=f"{name} a DAG's schedule")
         command.add_argument("dag_id")

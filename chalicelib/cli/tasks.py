@@ -20,6 +20,10 @@ def register(parser: argparse.ArgumentParser) -> None:
     test.add_argument("--output", choices=("text", "json"), default="text")
     test.set_defaults(handler=test_task)
 
+    from chalicelib.cli.dag_runs import register_task_verbs
+
+    register_task_verbs(commands)
+
 
 def test_task(args: argparse.Namespace) -> int:
     from datetime import datetime
