@@ -55,7 +55,9 @@ def secret_statements(settings: Settings, where: Where, *, runs_tasks: bool) -> 
     if runs_tasks:
         return [_allow("ReadSecrets", ["ssm:GetParameter"], under),
                 _allow("WriteSecretVariables", ["ssm:DeleteParameter", "ssm:PutParameter"],
-                       [where.arn("ssm", f"{root}/{VARIABLES}/*")])]
+                       [where.arn("ssm", f"{root}/{VARIABLES}/*")]),
+                # email/email_on_failure and EmailOperator without an SMTP connection (providers/smtp.py)
+                _allow("SendAlertMail", ["ses:SendRawEmail"], [where.arn("ses", "identity/*")])]
     return [_allow("SecretsStore", ["ssm:DeleteParameter", "ssm:GetParameter", "ssm:PutParameter"], under),
             _allow("ListSecrets", ["ssm:GetParametersByPath"],
                    [where.arn("ssm", f"{root}/{kind}") for kind in (CONNECTIONS, VARIABLES)])]

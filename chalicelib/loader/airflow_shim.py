@@ -15,6 +15,7 @@ import types
 from typing import Any
 
 from chalicelib.loader.airflow_legacy import LEGACY_ALIASES, LEGACY_MODULES, LEGACY_NAMES
+from chalicelib.loader.airflow_providers import PROVIDER_ALIASES, UnknownProviderLoader
 from chalicelib.loader.airflow_standard import LEGACY_STANDARD, STANDARD_ALIASES
 from chalicelib.loader.airflow_standard import NAMES as STANDARD_NAMES
 from chalicelib.sdk.deprecation import warn_legacy
@@ -61,6 +62,8 @@ for _module, _names in {
     "airflow.exceptions": {"AirflowNotFoundException": f"{_SDK}.exceptions:AirflowNotFoundException"},
     "airflow.sdk.exceptions": {"AirflowNotFoundException": f"{_SDK}.exceptions:AirflowNotFoundException"},
 }.items():
+    ALIASES.setdefault(_module, {}).update(_names)
+for _module, _names in PROVIDER_ALIASES.items():
     ALIASES.setdefault(_module, {}).update(_names)
 
 def _merge_legacy() -> None:
@@ -138,6 +141,8 @@ class AirflowShimFinder(importlib.abc.MetaPathFinder):
         if fullname in ALIASES or fullname in _PACKAGES:
             return importlib.machinery.ModuleSpec(fullname, _Loader(), is_package=fullname in _PACKAGES)
         hint = next((h for prefix, h in UNSUPPORTED_HINTS.items() if fullname.startswith(prefix)), None)
+        if hint is None and fullname.startswith("airflow.providers."):  # a name taken from it names provider and operator
+            return importlib.machinery.ModuleSpec(fullname, UnknownProviderLoader(), is_package=True)
         raise UnsupportedAirflowImport(
             f"Levante does not support the module '{fullname}'"
             + (f": {hint}" if hint else " (see docs/authoring.md for what is supported)"),

@@ -21,6 +21,7 @@ from pathlib import Path
 from types import ModuleType
 
 from chalicelib.loader import airflow_shim
+from chalicelib.loader.airflow_providers import provider_of
 from chalicelib.sdk.dag import DAG, collect_created_dags
 from chalicelib.sdk.deprecation import collect_deprecations
 from chalicelib.sdk.exceptions import DagDefinitionError
@@ -234,6 +235,10 @@ def _error_record(exc: BaseException, path: str, relpath: str) -> ImportErrorRec
         unsupported = _unsupported_airflow_imports(path, lineno)
         if unsupported and not _has_hint(exc):
             message = f"ImportError: Levante does not support {', '.join(repr(u) for u in unsupported)}"
+            providers = sorted({provider_of(u) for u in unsupported if u.startswith("airflow.providers.")})
+            if providers:
+                message += (f" (provider {', '.join(repr(p) for p in providers)}: Levante runs the providers "
+                            "listed in docs/authoring.md)")
     text = "".join(traceback.format_exception(exc))
     return ImportErrorRecord(relpath, lineno, message, text)
 
@@ -265,6 +270,8 @@ def _unsupported_airflow_imports(path: str, lineno: int) -> list[str]:
         if not _is_airflow(module) or node.level:
             return []
         if module not in airflow_shim.ALIASES:
+            if module.startswith("airflow.providers."):  # name the operator too, not just its module
+                return [f"{module}.{a.name}" for a in node.names]
             return [module]
         exported = airflow_shim.ALIASES[module]
         return [f"{module}.{a.name}" for a in node.names if a.name != "*" and not exported.get(a.name)]

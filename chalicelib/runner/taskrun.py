@@ -161,6 +161,13 @@ def _run_callbacks(task: BaseOperator, state: TaskState, context: dict[str, Any]
         return
     callbacks = task.callbacks(kind) if kind != "skipped" else _as_list(getattr(task, "on_skipped_callback", None))
     _call_all(callbacks, context, f"on_{kind}_callback")
+    if kind in ("failure", "retry") and getattr(task, "email", None) and getattr(task, f"email_on_{kind}", True):
+        try:  # as in Airflow, a mail that cannot be sent is logged, never changes the task's state
+            from chalicelib.providers.smtp import email_alert
+
+            email_alert(task, context, retry=kind == "retry")
+        except Exception:  # noqa: BLE001
+            log.exception("Failed to send email to: %s", task.email)
 
 
 def _as_list(value: Any) -> list[Callable]:

@@ -20,7 +20,7 @@ __all__ = ["BaseOperator", "chain", "cross_downstream"]
 
 # Accepted for compatibility; they change nothing in how Levante runs the task.
 _ACCEPTED_NO_EFFECT = frozenset({
-    "email", "email_on_failure", "email_on_retry", "weight_rule", "pool_slots", "run_as_user",
+    "weight_rule", "pool_slots", "run_as_user",
     "executor_config", "resources", "inlets", "outlets", "task_display_name", "logger_name", "executor", "doc", "doc_json", "doc_yaml",
     "doc_rst", "ui_color", "ui_fgcolor", "allow_nested_operators", "sla", "map_index_template",
     "do_xcom_push_deprecated", "wait_for_past_depends_before_skipping",
@@ -130,6 +130,9 @@ class BaseOperator(DependencyMixin):
         ignore_first_depends_on_past: bool = True,
         max_active_tis_per_dag: int | None = None,
         max_active_tis_per_dagrun: int | None = None,
+        email: str | list[str] | None = None,
+        email_on_retry: bool = True,
+        email_on_failure: bool = True,
         _default_params: dict[str, Any] | None = None,
         **kwargs: Any,
     ):
@@ -175,6 +178,10 @@ class BaseOperator(DependencyMixin):
         self.on_failure_callback = on_failure_callback
         self.on_retry_callback = on_retry_callback
         self.on_skipped_callback = kwargs.get("on_skipped_callback")
+        # Alert mails after a failed try or a retry (sent by the runner through SMTP or Amazon SES).
+        self.email = email
+        self.email_on_failure = email_on_failure
+        self.email_on_retry = email_on_retry
         self._pre_execute_hook = pre_execute
         self._post_execute_hook = post_execute
         self.upstream_task_ids: set[str] = set()

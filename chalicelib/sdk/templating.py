@@ -77,6 +77,7 @@ def _build_env(dag: DAG) -> jinja2.Environment:
         "undefined": dag.template_undefined or jinja2.StrictUndefined,
         "extensions": ["jinja2.ext.do"],
         "cache_size": 0,
+        "keep_trailing_newline": True,  # as Airflow's: a rendered file or SQL keeps its last newline
         **dag.jinja_environment_kwargs,
     }
     if dag.render_template_as_native_obj:
@@ -98,7 +99,8 @@ def _plain_env() -> jinja2.Environment:
     import jinja2
     import jinja2.sandbox
 
-    env = jinja2.sandbox.SandboxedEnvironment(undefined=jinja2.StrictUndefined, extensions=["jinja2.ext.do"])
+    env = jinja2.sandbox.SandboxedEnvironment(undefined=jinja2.StrictUndefined, extensions=["jinja2.ext.do"],
+                                              keep_trailing_newline=True)
     env.filters.update(_AIRFLOW_FILTERS)
     return env
 

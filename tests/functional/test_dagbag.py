@@ -53,7 +53,8 @@ BROKEN = [
         with DAG("provider_dag", start_date=pendulum.datetime(2024, 1, 1)):
             pass
         """,
-        3, ["does not support", "airflow.providers.google.cloud.operators.bigquery"], id="unsupported-module",
+        3, ["does not support", "airflow.providers.google.cloud.operators.bigquery.BigQueryInsertJobOperator",
+            "provider 'google'"], id="unsupported-provider",
     ),
     pytest.param(
         "asset.py",

@@ -1,0 +1,1 @@
+"""apache-airflow-providers-common-sql: DbApiHook, the SQL operators and SqlSensor."""
