@@ -19,10 +19,12 @@ from chalicelib.runner.callbacks import run_dag_callbacks
 from chalicelib.runner.taskrun import TryResult, run_try
 from chalicelib.sdk.connection import using_connection_store
 from chalicelib.sdk.context import DagRunInfo
+from chalicelib.sdk.dagruns import using_dag_runs
 from chalicelib.sdk.masker import redact
 from chalicelib.sdk.variable import using_variable_store
 from chalicelib.services.advance import advance_run
 from chalicelib.services.backend import Backend
+from chalicelib.services.dag_runs_gateway import StoreDagRuns
 from chalicelib.services.dagcache import DagCache
 from chalicelib.services.variables import TaskVariableStore
 from chalicelib.store.blobs import log_key
@@ -71,6 +73,7 @@ def handle_message(backend: Backend, dags: DagCache, body: str, *, request_id: s
                       run.run_type, run.conf, run.start_date, run.run_after)
     first_start = parse_iso(ti_item.first_start)
     with (_Heartbeat(backend, msg, token), using_variable_store(TaskVariableStore(backend.models, backend.secrets)),
+          using_dag_runs(StoreDagRuns(backend, now)),
           using_connection_store(backend.secrets)):
         result = run_try(loaded.dag.get_task(msg.task_id), run=info, try_number=msg.try_number, xcoms=xcoms,
                          max_tries=int(ti_item.max_tries), first_try_start=first_start, now=now)

@@ -1,0 +1,59 @@
+"""TriggerDagRunOperator and ExternalTaskSensor through the store, SQS and the worker."""
+
+from __future__ import annotations
+
+import textwrap
+from datetime import UTC, datetime
+
+from tests.functional.conftest import Stack
+
+LOGICAL = datetime(2024, 6, 1, tzinfo=UTC)
+
+FILES = {
+    "target.py": """\
+        from airflow.sdk import DAG, task
+
+        with DAG("target"):
+            @task
+            def greet(dag_run=None):
+                assert dag_run.conf == {"message": "hi"}, dag_run.conf
+            greet()
+        """,
+    "controller.py": """\
+        from airflow.sdk import DAG
+        from airflow.providers.standard.operators.trigger_dagrun import TriggerDagRunOperator
+
+        with DAG("controller"):
+            TriggerDagRunOperator(task_id="trigger", trigger_dag_id="target", trigger_run_id="from_controller",
+                                  logical_date="{{ logical_date }}", conf={"message": "hi"},
+                                  wait_for_completion=True, deferrable=True, poke_interval=1)
+        """,
+    "watcher.py": """\
+        from airflow.sdk import DAG
+        from airflow.providers.standard.sensors.external_task import ExternalTaskSensor
+
+        with DAG("watcher"):
+            ExternalTaskSensor(task_id="wait", external_dag_id="target", external_task_id="greet",
+                               mode="reschedule", poke_interval=1, timeout=600)
+        """,
+}
+
+
+def test_trigger_waits_for_the_triggered_run_and_a_sensor_sees_it(backend, tmp_path):
+    for name, source in FILES.items():
+        (tmp_path / name).write_text(textwrap.dedent(source))
+    stack = Stack(backend, tmp_path)
+    stack.sync()
+
+    controller = stack.trigger("controller", logical_date=LOGICAL)
+    stack.drain()
+
+    target = backend.runs.get("target", "from_controller")
+    assert (target.state.value, target.logical_date, target.conf) == ("success", LOGICAL, {"message": "hi"})
+    assert stack.states("controller", controller.run_id) == {"trigger": ("success", 1)}
+    assert backend.runs.get("controller", controller.run_id).state.value == "success"
+
+    watcher = stack.trigger("watcher", logical_date=LOGICAL)
+    stack.drain()
+
+    assert stack.states("watcher", watcher.run_id) == {"wait": ("success", 1)}
