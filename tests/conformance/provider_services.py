@@ -168,8 +168,71 @@ class PostgresServer:
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
+class MariaDbServer:
+    """A private MariaDB on a free port (from Debian's mariadb-server), run as the `mysql` user."""
+
+    def __init__(self, user: str = "mysql"):
+        self.user = user
+        self.port = free_port()
+        self.dir = Path(tempfile.mkdtemp(prefix="levante-mariadb-"))
+        self.password = "my-pass-4242"
+        self.proc: subprocess.Popen | None = None
+
+    def __enter__(self) -> MariaDbServer:
+        install = shutil.which("mariadb-install-db") or shutil.which("mysql_install_db")
+        server = shutil.which("mariadbd") or shutil.which("mysqld") or "/usr/sbin/mariadbd"
+        if not install or not Path(server).exists():
+            raise RuntimeError("MariaDB is not installed (apt-get install mariadb-server)")
+        (self.dir / "init.sql").write_text(
+            f"CREATE USER IF NOT EXISTS 'levante'@'127.0.0.1' IDENTIFIED BY '{self.password}';\n"
+            "GRANT ALL ON *.* TO 'levante'@'127.0.0.1';\nCREATE DATABASE IF NOT EXISTS levante;\n")
+        if os.geteuid() == 0:
+            shutil.chown(self.dir, self.user)
+            shutil.chown(self.dir / "init.sql", self.user)
+        init = subprocess.run([install, "--no-defaults", f"--datadir={self.dir / 'data'}", f"--user={self.user}",
+                               "--auth-root-authentication-method=normal", "--skip-test-db"],
+                              capture_output=True, text=True, timeout=180)
+        if init.returncode:
+            raise RuntimeError(f"mariadb-install-db failed: {init.stderr[-2000:]}")
+        self.proc = subprocess.Popen(
+            [server, "--no-defaults", f"--datadir={self.dir / 'data'}", f"--port={self.port}",
+             "--bind-address=127.0.0.1", f"--socket={self.dir / 'sock'}", f"--pid-file={self.dir / 'pid'}",
+             f"--user={self.user}", f"--init-file={self.dir / 'init.sql'}", "--skip-log-bin",
+             "--innodb-buffer-pool-size=16M", "--skip-name-resolve"],
+            stdout=subprocess.DEVNULL, stderr=open(self.dir / "err.log", "wb"))  # noqa: SIM115
+        deadline = time.monotonic() + 60
+        while not self._accepting():
+            if self.proc.poll() is not None or time.monotonic() > deadline:
+                log = (self.dir / "err.log").read_text(errors="replace")
+                self.__exit__()
+                raise RuntimeError(f"MariaDB did not start:\n{log[-2000:]}")
+            time.sleep(0.2)
+        return self
+
+    def _accepting(self) -> bool:
+        try:
+            with socket.create_connection(("127.0.0.1", self.port), timeout=0.5):
+                return True
+        except OSError:
+            return False
+
+    @property
+    def uri(self) -> str:
+        return f"mysql://levante:{quote(self.password, safe='')}@127.0.0.1:{self.port}/levante"
+
+    def __exit__(self, *exc: object) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
 def connection_env(*, http_port: int | None = None, sqlite_path: str | None = None,
-                   postgres_uri: str | None = None) -> dict[str, str]:
+                   postgres_uri: str | None = None, mysql_uri: str | None = None) -> dict[str, str]:
     env = {}
     if http_port is not None:
         env["AIRFLOW_CONN_SVC_HTTP"] = f"http://127.0.0.1:{http_port}"
@@ -180,4 +243,6 @@ def connection_env(*, http_port: int | None = None, sqlite_path: str | None = No
         env["AIRFLOW_CONN_SVC_SQLITE"] = "sqlite://" + quote(sqlite_path, safe="")
     if postgres_uri is not None:
         env["AIRFLOW_CONN_SVC_POSTGRES"] = postgres_uri
+    if mysql_uri is not None:
+        env["AIRFLOW_CONN_SVC_MYSQL"] = mysql_uri
     return env

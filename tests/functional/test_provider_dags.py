@@ -65,3 +65,15 @@ def test_distributed_run_matches_airflow(service_env, backend, dag_id: str) -> N
     stack.drain()
     assert stack.states(dag_id, run.run_id) == _expected(dag_id)
     assert backend.runs.get(dag_id, run.run_id).state.value == EXPECTED[dag_id]["state"]
+
+
+def test_mysql_dag_on_a_real_mariadb_matches_the_postgres_recording(tmp_path: Path) -> None:
+    """The same DAG on MariaDB through PyMySQL (MySqlHook); its expectation is Airflow's for sql_postgres."""
+    with services.MariaDbServer() as mariadb:  # raises (the test fails) when MariaDB cannot start
+        env = {**os.environ, **services.connection_env(mysql_uri=mariadb.uri)}
+        proc = subprocess.run([sys.executable, "-m", "chalicelib.cli", "dags", "test", "sql_mysql", "--dags-folder",
+                               str(CONFORMANCE / "mysql_dags"), "--output", "json", "--no-retry-wait", "--quiet"],
+                              cwd=ROOT, capture_output=True, text=True, timeout=120, env=env)
+    payload = json.loads(proc.stdout)
+    got = {ti["task_id"]: (ti["state"], ti["try_number"]) for ti in payload["task_instances"]}
+    assert got == _expected("sql_postgres"), proc.stderr[-3000:]
