@@ -167,6 +167,7 @@ def _run_one(dag: DAG, enqueue: EnqueueTask, snapshot: RunSnapshot, results: dic
     result = run_try(
         dag.get_task(enqueue.task_id), run=run, try_number=enqueue.try_number, xcoms=xcoms,
         now=clock.now, echo=echo, first_try_start=first_start, jitter=jitter,
+        sleep_until=clock.sleep_until if isinstance(clock, SkipWaitClock) else None,
     )
     record.tries.append(result)
     record.state, record.try_number = result.state, result.try_number

@@ -68,6 +68,7 @@ def run_try(
     now: Callable[[], datetime] = lambda: datetime.now(UTC),
     echo: TextIO | None = None,
     jitter: bool = True,
+    sleep_until: Callable[[datetime], None] | None = None,
 ) -> TryResult:
     task = copy.copy(task)  # rendering writes fields; keep the DAG's task pristine for the next try
     start = now()
@@ -82,7 +83,7 @@ def run_try(
             log.error("Invalid params: %s", exc)
             state, error, retryable, reschedule_at = TaskState.FAILED, exc, False, None
         else:
-            with running_context(context), using_clock(now):
+            with running_context(context), using_clock(now, sleep_until):
                 state, error, retryable, reschedule_at = _execute(task, context, ti)
         next_retry_at = reschedule_at
         end = now()
