@@ -12,8 +12,10 @@ from chalice import Chalice, Rate
 
 from chalicelib.api import register_api
 from chalicelib.store.settings import Settings
+from chalicelib.telemetry import Telemetry
 
 app = Chalice(app_name="levante")
+TELEMETRY = Telemetry(app.log)  # in Lambda: JSON logs at INFO (Chalice would leave ERROR) and EMF metrics
 API = "/api/v1"
 SETTINGS = Settings.from_env()
 DAGS_FOLDER = os.environ.get("LEVANTE_DAGS_FOLDER", os.path.join(os.path.dirname(os.path.abspath(__file__)), "dags"))
@@ -42,6 +44,7 @@ def scheduler(event) -> dict:
 
     backend, _ = _backend()
     report = tick(backend, DAGS_FOLDER, datetime.now(UTC))
+    TELEMETRY.tick(len(report.runs_created), len(report.reaped), report.duration_s)
     return {"runs_created": len(report.runs_created), "reaped": len(report.reaped), "duration_s": report.duration_s}
 
 
@@ -53,4 +56,7 @@ def worker(event) -> None:
 
     backend, dags = _backend()
     for record in event:
-        handle_message(backend, dags, record.body, request_id=getattr(event.context, "aws_request_id", None))
+        raw = record.to_dict()
+        with TELEMETRY.task(raw.get("messageId", ""), record.body, raw.get("attributes", {}).get("SentTimestamp")) as outcome:
+            outcome["result"] = handle_message(backend, dags, record.body,
+                                               request_id=getattr(event.context, "aws_request_id", None))

@@ -34,9 +34,6 @@ from chalicelib.store.settings import Settings  # noqa: E402
 RETAINED_STAGES = frozenset({"prod"})
 LOG_RETENTION_DAYS = {"prod": 90}  # other stages: 14
 WORKER_EVENT = "WorkerSqsEventSource"
-# API tokens (chalicelib/api/auth.py reads them from the environment): stack parameters, never in git.
-TOKEN_PARAMETERS = {"AdminToken": "LEVANTE_ADMIN_TOKEN", "OperatorToken": "LEVANTE_OPERATOR_TOKEN",
-                    "ViewerToken": "LEVANTE_VIEWER_TOKEN"}
 CACHING_OPTIMIZED = "658327ea-f89d-4fab-a63d-7e88639e58f6"  # AWS managed CloudFront cache policy
 
 
@@ -179,7 +176,11 @@ def function_overrides(stage: Stage, data_resources: list[str]) -> dict[str, Any
             "LogGroupName": f"/aws/lambda/{name}", "RetentionInDays": LOG_RETENTION_DAYS.get(stage.name, 14)}}
         resources[resource] = {"DependsOn": [log_group, *data_resources], "Properties": {
             "FunctionName": name, "Runtime": LAMBDA_RUNTIME, "Architectures": [LAMBDA_ARCHITECTURE],
-            "Environment": {"Variables": {"LEVANTE_BUCKET": {"Fn::Sub": names.data_bucket(stage.settings)}}}}}
+            "Environment": {"Variables": {
+                "LEVANTE_BUCKET": {"Fn::Sub": names.data_bucket(stage.settings)},
+                # Airflow's dags_are_paused_at_creation: on AWS a new DAG waits for someone to unpause it.
+                "LEVANTE_DAGS_PAUSED_AT_CREATION": stage.environment.get("LEVANTE_DAGS_PAUSED_AT_CREATION", "true"),
+            }}}}
         resources[role] = {"Properties": {"Policies": [
             {"PolicyName": f"{role}Policy", "PolicyDocument": policies.substituted(stage.policy(function))}]}}
     # Batch size 1 keeps one task per invocation, so ReportBatchItemFailures is not needed (see DESIGN.md);
@@ -191,15 +192,9 @@ def function_overrides(stage: Stage, data_resources: list[str]) -> dict[str, Any
             "ScalingConfig": {"MaximumConcurrency": max(2, int(reserved))}}}}
     resources["APIHandler"]["Properties"]["Environment"]["Variables"].update({
         "LEVANTE_UI_ORIGIN": {"Fn::Sub": "https://${DashboardDistribution.DomainName}"},
-        **{env: {"Ref": parameter} for parameter, env in TOKEN_PARAMETERS.items()}})
+        # API tokens: SSM SecureString parameters under this path (`levante deploy` creates the admin one).
+        "LEVANTE_TOKENS_PARAMETER_PATH": names.tokens_path(stage.settings)})
     return resources
-
-
-def parameters() -> dict[str, Any]:
-    token = {"Type": "String", "NoEcho": True}
-    return {"AdminToken": {**token, "MinLength": 16, "Description": "Bearer token of the admin role (16+ chars)"},
-            "OperatorToken": {**token, "Default": "", "Description": "Bearer token of the operator role (optional)"},
-            "ViewerToken": {**token, "Default": "", "Description": "Bearer token of the viewer role (optional)"}}
 
 
 def outputs(stage: Stage) -> dict[str, Any]:
@@ -228,7 +223,7 @@ def build_template(stage_name: str) -> dict[str, Any]:
     resources = {**data, **dashboard_resources(stage)}
     data_ids = sorted(name for name, r in data.items() if r["Type"] in ("AWS::DynamoDB::Table", "AWS::SQS::Queue", "AWS::S3::Bucket"))
     resources.update(function_overrides(stage, data_ids))
-    return {"AWSTemplateFormatVersion": "2010-09-09", "Parameters": parameters(), "Resources": resources,
+    return {"AWSTemplateFormatVersion": "2010-09-09", "Resources": resources,
             "Outputs": outputs(stage)}
 
 

@@ -1,7 +1,8 @@
 """Bearer tokens and roles: viewer (read), operator (trigger, clear, mark, pause), admin (everything).
 
 Tokens come from the environment (`LEVANTE_ADMIN_TOKEN`, `LEVANTE_OPERATOR_TOKEN`, `LEVANTE_VIEWER_TOKEN`)
-and are read per request, so a rotated secret takes effect without a redeploy of code. With no token
+locally and from SSM SecureString parameters on AWS (token_store.py), re-read per request or after a
+minute, so a rotated secret takes effect without a redeploy of code. With no token
 configured every protected route answers 401: secure by default.
 
 The application checks every request itself (`chalice local` admits requests that API Gateway's
@@ -78,7 +79,11 @@ def authenticate(headers: Mapping[str, str], table: TokenTable | None = None) ->
     token = bearer_token(headers)
     if token is None:
         raise ApiError(401, "missing credentials: send 'Authorization: Bearer <token>'", headers=_CHALLENGE)
-    role = (table or TokenTable.from_env()).role_of(token)
+    if table is None:
+        from chalicelib.api.token_store import current_tokens  # SSM on AWS, the environment locally
+
+        table = current_tokens()
+    role = table.role_of(token)
     if role is None:
         raise ApiError(401, "invalid token", headers=_CHALLENGE)
     return role

@@ -1,17 +1,19 @@
-"""`levante package`, `levante deploy`, `levante destroy`: one CloudFormation stack per stage.
+"""`levante package`, `levante deploy`, `levante destroy`, `levante tokens`: one CloudFormation stack per stage.
 
-`package` is offline: `infra/generate.py` writes the merge template (tables from the models, queues, buckets,
-dashboard, alarm) and `chalice package --merge-template` adds the functions, roles and API. `deploy` ships
-that with the AWS CLI (`aws cloudformation package|deploy`) and uploads the dashboard; `destroy` deletes
-the stack. Run them from the project directory (where app.py and .chalice/ are).
+`package` is offline (chalicelib/deploy/packaging.py). `deploy` needs only AWS credentials and a region: it
+creates the artifacts bucket `{prefix}-artifacts-{account}-{region}` if missing, uploads the package and the
+template there, runs a change set while printing resource events, uploads the dashboard and prints where
+everything is. `destroy` deletes the stack in whatever state it is (prod keeps its data unless --delete-data).
+Run them from the project directory (where app.py and .chalice/ are).
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
-import subprocess
+import sys
 import tempfile
 import zipfile
 from pathlib import Path
@@ -20,8 +22,8 @@ from chalicelib.cli.errors import CliError
 
 LAMBDA_ZIP_LIMIT = 50 * 1024 * 1024  # direct upload; 250 MB unzipped
 LAMBDA_UNZIPPED_LIMIT = 250 * 1024 * 1024
-TOKEN_PARAMETERS = (("AdminToken", "LEVANTE_ADMIN_TOKEN"), ("OperatorToken", "LEVANTE_OPERATOR_TOKEN"),
-                    ("ViewerToken", "LEVANTE_VIEWER_TOKEN"))
+ROLE_TOKEN_VARIABLES = {"admin": "LEVANTE_ADMIN_TOKEN", "operator": "LEVANTE_OPERATOR_TOKEN",
+                        "viewer": "LEVANTE_VIEWER_TOKEN"}
 
 
 def register(commands: argparse._SubParsersAction) -> None:
@@ -34,14 +36,22 @@ def register(commands: argparse._SubParsersAction) -> None:
 
     deploy = commands.add_parser("deploy", help="deploy a stage to AWS (CloudFormation) and upload the dashboard")
     deploy.add_argument("--stage", default="dev")
-    deploy.add_argument("--artifacts-bucket", default=os.environ.get("LEVANTE_ARTIFACTS_BUCKET"),
-                        help="existing S3 bucket for the deployment package (or LEVANTE_ARTIFACTS_BUCKET)")
     deploy.set_defaults(handler=deploy_command)
 
     destroy = commands.add_parser("destroy", help="delete a stage's stack (prod keeps its tables and data bucket)")
     destroy.add_argument("--stage", default="dev")
     destroy.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    destroy.add_argument("--delete-data", action="store_true",
+                         help="also delete the tables and data bucket a stage keeps (prod)")
     destroy.set_defaults(handler=destroy_command)
+
+    tokens = commands.add_parser("tokens", help="the API tokens of a deployed stage (SSM SecureString)")
+    verbs = tokens.add_subparsers(dest="verb", metavar="VERB", required=True)
+    for verb, text in (("get", "print a role's token"), ("rotate", "replace a role's token (no redeploy)")):
+        command = verbs.add_parser(verb, help=text)
+        command.add_argument("--stage", default="dev")
+        command.add_argument("--role", required=True, choices=sorted(ROLE_TOKEN_VARIABLES))
+        command.set_defaults(handler=tokens_command)
 
 
 def package_command(args: argparse.Namespace) -> int:
@@ -70,30 +80,70 @@ def package_size(zip_path: Path) -> tuple[int, int]:
 
 
 def deploy_command(args: argparse.Namespace) -> int:
-    if not args.artifacts_bucket:
-        raise CliError("--artifacts-bucket (or LEVANTE_ARTIFACTS_BUCKET) is required: an S3 bucket for the package", 2)
+    from chalicelib.deploy import aws, names
+    from chalicelib.deploy.stacks import StackError, Stacks
+
     project = Path.cwd()
-    stack = _stack_name(project, args.stage)
-    origin = _origin(_stack_outputs(stack, missing_ok=True))
-    _deploy_stack(project, args.stage, stack, args.artifacts_bucket, origin)
-    outputs = _stack_outputs(stack)
-    if origin != _origin(outputs):  # first deploy: the dashboard's domain exists only now; package it in
-        _deploy_stack(project, args.stage, stack, args.artifacts_bucket, _origin(outputs))
-    _upload_dashboard(project, outputs)
-    print(f"API:       {outputs['EndpointURL']}api/v1/health")
-    print(f"Dashboard: {outputs['DashboardURL']}")
+    stage = _stage(project, args.stage)
+    session = _connect()
+    settings = stage.settings
+    stacks = Stacks(session.client("cloudformation"), names.stack_name(settings), say=_say)
+    s3 = session.client("s3")
+    artifacts = names.artifacts_bucket(settings.prefix, session.account, session.region)
+    if aws.ensure_bucket(s3, artifacts, session.region):
+        _say(f"created the artifacts bucket {artifacts}")
+    tokens = names.tokens_path(settings)
+    if aws.ensure_token(session.client("ssm"), tokens, "admin", os.environ.get("LEVANTE_ADMIN_TOKEN")):
+        _say(f"created the admin token (SSM SecureString {tokens}/admin)")
+    try:
+        origin = _origin(stacks.outputs()) if stacks.status() in _DEPLOYED else None
+        upload = _Uploader(s3, artifacts, session.region, stacks.name)
+        _deploy_stack(project, stage.name, stacks, upload, origin)
+        outputs = stacks.outputs()
+        if origin != _origin(outputs):  # first deploy: the dashboard's domain exists only now; package it in
+            _say("packaging again with the dashboard's address (API Gateway's CORS answers need it)")
+            _deploy_stack(project, stage.name, stacks, upload, _origin(outputs))
+    except StackError as error:
+        raise CliError(str(error), 1) from None
+    _upload_dashboard(project, session, outputs)
+    print(f"\nAPI:        {outputs['EndpointURL']}api/v1   (health: {outputs['EndpointURL']}api/v1/health)")
+    print(f"Dashboard:  {outputs['DashboardURL']}")
+    print(f"Admin token: levante tokens get --role admin --stage {stage.name}   (SSM SecureString {tokens}/admin)")
+    print(f"Sign in:    {outputs['DashboardURL']}#token=<the admin token>")
     return 0
 
 
-def _deploy_stack(project: Path, stage: str, stack: str, artifacts_bucket: str, origin: str | None) -> None:
+_DEPLOYED = ("CREATE_COMPLETE", "UPDATE_COMPLETE", "UPDATE_ROLLBACK_COMPLETE")
+
+
+class _Uploader:
+    """Content-addressed keys: an unchanged package is not uploaded twice, and a stack never reads a half-written one."""
+
+    def __init__(self, s3, bucket: str, region: str, stack: str):
+        self.s3, self.bucket, self.region, self.stack = s3, bucket, region, stack
+
+    def put(self, path: Path, name: str) -> str:
+        digest = hashlib.sha256(path.read_bytes()).hexdigest()[:20]
+        key = f"{self.stack}/{digest}-{name}"
+        self.s3.upload_file(str(path), self.bucket, key)
+        return key
+
+    def url(self, key: str) -> str:
+        return f"https://{self.bucket}.s3.{self.region}.amazonaws.com/{key}"
+
+
+def _deploy_stack(project: Path, stage: str, stacks, upload: _Uploader, origin: str | None) -> bool:
     with tempfile.TemporaryDirectory() as tmp:
         out = package(project, stage, Path(tmp) / "package", ui_origin=origin)
-        packaged = Path(tmp) / "packaged.yaml"
-        _run(["aws", "cloudformation", "package", "--template-file", str(out / "sam.json"),
-              "--s3-bucket", artifacts_bucket, "--output-template-file", str(packaged)])
-        _run(["aws", "cloudformation", "deploy", "--template-file", str(packaged), "--stack-name", stack,
-              "--capabilities", "CAPABILITY_IAM", "CAPABILITY_AUTO_EXPAND", "--no-fail-on-empty-changeset",
-              *_token_overrides()])
+        template = json.loads((out / "sam.json").read_text())
+        code = f"s3://{upload.bucket}/{upload.put(out / 'deployment.zip', 'deployment.zip')}"
+        for resource in template["Resources"].values():
+            if resource["Type"] == "AWS::Serverless::Function":
+                resource["Properties"]["CodeUri"] = code
+        packaged = Path(tmp) / "template.json"
+        packaged.write_text(json.dumps(template))
+        _say(f"uploaded the package and template to s3://{upload.bucket}/{upload.stack}/")
+        return stacks.deploy(upload.url(upload.put(packaged, "template.json")), {})
 
 
 def _origin(outputs: dict[str, str]) -> str | None:
@@ -101,79 +151,114 @@ def _origin(outputs: dict[str, str]) -> str | None:
     return url.rstrip("/") if url else None
 
 
-def _token_overrides() -> list[str]:
-    """API tokens from the environment; one not set keeps the stack's previous value (the first deploy needs
-    LEVANTE_ADMIN_TOKEN). They travel as NoEcho stack parameters, never through git or the package."""
-    pairs = [f"{parameter}={os.environ[env]}" for parameter, env in TOKEN_PARAMETERS if os.environ.get(env)]
-    return ["--parameter-overrides", *pairs] if pairs else []
+def _upload_dashboard(project: Path, session, outputs: dict[str, str]) -> None:
+    from chalicelib.deploy import aws
 
-
-def _upload_dashboard(project: Path, outputs: dict[str, str]) -> None:
     dist = project / "frontend" / "dist"
     if not dist.is_dir():
         print("frontend/dist not found: dashboard not uploaded (build the frontend, then deploy again)")
         return
-    bucket = f"s3://{outputs['DashboardBucketName']}"
-    _run(["aws", "s3", "sync", str(dist), bucket, "--delete", "--exclude", "config.json"])
-    with tempfile.TemporaryDirectory() as tmp:
-        config = Path(tmp) / "config.json"
-        config.write_text(json.dumps({"apiBaseUrl": f"{outputs['EndpointURL']}api/v1", "auth": "token"}))
-        _run(["aws", "s3", "cp", str(config), f"{bucket}/config.json", "--cache-control", "no-cache"])
-    _run(["aws", "cloudfront", "create-invalidation", "--distribution-id", outputs["DashboardDistributionId"],
-          "--paths", "/*"])
+    s3, bucket = session.client("s3"), outputs["DashboardBucketName"]
+    count = aws.upload_folder(s3, dist, bucket, keep=frozenset({"config.json"}))
+    s3.put_object(Bucket=bucket, Key="config.json", ContentType="application/json", CacheControl="no-cache",
+                  Body=json.dumps({"apiBaseUrl": f"{outputs['EndpointURL']}api/v1", "auth": "token"}).encode())
+    session.client("cloudfront").create_invalidation(
+        DistributionId=outputs["DashboardDistributionId"],
+        InvalidationBatch={"Paths": {"Quantity": 1, "Items": ["/*"]}, "CallerReference": hashlib.sha256(
+            json.dumps(sorted(p.name for p in dist.rglob("*"))).encode()).hexdigest()[:32] + str(os.getpid())})
+    _say(f"uploaded the dashboard ({count} files) to {bucket}")
 
 
 def destroy_command(args: argparse.Namespace) -> int:
+    from chalicelib.deploy import aws, names
+    from chalicelib.deploy.stacks import BUSY_SUFFIX, StackError, Stacks
+
     project = Path.cwd()
-    stack = _stack_name(project, args.stage)
-    if not args.yes and input(f"delete stack {stack}? type its name to confirm: ").strip() != stack:
+    settings = _stage(project, args.stage).settings
+    session = _connect()
+    stacks = Stacks(session.client("cloudformation"), names.stack_name(settings), say=_say)
+    status = stacks.status()
+    if status is None:
+        print(f"{stacks.name} does not exist: nothing to delete")
+        return 0
+    if not args.yes and input(f"delete stack {stacks.name} ({status})? type its name to confirm: ").strip() != stacks.name:
         raise CliError("not confirmed", 1)
-    outputs = _stack_outputs(stack)
-    buckets = [outputs["DashboardBucketName"]]
-    if outputs.get("DataRetainedOnDelete") != "true":  # CloudFormation deletes only empty buckets
-        buckets.append(outputs["DataBucketName"])
-    for bucket in buckets:
-        _run(["aws", "s3", "rm", f"s3://{bucket}", "--recursive"])
-    _run(["aws", "cloudformation", "delete-stack", "--stack-name", stack])
-    _run(["aws", "cloudformation", "wait", "stack-delete-complete", "--stack-name", stack])
-    print(f"deleted {stack}" + (" (tables and data bucket retained)" if len(buckets) == 1 else ""))
+    if status.endswith(BUSY_SUFFIX) and status not in ("DELETE_IN_PROGRESS", "REVIEW_IN_PROGRESS"):
+        raise CliError(f"{stacks.name} is busy ({status}); wait for it to finish, then destroy again", 1)
+    s3 = session.client("s3")
+    resources = [r for r in stacks.resources() if r.get("PhysicalResourceId") and r["ResourceStatus"] != "DELETE_COMPLETE"]
+    retained = stacks.retained()
+    kept = [r for r in resources if r["LogicalResourceId"] in retained]
+    for resource in resources:  # CloudFormation deletes only empty buckets
+        if resource["ResourceType"] == "AWS::S3::Bucket" and (resource not in kept or args.delete_data):
+            aws.empty_bucket(s3, resource["PhysicalResourceId"])
+    try:
+        stacks.delete()
+    except StackError as error:
+        raise CliError(str(error), 1) from None
+    aws.delete_tokens(session.client("ssm"), names.tokens_path(settings))
+    if args.delete_data:
+        _delete_retained(session, kept)
+    elif kept:
+        print("kept (delete with --delete-data): " + ", ".join(r["PhysicalResourceId"] for r in kept))
+    print(f"deleted {stacks.name}")
     return 0
 
 
+def _delete_retained(session, resources: list[dict]) -> None:
+    for resource in resources:
+        name = resource["PhysicalResourceId"]
+        if resource["ResourceType"] == "AWS::S3::Bucket":
+            session.client("s3").delete_bucket(Bucket=name)
+        elif resource["ResourceType"] == "AWS::DynamoDB::Table":
+            session.client("dynamodb").delete_table(TableName=name)
+        else:
+            continue
+        _say(f"deleted {resource['ResourceType']} {name}")
+
+
+def tokens_command(args: argparse.Namespace) -> int:
+    from chalicelib.deploy import aws, names
+
+    settings = _stage(Path.cwd(), args.stage).settings
+    ssm = _connect().client("ssm")
+    path = names.tokens_path(settings)
+    if args.verb == "get":
+        token = aws.get_token(ssm, path, args.role)
+        if token is None:
+            raise CliError(f"no {args.role} token in {path}: `levante tokens rotate --role {args.role}` creates one", 1)
+        print(token)
+        return 0
+    token = aws.new_token()
+    aws.put_token(ssm, path, args.role, token)
+    print(token)
+    print(f"rotated the {args.role} token of {settings.base}; the API accepts only it within a minute", file=sys.stderr)
+    return 0
+
+
+def _connect():
+    from chalicelib.deploy.aws import Aws, AwsSetupError
+
+    try:
+        return Aws.connect()
+    except AwsSetupError as error:
+        raise CliError(str(error), 1) from None
+
+
+def _stage(project: Path, name: str):
+    from chalicelib.deploy.stage import Stage, UnknownStage
+
+    try:
+        return Stage.load(name, project)
+    except UnknownStage as error:
+        raise CliError(str(error), 2) from None
+
+
 def _stage_environment(project: Path, stage: str) -> dict[str, str]:
-    config_file = project / ".chalice" / "config.json"
-    if not config_file.is_file():
-        raise CliError(f"{config_file} not found: run this from the Levante project directory", 2)
-    stages = json.loads(config_file.read_text()).get("stages", {})
-    if stage not in stages:
-        raise CliError(f"unknown stage {stage!r} (in .chalice/config.json: {', '.join(stages)})", 2)
-    env = {**os.environ, **stages[stage].get("environment_variables", {})}
+    env = {**os.environ, **_stage(project, stage).environment}
     env.setdefault("AWS_DEFAULT_REGION", env.get("AWS_REGION", "us-east-1"))  # chalice wants one, even offline
     return env
 
 
-def _stack_name(project: Path, stage: str) -> str:
-    env = _stage_environment(project, stage)
-    return f"{env.get('LEVANTE_PREFIX', 'levante')}-{stage}"
-
-
-def _stack_outputs(stack: str, missing_ok: bool = False) -> dict[str, str]:
-    result = _run(["aws", "cloudformation", "describe-stacks", "--stack-name", stack,
-                   "--query", "Stacks[0].Outputs", "--output", "json"], capture=True, check=not missing_ok)
-    if result.returncode != 0:
-        if "does not exist" in result.stderr:
-            return {}
-        raise CliError(f"aws cloudformation describe-stacks failed: {result.stderr.strip()}", 1)
-    return {o["OutputKey"]: o["OutputValue"] for o in json.loads(result.stdout or "null") or []}
-
-
-def _run(cmd: list[str], *, cwd: Path | None = None, env: dict[str, str] | None = None,
-         capture: bool = False, check: bool = True) -> subprocess.CompletedProcess:
-    try:
-        result = subprocess.run(cmd, cwd=cwd, env=env, text=True, capture_output=capture)
-    except FileNotFoundError:
-        raise CliError(f"{cmd[0]} not found (see docs/deploy.md: prerequisites)", 1) from None
-    if check and result.returncode != 0:
-        raise CliError(f"{' '.join(cmd[:3])} failed (exit {result.returncode})" +
-                       (f": {result.stderr.strip()}" if capture else ""), 1)
-    return result
+def _say(line: str) -> None:
+    print(line, flush=True)

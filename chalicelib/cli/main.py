@@ -5,6 +5,9 @@ from __future__ import annotations
 import argparse
 import sys
 
+from botocore.exceptions import BotoCoreError, ClientError
+from botocore.parsers import ResponseParserError
+
 from chalicelib.cli import connections as connections_commands
 from chalicelib.cli import dags as dags_commands
 from chalicelib.cli import deploy as deploy_commands
@@ -41,6 +44,9 @@ def main(argv: list[str] | None = None) -> int:
     except CliError as exc:
         print(f"levante: error: {exc}", file=sys.stderr)
         return exc.exit_code
+    except (BotoCoreError, ClientError, ResponseParserError) as exc:  # an AWS call the command does not expect to fail
+        print(f"levante: error: AWS: {exc}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         print("levante: interrupted", file=sys.stderr)
         return 130

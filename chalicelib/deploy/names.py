@@ -25,3 +25,8 @@ def data_bucket(settings: Settings, account: str = STACK_ACCOUNT, region: str = 
 def artifacts_bucket(prefix: str, account: str, region: str) -> str:
     """One per account and region for every stage: packages and templates, written by `levante deploy`."""
     return f"{prefix}-artifacts-{account}-{region}"
+
+
+def tokens_path(settings: Settings) -> str:
+    """SSM parameters `{path}/admin|operator|viewer` (SecureString): the API tokens of one stage."""
+    return f"/{settings.prefix}/{settings.stage}/tokens"

@@ -64,11 +64,12 @@ def secret_statements(settings: Settings, where: Where, *, runs_tasks: bool) -> 
 
 
 def policy(settings: Settings, function_names: Iterable[str], *, invokable: Iterable[str] = (),
-           runs_tasks: bool = False, extra_statements: Iterable[dict[str, Any]] = (),
+           runs_tasks: bool = False, reads_tokens: bool = False, extra_statements: Iterable[dict[str, Any]] = (),
            where: Where = Where()) -> dict[str, Any]:
     """One function's policy. `function_names`: every function of the stage (their log groups);
     `invokable`: Lambda ARNs this function may invoke (the worker's LambdaInvokeFunctionOperator);
-    `runs_tasks`: the worker's narrower access to the secrets store."""
+    `runs_tasks`: the worker's narrower access to the secrets store;
+    `reads_tokens`: the API tokens in SSM (decrypted with the account's `aws/ssm` key, no KMS grant needed)."""
     bucket = f"arn:{where.partition}:s3:::{names.data_bucket(settings, where.account, where.region)}"
     statements = [
         _allow("Logs", ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"],
@@ -88,6 +89,9 @@ def policy(settings: Settings, function_names: Iterable[str], *, invokable: Iter
     invokable = sorted(invokable)
     if invokable:
         statements.append(_allow("InvokeConfiguredFunctions", ["lambda:InvokeFunction"], invokable))
+    if reads_tokens:
+        statements.append(_allow("ReadApiTokens", ["ssm:GetParametersByPath"],
+                                 [where.arn("ssm", f"parameter{names.tokens_path(settings)}")]))
     statements.extend(extra_statements)
     return {"Version": "2012-10-17", "Statement": statements}
 

@@ -16,6 +16,7 @@ FUNCTIONS = {"api_handler": ("APIHandler", "ApiHandlerRole", ""),
              "scheduler": ("Scheduler", "SchedulerRole", "-scheduler"),
              "worker": ("Worker", "WorkerRole", "-worker")}
 INVOKING_FUNCTIONS = frozenset({"worker"})  # LambdaInvokeFunctionOperator runs in the worker
+TOKEN_READERS = frozenset({"api_handler"})  # checks the API's bearer tokens
 
 
 class UnknownStage(ValueError):
@@ -76,4 +77,5 @@ class Stage:
     def policy(self, function: str, where: policies.Where = policies.Where()) -> dict[str, Any]:
         return policies.policy(self.settings, [self.function_name(f) for f in FUNCTIONS],
                                invokable=self.invokable(where) if function in INVOKING_FUNCTIONS else (),
-                               runs_tasks=function == "worker", where=where)
+                               runs_tasks=function == "worker", reads_tokens=function in TOKEN_READERS,
+                               where=where)

@@ -1,0 +1,227 @@
+"""The deployment, proven without an AWS account: the packaged stage becomes a stack in a moto server, the
+packaged handlers (unzipped, in an interpreter without the dev dependencies) run a DAG with real-shaped
+EventBridge, SQS and API Gateway events, then `levante destroy` removes it all. And `levante deploy` itself,
+against a moto server, uploads its artifacts and creates its change set (moto cannot run SAM's transform).
+
+moto's CloudFormation cannot create some resource types; they are listed here, left out of the moto stack
+and checked by cfn-lint instead (tests/deploy/test_package.py lints the very same template).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+import zipfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+
+from tests.deploy.conftest import ROOT
+from tests.e2e.conftest import levante_argv, start_moto
+from tests.e2e.processes import ProcessGroups
+
+pytestmark = [pytest.mark.slow, pytest.mark.e2e]
+STAGE = "dev"
+DAG_ID = "example_taskflow_etl"
+# moto has no CloudFormation model for these, or (API Gateway) cannot import a REST API from its OpenAPI body.
+MOTO_CANNOT_CREATE = frozenset({"AWS::ApiGateway::RestApi", "AWS::ApiGateway::Deployment",
+                                "AWS::ApiGateway::Stage", "AWS::CloudFront::Distribution",
+                                "AWS::CloudFront::OriginAccessControl", "AWS::CloudWatch::Alarm",
+                                "AWS::S3::BucketPolicy"})
+LAMBDA_SDK = ("boto3", "botocore", "s3transfer", "jmespath", "urllib3", "dateutil", "six.py")  # the runtime's own
+TOKEN = "moto-stack-admin-token-0123456789"
+
+
+@pytest.fixture
+def moto(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
+    """A moto server of its own, and this process's environment pointed at it (as a user's shell would be)."""
+    processes = ProcessGroups(tmp_path)
+    try:
+        endpoint = start_moto(processes)
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "LEVANTE_"))}
+        env.update(AWS_ENDPOINT_URL=endpoint, AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing",
+                   AWS_DEFAULT_REGION="us-east-1", AWS_REGION="us-east-1")
+        for name in [n for n in os.environ if n.startswith(("AWS_", "LEVANTE_"))]:
+            monkeypatch.delenv(name)
+        for name, value in env.items():
+            monkeypatch.setenv(name, value)
+        yield env
+    finally:
+        assert not processes.kill_all(), "moto server survived"
+
+
+def levante(env: dict[str, str], *args: str, timeout: float = 300) -> subprocess.CompletedProcess:
+    return subprocess.run(levante_argv(*args), env=env, cwd=ROOT, capture_output=True, text=True, timeout=timeout)
+
+
+def test_packaged_stage_runs_a_dag_in_moto_then_destroy_removes_it(moto, tmp_path):
+    from chalicelib.deploy import aws, names
+    from chalicelib.deploy.stacks import Stacks
+    from chalicelib.deploy.stage import Stage
+
+    local_python = f"{sys.version_info.major}.{sys.version_info.minor}"  # same code, wheels this Python imports
+    packaged = levante(moto, "package", "--stage", STAGE, "--out", str(tmp_path / "package"),
+                       "--python-version", local_python)
+    assert packaged.returncode == 0, packaged.stdout + packaged.stderr
+    settings = Stage.load(STAGE).settings
+    session = aws.Aws.connect()
+    s3, cloudformation = session.client("s3"), session.client("cloudformation")
+    artifacts = names.artifacts_bucket(settings.prefix, session.account, session.region)
+    aws.ensure_bucket(s3, artifacts, session.region)
+    s3.upload_file(str(tmp_path / "package" / "deployment.zip"), artifacts, "levante-dev/deployment.zip")
+
+    sam = json.loads((tmp_path / "package" / "sam.json").read_text())
+    template = translate(sam, f"s3://{artifacts}/levante-dev/deployment.zip")
+    creatable = moto_creatable() - MOTO_CANNOT_CREATE
+    assert {r["Type"] for r in template["Resources"].values()} - creatable == MOTO_CANNOT_CREATE
+    s3.put_object(Bucket=artifacts, Key="levante-dev/template.json",
+                  Body=json.dumps(without_types(template, MOTO_CANNOT_CREATE)).encode())
+    aws.ensure_token(session.client("ssm"), names.tokens_path(settings), "admin", TOKEN)
+    events: list[str] = []
+    stacks = Stacks(cloudformation, names.stack_name(settings), say=events.append, poll_seconds=0.1)
+
+    assert stacks.deploy(f"https://{artifacts}.s3.us-east-1.amazonaws.com/levante-dev/template.json", {})
+    assert stacks.status() == "CREATE_COMPLETE"
+    assert any("CREATE_COMPLETE" in line and "levante-dev" in line for line in events), events  # moto: stack events only
+
+    lambdas = session.client("lambda")
+    functions = {role: lambdas.get_function_configuration(FunctionName=f"levante-{STAGE}{suffix}")
+                 for role, suffix in (("api", ""), ("scheduler", "-scheduler"), ("worker", "-worker"))}
+    assert {f["Runtime"] for f in functions.values()} == {"python3.13"}
+    assert {f["Handler"] for f in functions.values()} == {"app.app", "app.scheduler", "app.worker"}
+    environment = functions["worker"]["Environment"]["Variables"]
+    assert environment["LEVANTE_BUCKET"] == f"levante-{STAGE}-data-{session.account}-{session.region}"
+    s3.head_bucket(Bucket=environment["LEVANTE_BUCKET"])  # created under its global name
+    queue_url = session.client("sqs").get_queue_url(QueueName=settings.queue_name)["QueueUrl"]  # moto: no outputs
+
+    queue_arn = session.client("sqs").get_queue_attributes(
+        QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    [mapping] = lambdas.list_event_source_mappings(FunctionName="levante-dev-worker")["EventSourceMappings"]
+    assert mapping["EventSourceArn"] == queue_arn and mapping["BatchSize"] == 1
+    [rule] = [r for r in session.client("events").list_rules()["Rules"] if r.get("ScheduleExpression")]
+
+    report = run_packaged_handlers(tmp_path, moto, functions, {
+        "token": TOKEN, "dag_id": DAG_ID, "queue_url": queue_url, "queue_arn": queue_arn,
+        "rule_arn": rule["Arn"], "timeout_s": 120,
+        "functions": {role: f["FunctionName"] for role, f in functions.items()}})
+
+    assert (report["unpause"], report["trigger"]) == (200, 200), report
+    assert report["state"] == "success", report
+    assert set(report["tasks"].values()) == {"success"} and len(report["tasks"]) >= 3, report
+    assert report["worker_invocations"] == len(report["tasks"]) == len(set(report["message_ids"]))
+    assert not {"moto", "pytest", "flask"} & set(report["modules"])
+    logs = [json.loads(line) for line in report["stdout"] if line.startswith("{")]
+    worker_lines = [line for line in logs if line.get("dag_id") == DAG_ID]
+    assert {line["level"] for line in worker_lines} >= {"INFO"}  # Chalice would have left only ERROR
+    assert {line["sqs_message_id"] for line in worker_lines} == set(report["message_ids"])
+    assert all({"run_id", "task_id", "try"} <= set(line) for line in worker_lines)
+    metrics = {m["Name"] for line in logs if "_aws" in line
+               for directive in line["_aws"]["CloudWatchMetrics"] for m in directive["Metrics"]}
+    assert {"TasksStarted", "TasksSucceeded", "TaskDuration", "QueueLag", "TickDuration", "RunsCreated"} <= metrics
+
+    destroyed = levante(moto, "destroy", "--stage", STAGE, "--yes")
+    assert destroyed.returncode == 0, destroyed.stdout + destroyed.stderr
+    assert stacks.status() is None
+    assert settings.table("runs") not in session.client("dynamodb").list_tables()["TableNames"]
+    assert environment["LEVANTE_BUCKET"] not in {b["Name"] for b in s3.list_buckets()["Buckets"]}
+    assert aws.get_token(session.client("ssm"), names.tokens_path(settings), "admin") is None
+
+
+def test_levante_deploy_uploads_its_artifacts_and_creates_a_change_set(moto):
+    deployed = levante(moto, "deploy", "--stage", STAGE)
+
+    print(deployed.stdout, deployed.stderr[-2000:])
+    cloudformation, s3 = boto3.client("cloudformation"), boto3.client("s3")
+    artifacts = "levante-artifacts-123456789012-us-east-1"  # created: the account and region make it unique
+    keys = [o["Key"] for o in s3.list_objects_v2(Bucket=artifacts)["Contents"]]
+    [template_key] = [k for k in keys if k.endswith("-template.json")]
+    template = json.loads(s3.get_object(Bucket=artifacts, Key=template_key)["Body"].read())
+    [code] = {r["Properties"]["CodeUri"] for r in template["Resources"].values()
+              if r["Type"] == "AWS::Serverless::Function"}
+    assert code.startswith(f"s3://{artifacts}/levante-dev/") and code.split("/", 3)[3] in keys
+    [change_set] = cloudformation.list_change_sets(StackName="levante-dev")["Summaries"]
+    assert change_set["Status"] == "CREATE_COMPLETE"
+    assert "change set created (create)" in deployed.stdout
+    token = boto3.client("ssm").get_parameter(Name="/levante/dev/tokens/admin", WithDecryption=True)["Parameter"]
+    assert len(token["Value"]) >= 16 and token["Type"] == "SecureString"
+    # moto cannot execute a SAM transform: the command stops there, with a message rather than a traceback.
+    assert "Traceback" not in deployed.stderr
+
+
+def translate(sam: dict[str, Any], code_uri: str) -> dict[str, Any]:
+    """AWS::Serverless-2016-10-31 to plain CloudFormation, as CloudFormation's SAM transform does."""
+    from samtranslator.translator.transform import transform
+
+    class NoManagedPolicies:  # the template names its roles' policies inline; no AWS managed policy to look up
+        def load(self) -> dict[str, str]:
+            return {}
+
+    for resource in sam["Resources"].values():
+        if resource["Type"] == "AWS::Serverless::Function":
+            resource["Properties"]["CodeUri"] = code_uri
+    return transform(sam, {}, NoManagedPolicies())
+
+
+def moto_creatable() -> set[str]:
+    from moto.cloudformation.parsing import get_model_map
+
+    return set(get_model_map())
+
+
+def without_types(template: dict[str, Any], types: frozenset[str]) -> dict[str, Any]:
+    """The template minus resources of `types`; references to them become placeholder strings."""
+    removed = {name for name, r in template["Resources"].items() if r["Type"] in types}
+
+    def stub(value: Any) -> Any:
+        if isinstance(value, dict):
+            if value.get("Ref") in removed:
+                return f"moto-cannot-create-{value['Ref']}"
+            if "Fn::GetAtt" in value and value["Fn::GetAtt"][0] in removed:
+                return "moto-cannot-create-{}.{}".format(*value["Fn::GetAtt"])
+            if isinstance(value.get("Fn::Sub"), str):
+                return {"Fn::Sub": re.sub(r"\$\{(\w+)(\.[\w.]+)?\}",
+                                          lambda m: "moto-cannot-create" if m[1] in removed else m[0], value["Fn::Sub"])}
+            return {key: stub(item) for key, item in value.items()}
+        if isinstance(value, list):
+            return [stub(item) for item in value]
+        return value
+
+    resources = {}
+    for name, resource in template["Resources"].items():
+        if name in removed:
+            continue
+        resource = stub(resource)
+        if "DependsOn" in resource:
+            depends = [resource["DependsOn"]] if isinstance(resource["DependsOn"], str) else resource["DependsOn"]
+            resource["DependsOn"] = [d for d in depends if d not in removed]
+        resources[name] = resource
+    outputs = {name: output for name, output in template.get("Outputs", {}).items()
+               if stub(output) == output}  # an output of a left-out resource means nothing here
+    return {**template, "Resources": resources, "Outputs": outputs}
+
+
+def run_packaged_handlers(tmp_path: Path, moto: dict[str, str], functions: dict[str, dict], job: dict) -> dict:
+    task_root = tmp_path / "task"
+    with zipfile.ZipFile(tmp_path / "package" / "deployment.zip") as archive:
+        archive.extractall(task_root)
+    runtime = tmp_path / "runtime"  # what /var/runtime gives a Lambda function: the AWS SDK, nothing else
+    runtime.mkdir()
+    site = Path(boto3.__file__).parents[1]
+    for name in LAMBDA_SDK:
+        (runtime / name).symlink_to(site / name)
+    env = {"PATH": os.environ["PATH"], "LAMBDA_TASK_ROOT": str(task_root), "PYTHONPATH": f"{task_root}:{runtime}",
+           **{k: v for k, v in moto.items() if k.startswith("AWS_")},
+           **{k: v for f in functions.values() for k, v in f["Environment"]["Variables"].items()},
+           "AWS_LAMBDA_FUNCTION_NAME": functions["worker"]["FunctionName"]}
+    proc = subprocess.run([sys.executable, "-S", str(ROOT / "tests" / "deploy" / "lambda_driver.py")],
+                          input=json.dumps(job), env=env, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-5000:]
+    print(proc.stderr[-3000:])
+    *lines, report = proc.stdout.strip().splitlines()  # the functions' stdout (CloudWatch's), then the report
+    return {**json.loads(report), "stdout": lines}
