@@ -1,6 +1,6 @@
 """API tokens kept in SSM Parameter Store (SecureString) on AWS, so they never sit in a Lambda's environment.
 
-`LEVANTE_TOKENS_PARAMETER_PATH` (set by the stack, e.g. `/levante/prod/tokens`) holds one parameter per role
+`LEVANTE_TOKENS_PARAMETER_PATH` (set by the stack, e.g. `/levante-prod/tokens`) holds one parameter per role
 (`admin`, `operator`, `viewer`). A warm container re-reads them after `REFRESH_SECONDS`, so
 `levante tokens rotate` takes effect within that time without a redeploy. Without the variable (local
 stack, tests) the tokens come from the environment as before.

@@ -29,4 +29,4 @@ def artifacts_bucket(prefix: str, account: str, region: str) -> str:
 
 def tokens_path(settings: Settings) -> str:
     """SSM parameters `{path}/admin|operator|viewer` (SecureString): the API tokens of one stage."""
-    return f"/{settings.prefix}/{settings.stage}/tokens"
+    return f"/{settings.base}/tokens"  # beside the secrets store's root, /{prefix}-{stage}

@@ -148,7 +148,7 @@ def test_levante_deploy_uploads_its_artifacts_and_creates_a_change_set(moto):
     [change_set] = cloudformation.list_change_sets(StackName="levante-dev")["Summaries"]
     assert change_set["Status"] == "CREATE_COMPLETE"
     assert "change set created (create)" in deployed.stdout
-    token = boto3.client("ssm").get_parameter(Name="/levante/dev/tokens/admin", WithDecryption=True)["Parameter"]
+    token = boto3.client("ssm").get_parameter(Name="/levante-dev/tokens/admin", WithDecryption=True)["Parameter"]
     assert len(token["Value"]) >= 16 and token["Type"] == "SecureString"
     # moto cannot execute a SAM transform: the command stops there, with a message rather than a traceback.
     assert "Traceback" not in deployed.stderr

@@ -97,7 +97,7 @@ def test_functions_are_configured_for_the_stage(packages, stage):
     assert {"TaskQueue", "TaskInstancesTable", "DataBucket"} <= set(resources["Worker"]["DependsOn"])
     assert resources["Scheduler"]["Properties"]["Events"]["SchedulerEvent"]["Properties"]["Schedule"] == "rate(1 minute)"
     api_env = resources["APIHandler"]["Properties"]["Environment"]["Variables"]
-    assert api_env["LEVANTE_TOKENS_PARAMETER_PATH"] == f"/levante/{stage}/tokens"  # SSM SecureString, read at run time
+    assert api_env["LEVANTE_TOKENS_PARAMETER_PATH"] == f"/levante-{stage}/tokens"  # SSM SecureString, read at run time
     assert not {"LEVANTE_ADMIN_TOKEN", "LEVANTE_OPERATOR_TOKEN", "LEVANTE_VIEWER_TOKEN"} & set(api_env)
     assert {resources[r]["Properties"]["Environment"]["Variables"]["LEVANTE_DAGS_PAUSED_AT_CREATION"]
             for r in ("APIHandler", "Scheduler", "Worker")} == {"true"}

@@ -81,7 +81,7 @@ def test_policies_name_exactly_the_stage_resources(stage):
         bucket = f"levante-{stage}-data-{ACCOUNT}-{REGION}"  # global names carry the account and region
         assert {arn.split("/")[0] for arn in by_service["s3"]} == {f"arn:aws:s3:::{bucket}"}
         assert by_service["ssm"] <= {f"arn:aws:ssm:{REGION}:{ACCOUNT}:parameter/{settings.base}/{kind}{tail}"
-                                     for kind in ("connections", "variables") for tail in ("", "/*")}
+                                     for kind in ("connections", "variables", "tokens") for tail in ("", "/*")}
         assert by_service["logs"] == {f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:/aws/lambda/{config.function_name(f)}:*"
                                       for f in FUNCTIONS}
 

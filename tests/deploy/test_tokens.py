@@ -9,7 +9,7 @@ from chalicelib.api import token_store
 from chalicelib.api.auth import Role
 from chalicelib.deploy import aws as deploy_aws
 
-PATH = "/levante/prod/tokens"
+PATH = "/levante-prod/tokens"
 
 
 @pytest.fixture
