@@ -56,7 +56,7 @@ def main() -> None:
         folder.mkdir()
         (folder / "fanout.py").write_text(DAG.format(n=args.tasks - 1))
         ports = {"LEVANTE_UI_PORT": free_port(), "LEVANTE_API_PORT": free_port(), "LEVANTE_MOTO_PORT": free_port()}
-        token = "bench-token"
+        token = "bench-admin-token-0123456789"
         env = {**os.environ, **{k: str(v) for k, v in ports.items()}, "LEVANTE_ADMIN_TOKEN": token}
         base = f"http://127.0.0.1:{ports['LEVANTE_API_PORT']}/api/v1"
         log = open(Path(tmp) / "dev.log", "wb")  # noqa: SIM115

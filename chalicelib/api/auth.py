@@ -12,6 +12,7 @@ authorizers would refuse); on AWS the same check also runs as a Chalice token au
 from __future__ import annotations
 
 import hmac
+import logging
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -21,7 +22,17 @@ from chalicelib.api.errors import ApiError
 
 ENV_TOKENS = (("LEVANTE_ADMIN_TOKEN", "admin"), ("LEVANTE_OPERATOR_TOKEN", "operator"),
               ("LEVANTE_VIEWER_TOKEN", "viewer"))
+TOKEN_VARIABLES = tuple(name for name, _ in ENV_TOKENS)
 MIN_TOKEN_LENGTH = 16
+log = logging.getLogger("levante.api")
+
+
+def token_problems(env: Mapping[str, str] | None = None) -> list[str]:
+    """One line per configured token that is too short to be a credential (checked at start)."""
+    env = os.environ if env is None else env
+    return [f"{name} is {len(env[name])} characters long; tokens need at least {MIN_TOKEN_LENGTH} "
+            f"(e.g. python -c 'import secrets; print(secrets.token_urlsafe(24))')"
+            for name in TOKEN_VARIABLES if env.get(name) and len(env[name]) < MIN_TOKEN_LENGTH]
 
 
 class Role(IntEnum):
@@ -44,8 +55,10 @@ class TokenTable:
         pairs = []
         for name, role in ENV_TOKENS:
             value = env.get(name, "")
-            if value:
+            if len(value) >= MIN_TOKEN_LENGTH:
                 pairs.append((value.encode(), Role[role.upper()]))
+            elif value:  # never a credential, even if a start-up check was skipped
+                log.error("%s is shorter than %d characters and is ignored", name, MIN_TOKEN_LENGTH)
         return cls(tuple(pairs))
 
     def role_of(self, token: str) -> Role | None:

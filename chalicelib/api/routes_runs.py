@@ -7,11 +7,13 @@ from chalicelib.api.auth import Role
 from chalicelib.api.errors import BadRequest
 from chalicelib.api.routing import ApiBlueprint, Reply, Request
 from chalicelib.api.validation import Body, Field, Query, pagination
+from chalicelib.core.inputs import MAX_ID_LENGTH
 from chalicelib.core.states import RunState
 from chalicelib.services import clearing
 from chalicelib.services.trigger import trigger_run
 from chalicelib.store.readers import ApiReader
 from chalicelib.store.runs import StoredRun
+from chalicelib.store.settings import Settings
 
 api = ApiBlueprint(__name__, "DAGRun")
 RUNS = "/dags/{dag_id}/dagRuns"
@@ -21,8 +23,9 @@ RUN_STATES = tuple(s.value for s in RunState)
 TRIGGER = Body({
     "conf": Field(dict, nullable=True, max_length=64 * 1024, description="dag_run.conf, checked against the DAG's params"),
     "logical_date": Field(str, nullable=True, date_time=True, max_length=64),
-    "dag_run_id": Field(str, nullable=True, max_length=250),
-    "note": Field(str, nullable=True, max_length=1000),
+    "dag_run_id": Field(str, nullable=True, max_length=MAX_ID_LENGTH, pattern=Settings.from_env().run_id_pattern,
+                        description="Airflow's allowed_run_id_pattern; no '..'; not scheduled__/backfill__..."),
+    "note": Field(str, nullable=True, max_length=1000, multiline=True),
 }, required=False)
 
 

@@ -91,5 +91,6 @@ def get_log(req: Request, dag_id: str, dag_run_id: str, task_id: str, try_number
 
 @api.operation("GET", TI + "/xcomEntries", summary="XComs pushed by a task instance", errors=(404,))
 def list_xcom_entries(req: Request, dag_id: str, dag_run_id: str, task_id: str) -> dict:
-    entries = [out.xcom_entry(key, task_id, text) for key, text in task_views.xcoms(req.backend, dag_id, dag_run_id, task_id)]
+    entries = [out.xcom_entry(x.key, task_id, x.text, x.size, x.truncated)
+               for x in task_views.xcoms(req.backend, dag_id, dag_run_id, task_id)]
     return out.page("xcom_entries", entries, len(entries))

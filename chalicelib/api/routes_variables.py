@@ -10,6 +10,7 @@ from chalicelib.api.auth import Role
 from chalicelib.api.errors import BadRequest
 from chalicelib.api.routing import ApiBlueprint, Reply, Request
 from chalicelib.api.validation import Body, Field, pagination
+from chalicelib.core.inputs import text_problem
 from chalicelib.sdk.masker import MASK, should_hide_value_for_key
 from chalicelib.services.variables import VariableService
 
@@ -32,8 +33,8 @@ def _service(req: Request) -> VariableService:
 
 
 def _check_key(key: str) -> str:
-    if not key or len(key) > 250 or not key.isprintable():
-        raise BadRequest("a variable key is 1-250 printable characters")
+    if not key or len(key) > 250 or not key.isprintable() or "/" in key or text_problem(key) is not None:
+        raise BadRequest("a variable key is 1-250 printable characters, without '/' or bidirectional controls")
     return key
 
 
@@ -44,8 +45,8 @@ def list_variables(req: Request) -> dict:
 
 
 @api.operation("POST", "/variables", summary="Create a variable", role=Role.ADMIN, errors=(400, 409), body=Body({
-    "key": KEY_FIELD, "value": Field(str, required=True, max_length=MAX_VALUE),
-    "description": Field(str, nullable=True, max_length=1000)}))
+    "key": KEY_FIELD, "value": Field(str, required=True, max_length=MAX_VALUE, multiline=True),
+    "description": Field(str, nullable=True, max_length=1000, multiline=True)}))
 def create_variable(req: Request) -> dict:
     b = req.body
     item = _service(req).create(_check_key(b["key"]), b["value"], b.get("description"))
@@ -59,8 +60,8 @@ def get_variable(req: Request, variable_key: str) -> dict:
 
 @api.operation("PATCH", VARIABLE, summary="Update a variable's value or description", role=Role.ADMIN,
                errors=(400, 404), body=Body({
-                   "key": Field(str, max_length=250), "value": Field(str, max_length=MAX_VALUE),
-                   "description": Field(str, nullable=True, max_length=1000)}))
+                   "key": Field(str, max_length=250), "value": Field(str, max_length=MAX_VALUE, multiline=True),
+                   "description": Field(str, nullable=True, max_length=1000, multiline=True)}))
 def patch_variable(req: Request, variable_key: str) -> dict:
     b = req.body
     if "key" in b and b["key"] != variable_key:

@@ -20,8 +20,9 @@ from urllib.parse import unquote
 from chalice import Blueprint, Chalice, CORSConfig, Response
 
 from chalicelib.api.auth import Role, authorize
-from chalicelib.api.errors import as_api_error
+from chalicelib.api.errors import BadRequest, as_api_error
 from chalicelib.api.validation import Body, Params, Query
+from chalicelib.core.inputs import MAX_ID_LENGTH
 
 log = logging.getLogger("levante.api")
 DEFAULT_UI_ORIGIN = "http://localhost:8080"
@@ -121,7 +122,7 @@ def _view(bp: Blueprint, op: Operation, handler: Handler) -> Callable[..., Respo
                           op.body.parse(request.raw_body) if op.body is not None else {},
                           role, datetime.now(UTC), getattr(bp.current_app, BACKEND_ATTRIBUTE))
             # chalice local hands path parameters over still percent-encoded (run ids hold ':' and '+').
-            result = handler(req, **{name: unquote(value) for name, value in path_params.items()})
+            result = handler(req, **{name: _path_param(name, value) for name, value in path_params.items()})
             result = _masked(req, result)
         except Exception as exc:  # noqa: BLE001 - every failure becomes a JSON error; 500s are logged
             error = as_api_error(exc)
@@ -149,6 +150,15 @@ def _masked(req: Request, result: Any) -> Any:
     return masker.redact(result, by_key=False)
 
 
+def _path_param(name: str, raw: str) -> str:
+    # Only looked up, never used to build a key: any stored id stays addressable (a legacy run id with
+    # a newline can still be deleted); the length bound keeps DynamoDB from refusing the key with a 500.
+    value = unquote(raw)
+    if len(value) > MAX_ID_LENGTH:
+        raise BadRequest(f"path parameter {name!r} is longer than {MAX_ID_LENGTH} characters")
+    return value
+
+
 def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
     return Response(body=to_json(body), status_code=status, headers={
         "Content-Type": "application/json", "X-Content-Type-Options": "nosniff", "Cache-Control": "no-store",
@@ -159,7 +169,13 @@ def json_response(body: Any, status: int = 200, headers: dict[str, str] | None =
 def to_json(body: Any) -> str:
     # <, > and & escaped as \u003c... : still the same JSON strings, but inert even if some client ever
     # drops the response into HTML.
-    text = json.dumps(body, separators=(",", ":"), default=_default, ensure_ascii=False)
+    # allow_nan=False: Infinity and NaN are not JSON, and one of them once kept the dashboard's grid on
+    # "Loading..."; the readers turn stored non-finite numbers into null before they get here.
+    text = json.dumps(body, separators=(",", ":"), default=_default, ensure_ascii=False, allow_nan=False)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate stored before validation: \uXXXX escapes are still JSON
+        text = json.dumps(body, separators=(",", ":"), default=_default, ensure_ascii=True, allow_nan=False)
     return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
@@ -171,8 +187,31 @@ def _default(value: Any) -> Any:
     raise TypeError(f"not JSON serializable: {type(value).__name__}")
 
 
+# Chalice's own error bodies ({"Code", "Message"}) for what it refuses before a view runs.
+_CHALICE_CODES = {"MethodNotAllowedError": "method_not_allowed", "UnsupportedMediaType": "unsupported_media_type",
+                  "BadRequest": "bad_request", "BadRequestError": "bad_request", "NotFoundError": "not_found",
+                  "InternalServerError": "internal_error"}
+
+
+def error_envelope(event: Any, get_response: Callable[[Any], Response]) -> Response:
+    """Chalice middleware: errors Chalice answers itself (405, 415...) in the API's `{"error","detail"}` form."""
+    response = get_response(event)
+    body = response.body
+    if response.status_code >= 400 and isinstance(body, dict) and set(body) == {"Code", "Message"}:
+        headers = {k: v for k, v in response.headers.items() if k.lower() != "content-type"}
+        error = _CHALICE_CODES.get(str(body["Code"]), "error")
+        detail = str(body["Message"])
+        if response.status_code == 415:
+            detail += "; send the body as application/json"
+        elif response.status_code == 405 and "Allow" in headers:
+            detail += f"; allowed: {headers['Allow']}"
+        return json_response({"error": error, "detail": detail}, response.status_code, headers)
+    return response
+
+
 def register(app: Chalice, blueprints: list[ApiBlueprint], backend: Callable[[], Any], url_prefix: str,
              authorizer: Any = None) -> None:
     setattr(app, BACKEND_ATTRIBUTE, backend)
+    app.register_middleware(error_envelope, "http")
     for api in blueprints:
         app.register_blueprint(api.blueprint(authorizer), url_prefix=url_prefix)

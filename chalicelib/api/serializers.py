@@ -7,6 +7,7 @@ Dates are ISO 8601 strings; states use Airflow's names, with a task instance tha
 from __future__ import annotations
 
 import json
+import math
 from typing import Any
 
 from chalicelib.core.schedule import Schedule, ScheduleError
@@ -158,12 +159,24 @@ def grid_cell(item: Any) -> dict[str, Any]:
             "duration": float(item.duration) if item.duration is not None else None}
 
 
-def xcom_entry(key: str, task_id: str, value_text: str | None) -> dict[str, Any]:
-    try:
-        value = json.loads(value_text) if value_text is not None else None
-    except ValueError:
-        value = value_text
-    return {"key": key, "task_id": task_id, "map_index": -1, "value": value}
+def xcom_entry(key: str, task_id: str, value_text: str | None, size: int | None = None,
+               truncated: bool = False) -> dict[str, Any]:
+    """A truncated value is returned as the start of its JSON text (a string), with `truncated: true`."""
+    value: Any = value_text
+    if not truncated and value_text is not None:
+        try:  # NaN/Infinity (stored by older versions) come back as their names: the answer stays JSON
+            value = json.loads(value_text, parse_constant=lambda name: name, parse_float=_finite_or_text)
+        except ValueError:
+            value = value_text
+    entry = {"key": key, "task_id": task_id, "map_index": -1, "value": value, "truncated": truncated}
+    if size is not None:
+        entry["size_bytes"] = size
+    return entry
+
+
+def _finite_or_text(text: str) -> float | str:
+    value = float(text)
+    return value if math.isfinite(value) else text
 
 
 def page(name: str, items: list[Any], total: int) -> dict[str, Any]:

@@ -1,6 +1,8 @@
 """Request parsing: JSON-object bodies with known fields only, typed and size-limited; query parameters.
 
-The same declarations feed the OpenAPI document (`schema()`), so what is documented is what is enforced.
+The same declarations feed the OpenAPI document (`schema()`), and each field is validated with jsonschema
+against that very schema, so what is documented is what is enforced. What JSON Schema cannot express
+(valid Unicode, finite numbers, dates that fit the store) is checked after it by chalicelib.core.inputs.
 Nothing outside a body's declared fields can be written: a trigger body carrying `state` is a 400, not
 an ignored field (mass assignment is impossible by construction).
 """
@@ -12,9 +14,15 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from functools import lru_cache
+from typing import TYPE_CHECKING, Any
 
 from chalicelib.api.errors import ApiError, BadRequest
+from chalicelib.core.inputs import InvalidInput, check_json_value, check_text
+from chalicelib.core.inputs import parse_datetime as parse_core_datetime
+
+if TYPE_CHECKING:
+    from jsonschema import Draft202012Validator, ValidationError
 
 MAX_BODY_BYTES = 256 * 1024
 MAX_DEPTH = 32
@@ -31,35 +39,34 @@ class Field:
     date_time: bool = False
     minimum: int | None = None
     maximum: int | None = None
+    pattern: str | None = None
+    multiline: bool = False  # a string may hold newlines and tabs (notes, descriptions, values)
     description: str = ""
 
     def parse(self, name: str, value: Any) -> Any:
-        if value is None:
-            if self.nullable:
-                return None
-            raise BadRequest(f"{name!r} must not be null")
-        if not _is(value, self.kind):
-            raise BadRequest(f"{name!r} must be {_article(_JSON_TYPES[self.kind])}")
-        if self.kind is str:
-            return self._string(name, value)
-        if self.kind is int:
-            if (self.minimum is not None and value < self.minimum) or (self.maximum is not None and value > self.maximum):
-                raise BadRequest(f"{name!r} must be between {self.minimum} and {self.maximum}")
-        if self.kind in (dict, list) and self.max_length is not None:
-            if len(json.dumps(value)) > self.max_length:
-                raise BadRequest(f"{name!r} is larger than {self.max_length} bytes as JSON")
-        return value
+        # First the schema the OpenAPI document publishes (type, length, enum, pattern, range)...
+        from jsonschema.exceptions import best_match  # on first use: keeps the API's cold start light
 
-    def _string(self, name: str, value: str) -> Any:
-        if self.max_length is not None and len(value) > self.max_length:
-            raise BadRequest(f"{name!r} is longer than {self.max_length} characters")
-        if self.choices is not None and value not in self.choices:
-            raise BadRequest(f"{name!r} must be one of {', '.join(self.choices)}")
-        if self.date_time:
-            return parse_datetime(name, value)
+        error = best_match(_validator(self).iter_errors(value))
+        if error is not None:
+            raise BadRequest(_message(name, error, self))
+        if value is None:
+            return None
+        # ...then what JSON Schema cannot say: valid Unicode, finite numbers, dates that fit the store.
+        try:
+            if self.kind is str:
+                check_text(name, value, multiline=self.multiline)
+                return parse_datetime(name, value) if self.date_time else value
+            if self.kind in (dict, list):
+                check_json_value(name, value)
+                if self.max_length is not None and len(json.dumps(value)) > self.max_length:
+                    raise BadRequest(f"{name!r} is larger than {self.max_length} bytes as JSON")
+        except InvalidInput as exc:
+            raise BadRequest(str(exc)) from None
         return value
 
     def schema(self) -> dict[str, Any]:
+        """The OpenAPI 3.0 form (published in /openapi.json)."""
         out: dict[str, Any] = {"type": _JSON_TYPES[self.kind]}
         if self.nullable:
             out["nullable"] = True
@@ -69,6 +76,8 @@ class Field:
             out["enum"] = list(self.choices)
         if self.date_time:
             out["format"] = "date-time"
+        if self.pattern is not None:
+            out["pattern"] = self.pattern
         if self.minimum is not None:
             out["minimum"] = self.minimum
         if self.maximum is not None:
@@ -80,6 +89,40 @@ class Field:
         if self.description:
             out["description"] = self.description
         return out
+
+    def json_schema(self) -> dict[str, Any]:
+        """The same schema as JSON Schema (OpenAPI 3.0's `nullable` becomes a null type), for validation."""
+        out = {k: v for k, v in self.schema().items() if k not in ("nullable", "description", "format")}
+        if self.nullable:
+            out["type"] = [out["type"], "null"]
+            if "enum" in out:
+                out["enum"] = [*out["enum"], None]
+        return out
+
+
+@lru_cache(maxsize=256)
+def _validator(spec: Field) -> Draft202012Validator:
+    from jsonschema import Draft202012Validator
+
+    return Draft202012Validator(spec.json_schema())
+
+
+def _message(name: str, error: ValidationError, spec: Field) -> str:
+    kind = error.validator
+    if kind == "type":
+        if error.instance is None:
+            return f"{name!r} must not be null"
+        return f"{name!r} must be {_article(_JSON_TYPES[spec.kind])}"
+    if kind == "maxLength":
+        return f"{name!r} is longer than {spec.max_length} characters"
+    if kind == "enum":
+        return f"{name!r} must be one of {', '.join(spec.choices or ())}"
+    if kind == "pattern":
+        return f"{name!r} must match {spec.pattern}"
+    if kind in ("minimum", "maximum"):
+        return f"{name!r} must be between {spec.minimum} and {spec.maximum}"
+    path = "".join(f"[{p!r}]" for p in error.absolute_path)
+    return f"{name!r}{path} is invalid ({kind})"
 
 
 @dataclass(frozen=True)
@@ -97,7 +140,9 @@ class Body:
         if len(data) > self.max_bytes:
             raise ApiError(413, f"the request body is larger than {self.max_bytes} bytes")
         try:
-            value = json.loads(data, parse_constant=_reject_constant)
+            value = json.loads(data, parse_constant=_reject_constant, parse_float=_finite_float)
+        except _NotFinite as exc:
+            raise BadRequest(f"the request body holds {exc}, which is not a finite number") from None
         except (ValueError, RecursionError):
             raise BadRequest("the request body is not valid JSON") from None
         if not isinstance(value, dict):
@@ -144,6 +189,10 @@ class Query:
         raw = params[self.name]
         if len(raw) > self.max_length:
             raise BadRequest(f"query parameter {self.name!r} is longer than {self.max_length} characters")
+        try:
+            check_text(f"query parameter {self.name}", raw)
+        except InvalidInput as exc:
+            raise BadRequest(str(exc)) from None
         if self.kind is int:
             return self._int(raw)
         if self.kind is bool:
@@ -192,21 +241,11 @@ def pagination(default_limit: int = 25, max_limit: int = 100) -> tuple[Query, Qu
 
 
 def parse_datetime(name: str, value: str) -> datetime:
+    """ISO 8601 with a timezone and a 4-digit year, returned in UTC (see chalicelib.core.inputs)."""
     try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        raise BadRequest(f"{name!r} is not an ISO 8601 date-time") from None
-    if parsed.tzinfo is None:
-        raise BadRequest(f"{name!r} needs a timezone, e.g. 2024-06-01T00:00:00+00:00")
-    return parsed
-
-
-def _is(value: Any, kind: type) -> bool:
-    if kind is int:
-        return isinstance(value, int) and not isinstance(value, bool)
-    if kind is float:
-        return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
-    return isinstance(value, kind)
+        return parse_core_datetime(name, value)
+    except InvalidInput as exc:
+        raise BadRequest(str(exc)) from None
 
 
 def _depth(value: Any) -> int:
@@ -224,6 +263,18 @@ def _depth(value: Any) -> int:
 
 def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not JSON")
+
+
+class _NotFinite(ValueError):
+    pass
+
+
+def _finite_float(text: str) -> float:
+    # `1e400` is valid JSON syntax but parses as infinity, which JSON cannot represent on the way out.
+    value = float(text)
+    if not math.isfinite(value):
+        raise _NotFinite(text[:40])
+    return value
 
 
 def _article(word: str) -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from pathlib import Path
 from typing import Any
 
@@ -34,40 +35,55 @@ def prepare_environment(state_dir: str | None) -> Path | None:
     return recording
 
 
-def start_moto(port: int) -> Any:
+def start_moto(port: int, access_key_id: str) -> Any:
+    """moto on 127.0.0.1 behind the guard (chalicelib/devstack/moto_guard.py): no CORS, this key only."""
     import logging
 
-    from moto.server import ThreadedMotoServer
+    os.environ["MOTO_DISABLE_GLOBAL_CORS"] = "true"  # read when moto's server module is first imported
+    from chalicelib.devstack.moto_guard import GuardedMotoServer
 
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one line per AWS call would drown the console
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server = GuardedMotoServer(port, access_key_id)
     server.start()
     return server
 
 
-def restore(recording: Path, port: int) -> int:
+def restore(recording: Path, port: int, access_key_id: str) -> int:
     """Replay the compacted recording into the running server; the number of requests replayed."""
     if not recording.exists() or recording.stat().st_size == 0:
         return 0
-    kept = compact(recording)
+    kept = compact(recording, access_key_id)
     from moto.moto_api._internal.recorder.models import Recorder
 
     Recorder().replay_recording(target_host=f"http://127.0.0.1:{port}")
     return kept
 
 
-def compact(recording: Path) -> int:
+def compact(recording: Path, access_key_id: str | None = None) -> int:
+    """Drop the requests that change nothing; re-key the rest for this start's moto credentials."""
     kept: list[str] = []
     for line in recording.read_text().splitlines():
         if not line.strip():
             continue
         entry = json.loads(line)
         if _mutates(entry):
+            if access_key_id is not None:
+                entry = _rekeyed(entry, access_key_id)
+                line = json.dumps(entry)
             kept.append(line)
     tmp = recording.with_suffix(".tmp")
     tmp.write_text("".join(f"{line}\n" for line in kept))
     tmp.replace(recording)
     return len(kept)
+
+
+def _rekeyed(entry: dict[str, Any], access_key_id: str) -> dict[str, Any]:
+    # The recording holds the previous start's key id, which the guard no longer accepts.
+    headers = dict(entry.get("headers") or {})
+    for name, value in headers.items():
+        if name.lower() == "authorization" and isinstance(value, str):
+            headers[name] = re.sub(r"Credential=[^/,\s]+/", f"Credential={access_key_id}/", value)
+    return {**entry, "headers": headers}
 
 
 def _mutates(entry: dict[str, Any]) -> bool:

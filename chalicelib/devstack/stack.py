@@ -1,8 +1,8 @@
 """Start the local stack in one foreground process tree; Ctrl-C (or SIGTERM) stops all of it.
 
-    levante dev ─┬─ moto server (thread, :5000)         DynamoDB, SQS, S3
-                 ├─ dashboard (thread, :8080)           frontend/dist + config.json
-                 ├─ chalice local (process, :8000)      the same app.py Lambda runs
+    levante dev ─┬─ moto server (thread, 127.0.0.1:5000) DynamoDB, SQS, S3; this start's key only, no CORS
+                 ├─ dashboard (thread, :8080)           frontend/dist + config.json, /api proxied to :8000
+                 ├─ API (process, :8000)                chalice local serving app.py, JSON errors only
                  ├─ levante scheduler (process)         the same tick, every 2 s
                  └─ levante worker --concurrency N      the same handler, fed by SQS
 """
@@ -19,7 +19,9 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from chalicelib.api.auth import TOKEN_VARIABLES, token_problems
 from chalicelib.devstack import moto_state
+from chalicelib.devstack.moto_guard import Credentials
 from chalicelib.devstack.ports import Ports
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -88,26 +90,17 @@ def preflight(options: DevOptions) -> None:
 
 def run_dev(options: DevOptions, *, out=sys.stdout) -> int:
     preflight(options)
+    tokens = dev_tokens(options)
     recording = moto_state.prepare_environment(options.state_dir)
     ports = options.ports
     moto_url = f"http://127.0.0.1:{ports.moto}"
-    api_base = f"http://localhost:{ports.api}/api/v1"
-    token = options.token or os.environ.get("LEVANTE_ADMIN_TOKEN") or secrets.token_urlsafe(24)
-    env = {
-        **os.environ,
-        "AWS_ENDPOINT_URL": moto_url, "AWS_ACCESS_KEY_ID": "levante-local", "AWS_SECRET_ACCESS_KEY": "levante-local",
-        "AWS_DEFAULT_REGION": os.environ.get("AWS_DEFAULT_REGION", "us-east-1"),
-        "AWS_REGION": os.environ.get("AWS_DEFAULT_REGION", "us-east-1"),
-        "LEVANTE_DAGS_FOLDER": str(Path(options.dags_folder).resolve()),
-        "LEVANTE_ADMIN_TOKEN": token,
-        "LEVANTE_UI_ORIGIN": f"http://localhost:{ports.ui}",
-        "PYTHONUNBUFFERED": "1",
-    }
-    env.pop("AWS_PROFILE", None)
+    api_base = f"http://localhost:{ports.ui}/api/v1"  # the UI server proxies /api: one origin for the browser
+    credentials = Credentials.generate()
+    env = dev_environment(os.environ, options, moto_url, credentials)
     os.environ.update({k: env[k] for k in ("AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY",
                                            "AWS_DEFAULT_REGION", "AWS_REGION")})
     started = time.monotonic()
-    moto = moto_state.start_moto(ports.moto)
+    moto = moto_state.start_moto(ports.moto, credentials.access_key_id)
     children = Children()
     stopping = {"flag": False}
 
@@ -117,23 +110,23 @@ def run_dev(options: DevOptions, *, out=sys.stdout) -> int:
     signal.signal(signal.SIGTERM, on_term)
     dashboard = None
     try:
-        restored = moto_state.restore(recording, ports.moto) if recording else 0
+        restored = moto_state.restore(recording, ports.moto, credentials.access_key_id) if recording else 0
         _init_and_requeue(restored)
         from chalicelib.devstack.static_site import serve_dashboard
 
-        dashboard = serve_dashboard(ROOT / "frontend" / "dist", ports.ui, api_base)
+        dashboard = serve_dashboard(ROOT / "frontend" / "dist", ports.ui, ports.api)
         log_dir = None
         levante = [sys.executable, "-m", "chalicelib.cli"]
-        # The "local" stage sets no environment: the stack's own (prefix, tokens, endpoint) must win.
-        chalice = [sys.executable, "-c", "import sys; from chalice.cli import main; sys.exit(main())"]
-        children.start("api", [*chalice, "local", "--port", str(ports.api),
-                               "--no-autoreload", "--stage", "local"], env, log_dir)
+        # Only the API holds the tokens: the scheduler and workers (and so every task) never see them.
+        children.start("api", [sys.executable, "-m", "chalicelib.devstack.api_server", "--port", str(ports.api)],
+                       {**env, **tokens}, log_dir)
         children.start("scheduler", [*levante, "scheduler", "--interval", str(options.scheduler_interval),
                                      "--dags-folder", env["LEVANTE_DAGS_FOLDER"]], env, log_dir)
         children.start("worker", [*levante, "worker", "--concurrency", str(options.concurrency),
                                   "--dags-folder", env["LEVANTE_DAGS_FOLDER"]], env, log_dir)
-        _wait_healthy(f"{api_base}/health", children)
-        _banner(out, ports, api_base, moto_url, token, options, restored, time.monotonic() - started)
+        _wait_healthy(f"http://127.0.0.1:{ports.api}/api/v1/health", children)
+        _banner(out, ports, api_base, moto_url, tokens["LEVANTE_ADMIN_TOKEN"], options, restored,
+                time.monotonic() - started, credentials)
         while not stopping["flag"]:
             children.check()
             time.sleep(0.5)
@@ -146,6 +139,35 @@ def run_dev(options: DevOptions, *, out=sys.stdout) -> int:
             dashboard.shutdown()
         moto.stop()
     return 0
+
+
+def dev_tokens(options: DevOptions, env: dict[str, str] | None = None) -> dict[str, str]:
+    """The API's tokens: the admin one given or generated, operator/viewer when set; each >= 16 characters."""
+    env = dict(os.environ) if env is None else env
+    tokens = {name: env[name] for name in TOKEN_VARIABLES if env.get(name)}
+    tokens["LEVANTE_ADMIN_TOKEN"] = options.token or tokens.get("LEVANTE_ADMIN_TOKEN") or secrets.token_urlsafe(24)
+    problems = token_problems(tokens)
+    if problems:
+        raise DevError("; ".join(problems))
+    return tokens
+
+
+def dev_environment(base: dict[str, str] | os._Environ, options: DevOptions, moto_url: str,
+                    credentials: Credentials) -> dict[str, str]:
+    """What the stack's processes inherit: the caller's environment minus any Levante token or AWS profile."""
+    region = base.get("AWS_DEFAULT_REGION", "us-east-1")
+    env = {k: v for k, v in base.items() if k not in TOKEN_VARIABLES and k not in _NOT_INHERITED}
+    env.update({
+        "AWS_ENDPOINT_URL": moto_url, **credentials.env(), "AWS_DEFAULT_REGION": region, "AWS_REGION": region,
+        "LEVANTE_DAGS_FOLDER": str(Path(options.dags_folder).resolve()),
+        "LEVANTE_UI_ORIGIN": f"http://localhost:{options.ports.ui}",
+        "PYTHONUNBUFFERED": "1",
+    })
+    return env
+
+
+# Real AWS credentials must not reach the local stack (or its tasks) by accident.
+_NOT_INHERITED = ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN")
 
 
 def _init_and_requeue(restored: int) -> None:
@@ -183,7 +205,7 @@ def _wait_healthy(url: str, children: Children, timeout: float = 60.0) -> None:
 
 
 def _banner(out, ports: Ports, api_base: str, moto_url: str, token: str, options: DevOptions, restored: int,
-            took: float) -> None:
+            took: float, credentials: Credentials) -> None:
     state = (f"kept in {options.state_dir} ({restored} requests restored)" if options.state_dir
              else "in memory only: runs, logs and variables are lost when you stop (use --state-dir DIR to keep them)")
     lines = [
@@ -192,8 +214,10 @@ def _banner(out, ports: Ports, api_base: str, moto_url: str, token: str, options
         f"  Dashboard  http://localhost:{ports.ui}",
         f"  Sign in    http://localhost:{ports.ui}/#token={token}",
         f"  API        {api_base}   (Authorization: Bearer <token>)",
-        f"  AWS (moto) {moto_url}",
+        f"  AWS (moto) {moto_url}   (127.0.0.1 only, no browser access; Levante's processes hold its key)",
         f"  Admin token {token}",
+        f"  CLI        in another shell: export AWS_ENDPOINT_URL={moto_url} "
+        f"AWS_ACCESS_KEY_ID={credentials.access_key_id} AWS_SECRET_ACCESS_KEY={credentials.secret_access_key}",
         f"  DAGs       {options.dags_folder} (edits are picked up within {options.scheduler_interval:g}s)",
         f"  Workers    {options.concurrency}",
         f"  State      {state}",

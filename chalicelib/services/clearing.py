@@ -18,8 +18,10 @@ from chalicelib.core.spec import DagSpec
 from chalicelib.core.states import FINISHED_TASK_STATES, RunState, TaskState
 from chalicelib.services.advance import advance_run
 from chalicelib.services.backend import Backend
+from chalicelib.store.blobs import run_log_prefix, run_xcom_prefix
 from chalicelib.store.errors import BadRequestError, ConflictError, NotFoundError
 from chalicelib.store.interventions import InterventionRepository
+from chalicelib.store.readers import ApiReader
 from chalicelib.store.runs import StoredRun
 
 log = logging.getLogger("levante.clearing")
@@ -208,19 +210,22 @@ def _mark_target(current: str, run_state: RunState) -> TaskState | None:
 
 
 def delete_run(backend: Backend, dag_id: str, run_id: str) -> int:
+    """Delete the run's items, then its S3 objects: logs and large XComs (the XCom items point at them)."""
     backend.runs.get(dag_id, run_id)  # 404 when missing
+    refs = _xcom_refs(backend, dag_id, run_id)  # read before the items that hold them go
     deleted = InterventionRepository(backend.models).delete_run(dag_id, run_id)
-    _delete_logs(backend, dag_id, run_id)
+    # Exact keys first (written under any earlier key scheme), then the run's own prefixes, which also
+    # catch objects whose item was never written. Each prefix is one run's: ids are single key segments.
+    backend.blobs.delete_keys(refs)
+    backend.blobs.delete_prefix(run_xcom_prefix(dag_id, run_id))
+    backend.blobs.delete_prefix(run_log_prefix(dag_id, run_id))
     return deleted
 
 
-def _delete_logs(backend: Backend, dag_id: str, run_id: str) -> None:
-    client, bucket = backend.blobs.client, backend.settings.bucket
-    prefix = f"logs/dag_id={dag_id}/run_id={run_id}/"
-    for page in client.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
-        keys = [{"Key": obj["Key"]} for obj in page.get("Contents", [])]
-        if keys:
-            client.delete_objects(Bucket=bucket, Delete={"Objects": keys, "Quiet": True})
+def _xcom_refs(backend: Backend, dag_id: str, run_id: str) -> list[str]:
+    refs = [ti.xcom_return_ref for ti in backend.runs.task_instances(dag_id, run_id) if ti.xcom_return_ref]
+    refs += [x.value_ref for x in ApiReader(backend.models).run_xcom_items(dag_id, run_id) if x.value_ref]
+    return refs
 
 
 __all__ = ["ClearResult", "Selection", "clear_run", "clear_task_instances", "mark_task_instance",

@@ -12,6 +12,7 @@ from chalicelib.store.errors import NotFoundError
 from chalicelib.store.readers import ApiReader
 
 MAX_LOG_CHUNK = 1024 * 1024  # bytes per response; the client asks again from `offset`
+MAX_XCOM_PREVIEW = 1024 * 1024  # bytes of one XCom in an API answer (Lambda answers are at most 6 MB)
 
 
 @dataclass(frozen=True)
@@ -62,15 +63,29 @@ def _decode_prefix(data: bytes, *, complete: bool) -> tuple[str, int]:
     return data.decode("utf-8", errors="replace"), len(data)
 
 
-def xcoms(backend: Backend, dag_id: str, run_id: str, task_id: str) -> list[tuple[str, str | None]]:
-    """(key, JSON text) of the task's XComs, the return value first."""
+@dataclass(frozen=True)
+class XComText:
+    key: str
+    text: str | None  # the JSON text, or its first MAX_XCOM_PREVIEW bytes when `truncated`
+    size: int
+    truncated: bool
+
+
+def xcoms(backend: Backend, dag_id: str, run_id: str, task_id: str) -> list[XComText]:
+    """The task's XComs, the return value first; big ones (in S3) only as a preview, never loaded whole."""
     item = backend.runs.task_instance(dag_id, run_id, task_id)
-    entries: list[tuple[str, str | None]] = []
+    entries: list[XComText] = []
     if item.xcom_return is not None or item.xcom_return_ref:
-        text = item.xcom_return if item.xcom_return is not None else backend.blobs.get_text(item.xcom_return_ref)
-        entries.append((RETURN_VALUE, text))
+        entries.append(_entry(backend, RETURN_VALUE, item.xcom_return, item.xcom_return_ref))
     for xcom in ApiReader(backend.models).xcom_items(dag_id, run_id, task_id):
-        key = xcom.task_key.split("#", 1)[1]
-        text = xcom.value if xcom.value is not None else backend.blobs.get_text(xcom.value_ref)
-        entries.append((key, text))
+        entries.append(_entry(backend, xcom.task_key.split("#", 1)[1], xcom.value, xcom.value_ref))
     return entries
+
+
+def _entry(backend: Backend, key: str, inline: str | None, ref: str | None) -> XComText:
+    if inline is not None or not ref:
+        return XComText(key, inline, len((inline or "").encode("utf-8")), False)
+    head = backend.blobs.get_head(ref, MAX_XCOM_PREVIEW)
+    if head is None:
+        return XComText(key, None, 0, False)
+    return XComText(key, head.text, head.size, head.truncated)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from chalicelib.core.inputs import InvalidInput, check_datetime, check_json_value, check_run_id, check_text
 from chalicelib.core.schedule import Schedule, manual_run_info
 from chalicelib.sdk.exceptions import ParamValidationError
 from chalicelib.sdk.params import validate_conf
@@ -20,15 +21,18 @@ def trigger_run(backend: Backend, dag_id: str, *, now: datetime, conf: dict[str,
     spec = stored.spec
     if not stored.is_active:
         raise BadRequestError(f"DAG {dag_id!r} is no longer in the DAGs folder")
+    _check_inputs(backend, conf, logical_date, run_id, note)
     try:
         validate_conf(spec.params, conf)
     except ParamValidationError as exc:
         raise BadRequestError(f"invalid conf for DAG {dag_id!r}: {exc}") from None
     logical = logical_date or now
-    info = manual_run_info(Schedule.from_dict(spec.schedule), logical, run_after=now)
+    try:
+        info = manual_run_info(Schedule.from_dict(spec.schedule), logical, run_after=now)
+    except OverflowError:  # the data interval around a date near year 9999 leaves datetime's range
+        raise BadRequestError(f"logical_date {logical.isoformat()} is too close to the end of the calendar "
+                              "for this DAG's schedule") from None
     run_id = run_id or f"manual__{now.isoformat()}"  # like Airflow 3: named after the trigger time
-    if not run_id or len(run_id) > 250 or "#" in run_id:
-        raise BadRequestError("dag_run_id must be 1-250 characters without '#'")
     run = backend.runs.create(spec, run_id=run_id, run_type="manual", logical_date=info.logical_date,
                               run_after=info.run_after, interval=(info.data_interval_start, info.data_interval_end),
                               conf=dict(conf or {}), note=note, now=now,
@@ -36,6 +40,22 @@ def trigger_run(backend: Backend, dag_id: str, *, now: datetime, conf: dict[str,
     advance_run(backend, spec, run, now)
     backend.runs.mark_roots_enqueued(dag_id, run.run_id)
     return run
+
+
+def _check_inputs(backend: Backend, conf: dict[str, Any] | None, logical_date: datetime | None,
+                  run_id: str | None, note: str | None) -> None:
+    """The edge's rules again, for callers that are not the API (the CLI, tests, other services)."""
+    try:
+        if run_id is not None:
+            check_run_id(run_id, backend.settings.run_id_pattern)
+        if conf is not None:
+            check_json_value("conf", conf)
+        if logical_date is not None:
+            check_datetime("logical_date", logical_date)
+        if note is not None:
+            check_text("note", note, multiline=True)
+    except InvalidInput as exc:
+        raise BadRequestError(str(exc)) from None
 
 
 __all__ = ["trigger_run", "ConflictError"]

@@ -78,7 +78,7 @@ def handle_message(backend: Backend, dags: DagCache, body: str, *, request_id: s
         result = run_try(loaded.dag.get_task(msg.task_id), run=info, try_number=msg.try_number, xcoms=xcoms,
                          max_tries=int(ti_item.max_tries), first_try_start=first_start, now=now)
     # The log lands before the state does: whoever sees the try finished can read its log.
-    backend.blobs.put_text(log_key(msg.dag_id, msg.run_id, msg.task_id, msg.try_number), result.log)
+    backend.blobs.put_log(log_key(msg.dag_id, msg.run_id, msg.task_id, msg.try_number), result.log)
     # A branch's skips land before its success does: once the success is visible, a concurrent tick
     # or worker would find the skipped tasks' trigger rules met and queue them.
     _apply_skips(backend, msg, result, now(), parse_iso(ti_item.queued_at))

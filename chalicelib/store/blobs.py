@@ -1,14 +1,37 @@
-"""S3: task logs (one object per try), XComs too large for a DynamoDB item, DAG specs and sources by version."""
+"""S3: task logs (one object per try), XComs too large for a DynamoDB item, DAG specs and sources by version.
+
+Run keys are built here only, from ids made safe as one path segment each: a run id holding `/` once
+addressed another run's prefix, and deleting it deleted that run's logs. Ids matching Airflow's run-id
+characters (every id the API now accepts) are used as they are; anything else is percent-encoded.
+"""
 
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass
 from typing import Any
+from urllib.parse import quote
 
+from chalicelib.core.limits import truncation_marker
 from chalicelib.store.settings import Settings
+
+_PLAIN_SEGMENT = re.compile(r"[A-Za-z0-9_.~:+=-]+")
+_DELETE_BATCH = 1000  # DeleteObjects' limit
+
+
+def segment(value: str) -> str:
+    """`value` as exactly one key segment: never a `/`, never `.` or `..`."""
+    if value in (".", ".."):
+        return value.replace(".", "%2E")
+    return value if _PLAIN_SEGMENT.fullmatch(value) else quote(value, safe="")
 
 
 def log_key(dag_id: str, run_id: str, task_id: str, try_number: int) -> str:
-    return f"logs/dag_id={dag_id}/run_id={run_id}/task_id={task_id}/attempt={try_number}.log"
+    return f"{run_log_prefix(dag_id, run_id)}task_id={segment(task_id)}/attempt={int(try_number)}.log"
+
+
+def run_log_prefix(dag_id: str, run_id: str) -> str:
+    return f"logs/dag_id={segment(dag_id)}/run_id={segment(run_id)}/"
 
 
 def dag_spec_key(dag_id: str, spec_hash: str) -> str:
@@ -22,7 +45,18 @@ def dag_source_key(source_hash: str) -> str:
 
 
 def xcom_key(dag_id: str, run_id: str, task_id: str, key: str) -> str:
-    return f"xcoms/{dag_id}/{run_id}/{task_id}/{key}.json"
+    return f"{run_xcom_prefix(dag_id, run_id)}{segment(task_id)}/{segment(key)}.json"
+
+
+def run_xcom_prefix(dag_id: str, run_id: str) -> str:
+    return f"xcoms/{segment(dag_id)}/{segment(run_id)}/"
+
+
+@dataclass(frozen=True)
+class TextHead:
+    text: str  # at most the bytes asked for, decoded
+    size: int  # bytes stored in all
+    truncated: bool
 
 
 class BlobStore:
@@ -41,9 +75,51 @@ class BlobStore:
     def put_text(self, key: str, text: str, content_type: str = "text/plain; charset=utf-8") -> None:
         self.client.put_object(Bucket=self.settings.bucket, Key=key, Body=text.encode("utf-8"), ContentType=content_type)
 
+    def put_log(self, key: str, text: str) -> None:
+        """A try's log, cut at LEVANTE_LOG_MAX_BYTES with a marker line (the worker should bound it earlier)."""
+        self.put_text(key, cap_text(text, self.settings.log_max_bytes))
+
     def get_text(self, key: str) -> str | None:
         try:
             body = self.client.get_object(Bucket=self.settings.bucket, Key=key)["Body"].read()
         except self.client.exceptions.NoSuchKey:
             return None
         return body.decode("utf-8", errors="replace")
+
+    def get_head(self, key: str, max_bytes: int) -> TextHead | None:
+        """The first `max_bytes` of an object and its full size, without reading the rest."""
+        try:
+            response = self.client.get_object(Bucket=self.settings.bucket, Key=key, Range=f"bytes=0-{max_bytes - 1}")
+        except self.client.exceptions.NoSuchKey:
+            return None
+        except self.client.exceptions.ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") == "InvalidRange":  # an empty object
+                return TextHead("", 0, False)
+            raise
+        data = response["Body"].read()
+        total = response.get("ContentRange", "").rpartition("/")[2]
+        size = int(total) if total.isdigit() else len(data)
+        return TextHead(data.decode("utf-8", errors="ignore"), size, size > len(data))
+
+    def delete_keys(self, keys: list[str]) -> int:
+        unique = sorted(set(keys))
+        for start in range(0, len(unique), _DELETE_BATCH):
+            batch = [{"Key": k} for k in unique[start:start + _DELETE_BATCH]]
+            self.client.delete_objects(Bucket=self.settings.bucket, Delete={"Objects": batch, "Quiet": True})
+        return len(unique)
+
+    def delete_prefix(self, prefix: str) -> int:
+        if not prefix.endswith("/") or prefix.count("/") < 2:
+            raise ValueError(f"refusing to delete under {prefix!r}: not a run's own prefix")
+        keys: list[str] = []
+        for page in self.client.get_paginator("list_objects_v2").paginate(Bucket=self.settings.bucket, Prefix=prefix):
+            keys.extend(obj["Key"] for obj in page.get("Contents", []))
+        return self.delete_keys(keys)
+
+
+def cap_text(text: str, max_bytes: int) -> str:
+    data = text.encode("utf-8")
+    if len(data) <= max_bytes:
+        return text
+    kept = data[:max_bytes].decode("utf-8", errors="ignore")
+    return kept + truncation_marker(max_bytes, len(data) - max_bytes)

@@ -93,6 +93,10 @@ class ApiReader:
     def grid_task_instances(self, dag_id: str, run_id: str) -> list[Any]:
         return list(self.m.TaskInstance.query(run_pk(dag_id, run_id), attributes_to_get=GRID_TI_ATTRIBUTES))
 
+    def run_xcom_items(self, dag_id: str, run_id: str) -> list[Any]:
+        """Every XCom item of a run other than return values (those sit on the task instance)."""
+        return list(self.m.XCom.query(run_pk(dag_id, run_id), attributes_to_get=["run_pk", "task_key", "value_ref"]))
+
     def xcom_items(self, dag_id: str, run_id: str, task_id: str) -> list[Any]:
         XCom = self.m.XCom
         return list(XCom.query(run_pk(dag_id, run_id), XCom.task_key.startswith(f"{task_id}#")))

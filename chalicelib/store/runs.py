@@ -61,8 +61,14 @@ class StoredRun:
     def of(cls, item: Any) -> StoredRun:
         return cls(item.dag_id, item.run_id, RunState(item.state), item.run_type, parse_iso(item.logical_date),
                    parse_iso(item.run_after), parse_iso(item.data_interval_start), parse_iso(item.data_interval_end),
-                   json.loads(item.conf or "{}"), parse_iso(item.start_date), parse_iso(item.end_date), item.note,
+                   load_conf(item.conf), parse_iso(item.start_date), parse_iso(item.end_date), item.note,
                    bool(item.roots_enqueued), item.spec_hash, item.bundle_version, item.failure_reason)
+
+
+def load_conf(text: str | None) -> dict[str, Any]:
+    # Infinity/NaN stored before the API refused them (`1e400`) read back as null: a reader never fails
+    # and never emits invalid JSON.
+    return json.loads(text or "{}", parse_constant=lambda _: None)
 
 
 class RunRepository:
@@ -78,7 +84,7 @@ class RunRepository:
         `spec_hash` and `bundle_version` pin the DAG version: the run's tasks run it even if the DAG changes.
         """
         DagRun = self.m.DagRun
-        conf_json = json.dumps(conf)
+        conf_json = json.dumps(conf, allow_nan=False)
         if len(conf_json.encode()) > RUN_CONF_LIMIT:
             raise BadRequestError(f"conf is {len(conf_json.encode())} bytes of JSON; at most {RUN_CONF_LIMIT} are accepted")
         if note is not None and len(note) > RUN_NOTE_LIMIT:

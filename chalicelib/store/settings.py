@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
+
+from chalicelib.core.inputs import RUN_ID_PATTERN
 
 
 @dataclass(frozen=True)
@@ -19,6 +22,9 @@ class Settings:
     xcom_inline_limit: int = 64 * 1024  # bytes; larger XComs go to S3
     max_receive_count: int = 5  # SQS deliveries before a message moves to the DLQ
     bucket_override: str | None = None
+    run_id_pattern: str = RUN_ID_PATTERN  # LEVANTE_ALLOWED_RUN_ID_PATTERN, Airflow's allowed_run_id_pattern
+    log_max_bytes: int = 50 * 1024 * 1024  # LEVANTE_LOG_MAX_BYTES: a try's log is cut here, with a marker line
+    xcom_max_bytes: int = 10 * 1024 * 1024  # LEVANTE_XCOM_MAX_BYTES: a bigger XCom fails its task
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -32,6 +38,9 @@ class Settings:
             heartbeat_timeout=float(env.get("LEVANTE_TASK_HEARTBEAT_TIMEOUT", "300")),
             queued_timeout=float(env.get("LEVANTE_QUEUED_TIMEOUT", "600")),
             bucket_override=env.get("LEVANTE_BUCKET"),
+            run_id_pattern=env.get("LEVANTE_ALLOWED_RUN_ID_PATTERN", "").strip() or RUN_ID_PATTERN,
+            log_max_bytes=_positive_int(env, "LEVANTE_LOG_MAX_BYTES", 50 * 1024 * 1024),
+            xcom_max_bytes=_positive_int(env, "LEVANTE_XCOM_MAX_BYTES", 10 * 1024 * 1024),
         )
 
     @property
@@ -61,3 +70,12 @@ class Settings:
     def heartbeat_interval(self) -> float:
         """Often enough that a live task is never mistaken for a zombie, even with a 5 s timeout."""
         return max(0.5, min(30.0, self.heartbeat_timeout / 4))
+
+
+def _positive_int(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    if not raw.isdigit() or int(raw) < 1:
+        raise ValueError(f"{name}={raw!r} must be a positive whole number of bytes")
+    return int(raw)

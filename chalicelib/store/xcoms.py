@@ -11,6 +11,8 @@ from typing import Any
 
 from pynamodb.exceptions import DoesNotExist
 
+from chalicelib.core.inputs import text_problem
+from chalicelib.core.limits import XComTooLarge
 from chalicelib.sdk.context import encode_xcom
 from chalicelib.sdk.xcom_arg import RETURN_VALUE
 from chalicelib.store.blobs import BlobStore, xcom_key
@@ -27,11 +29,22 @@ class DynamoXComStore:
         self.dag_id = dag_id
         self.run_id = run_id
         self.inline_limit = inline_limit
+        self.max_bytes = blobs.settings.xcom_max_bytes
         self.pending: dict[tuple[str, str], str] = {}  # (task_id, key) -> JSON
         self._cache: dict[tuple[str, str], Any] = {}
 
     def set(self, task_id: str, key: str, value: Any) -> None:
-        self.pending[(task_id, key)] = encode_xcom(value)
+        """Buffer a push. Called inside the task's try: a bad key or a too-large value is the task's error."""
+        check_xcom_key(key)
+        text = encode_xcom(value)
+        size = len(text.encode("utf-8", errors="surrogatepass"))
+        if size > self.max_bytes:
+            raise XComTooLarge(task_id, key, size, self.max_bytes)
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:
+            raise ValueError(f"XCom {key!r} holds a lone UTF-16 surrogate, which cannot be stored") from None
+        self.pending[(task_id, key)] = text
         self._cache.pop((task_id, key), None)
 
     def get(self, task_id: str, key: str) -> Any:
@@ -89,6 +102,21 @@ class DynamoXComStore:
 
 
 _MISSING = object()
+MAX_XCOM_KEY = 512  # Airflow's xcom.key column
+
+
+def check_xcom_key(key: str) -> str:
+    """Checked when pushed, so a key the store would refuse fails the task, not the worker after it."""
+    if not isinstance(key, str) or not key:
+        raise ValueError("an XCom key must be a non-empty string")
+    if len(key) > MAX_XCOM_KEY:
+        raise ValueError(f"XCom key {key[:40]!r}... is {len(key)} characters long; the limit is {MAX_XCOM_KEY}")
+    problem = text_problem(key)
+    if problem is not None:
+        raise ValueError(f"XCom key {key[:40]!r} {problem}")
+    if len(key.encode("utf-8")) > MAX_XCOM_KEY:  # with the task id it is a DynamoDB sort key (1 KB at most)
+        raise ValueError(f"XCom key {key[:40]!r}... is over {MAX_XCOM_KEY} bytes in UTF-8")
+    return key
 
 
 class DynamoVariableStore:

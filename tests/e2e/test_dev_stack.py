@@ -49,7 +49,7 @@ def _alive(pid: int) -> bool:
 
 
 class DevStack:
-    def __init__(self, state_dir: Path, token: str = "e2e-admin-token"):
+    def __init__(self, state_dir: Path, token: str = "e2e-admin-token-0123456789"):
         self.ports = {"LEVANTE_UI_PORT": free_port(), "LEVANTE_API_PORT": free_port(), "LEVANTE_MOTO_PORT": free_port()}
         self.env = {**os.environ, **{k: str(v) for k, v in self.ports.items()}, "LEVANTE_ADMIN_TOKEN": token,
                     "LEVANTE_PREFIX": "e2e"}
