@@ -61,14 +61,15 @@ class JsonErrorRequestHandler(ChaliceRequestHandler):
     do_GET = do_PUT = do_POST = do_HEAD = do_DELETE = do_PATCH = do_OPTIONS = _generic_handle  # noqa: N815
 
     def _send_error_response(self, error: LocalGatewayException) -> None:
-        if isinstance(error, ForbiddenError) and b"Missing Authentication Token" in (error.body or b""):
-            # API Gateway's answer for a path no route matches; say so plainly.
+        body = error.body or b""
+        if isinstance(error, ForbiddenError) and (b"Missing Authentication Token" in body
+                                                  or b"Authorization header requires" in body):
+            # API Gateway's answers for a path no route matches (without / with an Authorization header).
             path = self.path.split("?", 1)[0]
             error.headers = {**error.headers, "Content-Type": "application/json"}
             self._send_http_response(404, dict(error.headers),
                                      error_body(404, f"no API route matches {self.command} {path}"))
             return
-        body = error.body or b""
         try:
             parsed = json.loads(body) if body else {}
         except ValueError:
@@ -103,6 +104,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", type=int, default=8000)
     parser.add_argument("--stage", default="local")
     args = parser.parse_args(argv)
+    from chalicelib.api.auth import token_problems
+
+    problems = token_problems()
+    if problems:  # refused at start: a short token is never a credential
+        print("levante api: " + "; ".join(problems), file=sys.stderr)
+        return 2
     logging.basicConfig(stream=sys.stdout, level=logging.INFO, format="%(message)s")
     server = create_server(args.host, args.port, args.stage)
     try:

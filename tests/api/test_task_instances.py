@@ -51,8 +51,10 @@ def test_xcoms(api, stack) -> None:
     stack.trigger("pipeline", run_id="x")
     stack.drain()
     entries = api.get(_ti("x", "extract") + "/xcomEntries").json["xcom_entries"]
-    assert entries == [{"key": "return_value", "task_id": "extract", "map_index": -1,
-                        "value": {"rows": 3, "html": XSS}}]
+    assert [{k: v for k, v in e.items() if k != "size_bytes"} for e in entries] == [
+        {"key": "return_value", "task_id": "extract", "map_index": -1, "value": {"rows": 3, "html": XSS},
+         "truncated": False}]
+    assert entries[0]["size_bytes"] > len(XSS)
 
 
 def test_clear_task_with_downstream_reruns_them(api, stack) -> None:
