@@ -41,8 +41,10 @@ def big_dags(dags_folder: Path) -> Path:
 
 
 def s3_keys(backend) -> list[str]:
+    """The run data in the bucket (logs and XComs; DAG specs and sources live beside them)."""
     pages = backend.blobs.client.get_paginator("list_objects_v2").paginate(Bucket=backend.settings.bucket)
-    return sorted(obj["Key"] for page in pages for obj in page.get("Contents", []))
+    keys = (obj["Key"] for page in pages for obj in page.get("Contents", []))
+    return sorted(k for k in keys if k.startswith(("logs/", "xcoms/")))
 
 
 def run_big(api: Api, run_id: str) -> None:
