@@ -47,7 +47,8 @@ class Field:
         # First the schema the OpenAPI document publishes (type, length, enum, pattern, range)...
         from jsonschema.exceptions import best_match  # on first use: keeps the API's cold start light
 
-        error = best_match(_validator(self).iter_errors(value))
+        validator = _validator(self)
+        error = None if validator.is_valid(value) else best_match(validator.iter_errors(value))
         if error is not None:
             raise BadRequest(_message(name, error, self))
         if value is None:

@@ -53,7 +53,12 @@ def parse_conf(text: str | None) -> dict[str, Any] | None:
         raise CliError(f"--conf is not valid JSON: {exc}") from None
     if not isinstance(conf, dict):
         raise CliError("--conf must be a JSON object, e.g. '{\"key\": \"value\"}'")
-    return conf
+    from chalicelib.core.inputs import InvalidInput, check_json_value
+
+    try:  # the API's rules: 1e400 would become Infinity, which JSON (and so the store) cannot carry
+        return check_json_value("--conf", conf)
+    except InvalidInput as exc:
+        raise CliError(str(exc)) from None
 
 
 def parse_date(text: str | None, option: str = "--logical-date") -> datetime | None:

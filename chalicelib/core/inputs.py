@@ -8,6 +8,7 @@ a lone UTF-16 surrogate cannot be encoded as UTF-8 at all. Pure: no I/O, no Leva
 
 from __future__ import annotations
 
+import json
 import math
 import re
 from collections.abc import Iterator
@@ -77,6 +78,11 @@ def check_text(name: str, value: str, *, multiline: bool = False) -> str:
 
 def check_json_value(name: str, value: Any) -> Any:
     """A JSON document that round-trips: finite numbers, valid Unicode in every key and string."""
+    try:  # one pass in C for the common, valid case; the walk below only names what is wrong
+        json.dumps(value, allow_nan=False, ensure_ascii=False).encode("utf-8")
+        return value
+    except (ValueError, UnicodeEncodeError):
+        pass
     for path, item in _walk(value, name):
         if isinstance(item, float) and not math.isfinite(item):
             raise InvalidInput(f"{path} is not a finite number")
