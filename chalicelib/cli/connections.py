@@ -183,7 +183,7 @@ def _safe_uri(conn: Any) -> str:
     shown = type(conn)(conn_id=conn.conn_id, conn_type=conn.conn_type, host=conn.host, login=conn.login,
                        password=MASK if conn.password else None, schema=conn.schema, port=conn.port,
                        extra=json.dumps(conn.masked_extra()) if conn.extra_dejson else conn.extra)
-    return shown.get_uri()
+    return shown.get_uri().replace(quote(MASK, safe=""), MASK)
 
 
 def _print(rows: list[dict[str, Any]], output: str) -> None:
