@@ -33,11 +33,12 @@ print(json.dumps({"dags": len(bag.dags), "errors": errors}))
 
 AIRFLOW_PROBE = """
 import json, sys
-try:
+try:  # Airflow 3.3
     from airflow.dag_processing.dagbag import DagBag
-except ImportError:
+    bag = DagBag(dag_folder=sys.argv[1])
+except ImportError:  # Airflow 3.0-3.2
     from airflow.models.dagbag import DagBag
-bag = DagBag(dag_folder=sys.argv[1], include_examples=False)
+    bag = DagBag(dag_folder=sys.argv[1], include_examples=False)
 errors = [f"{k}: {v.strip().splitlines()[-1] if v.strip() else v}" for k, v in bag.import_errors.items()]
 print(json.dumps({"dags": len(bag.dags), "errors": errors}))
 """

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from datetime import UTC, datetime, timedelta
 
 import pendulum
@@ -73,14 +74,17 @@ def test_time_sensors_pass_once_their_moment_is_past_and_defer_by_rescheduling()
     assert abs((soon_ti.tries[0].next_retry_at - soon).total_seconds()) < 1  # rescheduled to the moment itself
 
 
-def test_file_and_bash_sensors(tmp_path):
+def test_file_and_bash_sensors(tmp_path, monkeypatch):
+    monkeypatch.setenv("AIRFLOW_CONN_FS_DEFAULT", json.dumps({"conn_type": "fs", "extra": {"path": str(tmp_path)}}))
     (tmp_path / "data.csv").write_text("x")
     with DAG("files") as dag:
-        FileSensor(task_id="file", filepath=str(tmp_path / "*.csv"), poke_interval=1)
-        FileSensor(task_id="missing", filepath=str(tmp_path / "nope"), poke_interval=1, timeout=0, soft_fail=True)
+        FileSensor(task_id="file", filepath="*.csv", poke_interval=1)  # under the connection's base path
+        FileSensor(task_id="missing", filepath="nope", poke_interval=1, timeout=0, soft_fail=True)
+        FileSensor(task_id="no_connection", filepath="*.csv", fs_conn_id="undefined")  # fails, as in Airflow
         BashSensor(task_id="bash", bash_command="test -d /", poke_interval=1)
 
-    assert states(dag) == {"file": (S.SUCCESS, 1), "missing": (S.SKIPPED, 1), "bash": (S.SUCCESS, 1)}
+    assert states(dag) == {"file": (S.SUCCESS, 1), "missing": (S.SKIPPED, 1), "no_connection": (S.FAILED, 1),
+                           "bash": (S.SUCCESS, 1)}
 
 
 def test_trigger_dag_run_creates_the_run_with_conf():

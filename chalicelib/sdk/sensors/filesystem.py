@@ -14,7 +14,8 @@ log = logging.getLogger("airflow.task")
 
 
 class FileSensor(BaseSensorOperator):
-    """Local paths only: Levante has no fs connections; `fs_conn_id` must stay the default."""
+    """A local path or glob, under the base `path` in the extra of the `fs_conn_id` connection (Airflow's
+    FSHook): a missing connection fails the poke, as in Airflow (define `AIRFLOW_CONN_FS_DEFAULT`)."""
 
     template_fields = ("filepath",)
     ui_color = "#91818a"
@@ -27,8 +28,12 @@ class FileSensor(BaseSensorOperator):
         self.recursive = recursive
 
     def poke(self, context: dict[str, Any]) -> bool:
-        log.info("Poking for file %s", self.filepath)
-        for path in glob.glob(self.filepath, recursive=self.recursive):
+        from chalicelib.sdk.hooks.base import BaseHook
+
+        base = BaseHook.get_connection(self.fs_conn_id).extra_dejson.get("path", "")
+        full_path = os.path.join(base, self.filepath)
+        log.info("Poking for file %s", full_path)
+        for path in glob.glob(full_path, recursive=self.recursive):
             if os.path.isfile(path):
                 log.info("Found File %s", path)
                 return True
