@@ -49,11 +49,12 @@ def _alive(pid: int) -> bool:
 
 
 class DevStack:
-    def __init__(self, state_dir: Path, token: str = "e2e-admin-token-0123456789"):
+    def __init__(self, state_dir: Path, token: str = "e2e-admin-token-0123456789", dags_folder: Path = ROOT / "dags"):
         self.ports = {"LEVANTE_UI_PORT": free_port(), "LEVANTE_API_PORT": free_port(), "LEVANTE_MOTO_PORT": free_port()}
         self.env = {**os.environ, **{k: str(v) for k, v in self.ports.items()}, "LEVANTE_ADMIN_TOKEN": token,
                     "LEVANTE_PREFIX": "e2e"}
         self.state_dir = state_dir
+        self.dags_folder = dags_folder
         self.token = token
         self.output = state_dir.parent / f"dev-{time.monotonic_ns()}.log"
 
@@ -61,7 +62,7 @@ class DevStack:
         self.log = open(self.output, "wb")  # noqa: SIM115
         self.started = time.monotonic()
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "chalicelib.cli", "dev", "--dags-folder", str(ROOT / "dags"),
+            [sys.executable, "-m", "chalicelib.cli", "dev", "--dags-folder", str(self.dags_folder),
              "--state-dir", str(self.state_dir), "--concurrency", "2"],
             cwd=ROOT, env=self.env, stdout=self.log, stderr=subprocess.STDOUT)
         self.wait_for(lambda: "Levante is running" in self.output.read_text(), 60, "the stack to start")
@@ -102,9 +103,28 @@ class DevStack:
             self.proc.wait()
 
 
+LEAKY_DAG = """
+import pendulum
+from airflow.sdk import DAG, Variable, task
+from airflow.hooks.base import BaseHook
+
+with DAG("leaky", schedule=None, start_date=pendulum.datetime(2024, 1, 1, tz="UTC")) as dag:
+    @task
+    def leak():
+        print("password:", BaseHook.get_connection("e2e_db").password, "token:", Variable.get("e2e_api_token"))
+        return Variable.get("e2e_api_token")
+
+    leak()
+"""
+
+
 def test_dev_stack_runs_a_dag_and_stops_cleanly(tmp_path: Path) -> None:
     state = tmp_path / "state"
-    with DevStack(state) as stack:
+    dags = tmp_path / "dags"
+    dags.mkdir()
+    (dags / "example_taskflow_etl.py").write_text((ROOT / "dags" / "example_taskflow_etl.py").read_text())
+    (dags / "leaky.py").write_text(LEAKY_DAG)
+    with DevStack(state, dags_folder=dags) as stack:
         with urllib.request.urlopen(stack.api("/health"), timeout=5) as response:
             assert json.loads(response.read()) == {"status": "ok"}
         created = stack.call("POST", "/dags/example_taskflow_etl/dagRuns", {"dag_run_id": "e2e_run_1"})
@@ -119,6 +139,16 @@ def test_dev_stack_runs_a_dag_and_stops_cleanly(tmp_path: Path) -> None:
         stack.call("POST", "/connections", {"connection_id": "e2e_db", "conn_type": "postgres", "host": "db.example",
                                             "password": "e2e-db-password"})
         stack.call("POST", "/variables", {"key": "e2e_api_token", "value": "e2e-token-value"})
+        # Masking end to end: a task prints both secrets; its log and XCom, read through the API, show ***.
+        stack.call("POST", "/dags/leaky/dagRuns", {"dag_run_id": "leak_1"})
+        stack.wait_for(lambda: stack.call("GET", "/dags/leaky/dagRuns/leak_1")["state"] in ("success", "failed"),
+                       60, "the leaky run to finish")
+        leak_path = "/dags/leaky/dagRuns/leak_1/taskInstances/leak"
+        log = stack.call("GET", f"{leak_path}/logs/1")["content"]
+        assert "password: *** token: ***" in log, log
+        xcom = json.dumps(stack.call("GET", f"{leak_path}/xcomEntries"))
+        for text in (log, xcom):
+            assert "e2e-db-password" not in text and "e2e-token-value" not in text
         family = stack.stop()
         assert stack.proc.returncode == 0
         assert family, "levante dev started no child processes"
@@ -128,7 +158,7 @@ def test_dev_stack_runs_a_dag_and_stops_cleanly(tmp_path: Path) -> None:
             raise AssertionError(f"child processes survived the stop: {[p for p in family if _alive(p)]}") from None
         print(f"levante dev ready in {stack.ready_after:.1f}s")
 
-    with DevStack(state) as again:  # the same state dir: the run and its log are still there
+    with DevStack(state, dags_folder=dags) as again:  # the same state dir: the run and its log are still there
         runs = {r["dag_run_id"]: r["state"] for r in again.call("GET", "/dags/example_taskflow_etl/dagRuns")["dag_runs"]}
         assert runs.get("e2e_run_1") == "success"
         log = again.call("GET", "/dags/example_taskflow_etl/dagRuns/e2e_run_1/taskInstances/extract/logs/1")
