@@ -8,6 +8,9 @@ setting, so the user sees why in the try's error instead of a worker crash.
 from __future__ import annotations
 
 MARKER_PREFIX = "[levante] log truncated at"
+MARKER_ROOM = 300  # bytes the marker line may add past the limit
+DEFAULT_LOG_MAX_BYTES = 50 * 1024 * 1024  # LEVANTE_LOG_MAX_BYTES
+DEFAULT_XCOM_MAX_BYTES = 10 * 1024 * 1024  # LEVANTE_XCOM_MAX_BYTES
 
 
 def human_bytes(n: int) -> str:

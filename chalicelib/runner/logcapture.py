@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import logging
+import os
 import sys
 import threading
 import time
@@ -16,6 +17,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TextIO
 
+from chalicelib.core.limits import DEFAULT_LOG_MAX_BYTES, BoundedText
 from chalicelib.sdk.masker import masker
 
 _local = threading.local()
@@ -23,12 +25,17 @@ _install_lock = threading.Lock()
 _installed = False
 
 
+_MAX_PARTIAL_LINE = 1024 * 1024
+
+
 class TaskLog:
     """A task's log, masked as it is written: whole lines pass through the secrets masker, so a secret
     printed in pieces (`print(a, b)` writes several chunks) is still caught within its line."""
 
-    def __init__(self, echo: TextIO | None):
-        self._buffer = io.StringIO()
+    def __init__(self, echo: TextIO | None, max_bytes: int | None = None):
+        # Kept up to LEVANTE_LOG_MAX_BYTES, then only counted (a marker line says so): a task printing
+        # 200 MB costs the limit in memory, not 200 MB.
+        self._buffer = BoundedText(max_bytes if max_bytes is not None else log_limit())
         self._echo = echo
         self._partial = ""
 
@@ -37,6 +44,9 @@ class TaskLog:
         complete, newline, self._partial = text.rpartition("\n")
         if newline:
             self._emit(complete + newline)
+        if len(self._partial) > _MAX_PARTIAL_LINE:  # a line that never ends must not grow without bound
+            partial, self._partial = self._partial, ""
+            self._emit(partial)
 
     def _emit(self, text: str) -> None:
         text = masker().mask_text(text)
@@ -99,6 +109,11 @@ class _Formatter(logging.Formatter):
     def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:  # noqa: N802
         stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created))
         return f"{stamp}.{int(record.msecs):03d}+0000"
+
+
+def log_limit() -> int:
+    raw = os.environ.get("LEVANTE_LOG_MAX_BYTES", "").strip()
+    return int(raw) if raw.isdigit() and int(raw) > 0 else DEFAULT_LOG_MAX_BYTES
 
 
 def install() -> None:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
-from chalicelib.core.limits import truncation_marker
+from chalicelib.core.limits import MARKER_PREFIX, MARKER_ROOM, truncation_marker
 from chalicelib.store.settings import Settings
 
 _PLAIN_SEGMENT = re.compile(r"[A-Za-z0-9_.~:+=-]+")
@@ -119,7 +119,7 @@ class BlobStore:
 
 def cap_text(text: str, max_bytes: int) -> str:
     data = text.encode("utf-8")
-    if len(data) <= max_bytes:
-        return text
+    if len(data) <= max_bytes or (len(data) <= max_bytes + MARKER_ROOM and MARKER_PREFIX in text[-MARKER_ROOM:]):
+        return text  # within the limit, or already cut by the worker's bounded buffer
     kept = data[:max_bytes].decode("utf-8", errors="ignore")
     return kept + truncation_marker(max_bytes, len(data) - max_bytes)

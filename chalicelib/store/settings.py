@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from chalicelib.core.inputs import RUN_ID_PATTERN
+from chalicelib.core.limits import DEFAULT_LOG_MAX_BYTES, DEFAULT_XCOM_MAX_BYTES
 
 
 @dataclass(frozen=True)
@@ -23,8 +24,8 @@ class Settings:
     max_receive_count: int = 5  # SQS deliveries before a message moves to the DLQ
     bucket_override: str | None = None
     run_id_pattern: str = RUN_ID_PATTERN  # LEVANTE_ALLOWED_RUN_ID_PATTERN, Airflow's allowed_run_id_pattern
-    log_max_bytes: int = 50 * 1024 * 1024  # LEVANTE_LOG_MAX_BYTES: a try's log is cut here, with a marker line
-    xcom_max_bytes: int = 10 * 1024 * 1024  # LEVANTE_XCOM_MAX_BYTES: a bigger XCom fails its task
+    log_max_bytes: int = DEFAULT_LOG_MAX_BYTES  # LEVANTE_LOG_MAX_BYTES: a try's log is cut here, with a marker line
+    xcom_max_bytes: int = DEFAULT_XCOM_MAX_BYTES  # LEVANTE_XCOM_MAX_BYTES: a bigger XCom fails its task
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -39,8 +40,8 @@ class Settings:
             queued_timeout=float(env.get("LEVANTE_QUEUED_TIMEOUT", "600")),
             bucket_override=env.get("LEVANTE_BUCKET"),
             run_id_pattern=env.get("LEVANTE_ALLOWED_RUN_ID_PATTERN", "").strip() or RUN_ID_PATTERN,
-            log_max_bytes=_positive_int(env, "LEVANTE_LOG_MAX_BYTES", 50 * 1024 * 1024),
-            xcom_max_bytes=_positive_int(env, "LEVANTE_XCOM_MAX_BYTES", 10 * 1024 * 1024),
+            log_max_bytes=_positive_int(env, "LEVANTE_LOG_MAX_BYTES", DEFAULT_LOG_MAX_BYTES),
+            xcom_max_bytes=_positive_int(env, "LEVANTE_XCOM_MAX_BYTES", DEFAULT_XCOM_MAX_BYTES),
         )
 
     @property

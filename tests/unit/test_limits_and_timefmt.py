@@ -44,3 +44,17 @@ def test_a_bounded_log_never_splits_a_multibyte_character_and_is_untouched_under
 
 def test_sizes_are_named_as_people_read_them() -> None:
     assert human_bytes(50 * 1024 * 1024) == "50 MB" and human_bytes(1536) == "1.5 KB" and human_bytes(10) == "10 bytes"
+
+
+def test_a_tasks_captured_output_is_bounded_while_it_runs(monkeypatch) -> None:
+    from chalicelib.runner import logcapture
+
+    monkeypatch.setenv("LEVANTE_LOG_MAX_BYTES", "1000")
+    with logcapture.capture() as log:
+        for i in range(500):
+            print(f"line {i:04d}")  # 5,000 bytes
+        print("x" * 3_000_000, end="")  # one line that never ends: flushed in pieces, not held whole
+    text = log.getvalue()
+    assert text.startswith("line 0000\nline 0001\n")
+    assert len(text.encode()) < 1000 + 300 and f"\n{MARKER_PREFIX} 1000 bytes" in text
+    assert log._buffer.dropped == 5000 + 3_000_000 - 1000
