@@ -21,6 +21,7 @@ from chalicelib.core.planner import (
     plan,
 )
 from chalicelib.core.schedule import manual_run_info
+from chalicelib.core.spec import DagSpec
 from chalicelib.core.states import RunState, TaskState
 from chalicelib.loader.serialize import dag_to_spec
 from chalicelib.runner.callbacks import run_dag_callbacks
@@ -125,7 +126,7 @@ def run_dag(
         data_interval_start=info.data_interval_start, data_interval_end=info.data_interval_end,
         run_type="manual", conf=dict(conf or {}), start_date=started, run_after=info.run_after,
     )
-    spec = dag_to_spec(dag)
+    spec = tasks_in_run(dag_to_spec(dag), dag, run.logical_date)
     snapshot = RunSnapshot(spec, {t: TaskInstanceView(t) for t in spec.task_ids}, RunState.RUNNING, started)
     results = {t: TaskInstanceResult(t) for t in spec.task_ids}
     xcoms = MemoryXComStore()
@@ -160,6 +161,22 @@ def run_dag(
     return outcome
 
 
+def tasks_in_run(spec: DagSpec, dag: DAG, logical_date: datetime) -> DagSpec:
+    """Like Airflow, a run has no instance of a task that starts after its logical date (or ended before):
+    `dags test` with a date before the DAG's start_date makes a run without tasks, which succeeds."""
+    def in_run(task: Any) -> bool:
+        start = task.start_date or dag.start_date
+        return (start is None or start <= logical_date) and (task.end_date is None or logical_date <= task.end_date)
+
+    kept = {t.task_id for t in dag.tasks if in_run(t)}
+    if len(kept) == len(spec.tasks):
+        return spec
+    tasks = tuple(replace(t, upstream=tuple(u for u in t.upstream if u in kept),
+                          downstream=tuple(d for d in t.downstream if d in kept))
+                  for t in spec.tasks if t.task_id in kept)
+    return replace(spec, tasks=tasks)
+
+
 def _run_one(dag: DAG, enqueue: EnqueueTask, snapshot: RunSnapshot, results: dict[str, TaskInstanceResult],
              run: DagRunInfo, xcoms: MemoryXComStore, clock: Clock, echo: TextIO | None, jitter: bool) -> RunSnapshot:
     record = results[enqueue.task_id]
@@ -167,7 +184,6 @@ def _run_one(dag: DAG, enqueue: EnqueueTask, snapshot: RunSnapshot, results: dic
     result = run_try(
         dag.get_task(enqueue.task_id), run=run, try_number=enqueue.try_number, xcoms=xcoms,
         now=clock.now, echo=echo, first_try_start=first_start, jitter=jitter,
-        sleep_until=clock.sleep_until if isinstance(clock, SkipWaitClock) else None,
     )
     record.tries.append(result)
     record.state, record.try_number = result.state, result.try_number

@@ -68,7 +68,6 @@ def run_try(
     now: Callable[[], datetime] = lambda: datetime.now(UTC),
     echo: TextIO | None = None,
     jitter: bool = True,
-    sleep_until: Callable[[datetime], None] | None = None,
 ) -> TryResult:
     task = copy.copy(task)  # rendering writes fields; keep the DAG's task pristine for the next try
     start = now()
@@ -83,7 +82,7 @@ def run_try(
             log.error("Invalid params: %s", exc)
             state, error, retryable, reschedule_at = TaskState.FAILED, exc, False, None
         else:
-            with running_context(context), using_clock(now, sleep_until):
+            with running_context(context), using_clock(now):
                 state, error, retryable, reschedule_at = _execute(task, context, ti)
         next_retry_at = reschedule_at
         end = now()

@@ -59,7 +59,6 @@ def to_seconds(value: timedelta | float | int | None) -> float | None:
 # The runner's clock while a task runs. `levante dags test --no-retry-wait` jumps it ahead instead of
 # sleeping, so sensors waiting for a moment must read this clock, not the wall clock.
 _clock: contextvars.ContextVar[Callable[[], datetime] | None] = contextvars.ContextVar("levante_clock", default=None)
-_sleeper: contextvars.ContextVar[Callable[[datetime], None] | None] = contextvars.ContextVar("levante_sleep", default=None)
 
 
 def utcnow() -> pendulum.DateTime:
@@ -67,23 +66,10 @@ def utcnow() -> pendulum.DateTime:
     return pendulum.instance(clock() if clock else datetime.now(UTC))
 
 
-def sleep(seconds: float) -> None:
-    """A poke-mode sensor's wait: real sleep, unless the runner's clock jumps ahead instead."""
-    sleeper = _sleeper.get()
-    if sleeper is None:
-        import time
-
-        time.sleep(seconds)
-    else:
-        sleeper(utcnow() + timedelta(seconds=seconds))
-
-
 @contextmanager
-def using_clock(now: Callable[[], datetime], sleep_until: Callable[[datetime], None] | None = None) -> Iterator[None]:
+def using_clock(now: Callable[[], datetime]) -> Iterator[None]:
     token = _clock.set(now)
-    sleep_token = _sleeper.set(sleep_until)
     try:
         yield
     finally:
         _clock.reset(token)
-        _sleeper.reset(sleep_token)

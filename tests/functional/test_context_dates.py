@@ -44,3 +44,13 @@ def test_context_dates_are_pendulum_and_the_context_has_airflows_names():
         "interval_end_type": pendulum.DateTime, "ti_date_type": pendulum.DateTime, "key": "pend__check__20240601",
         "macro_modules": (1, 4), "prev": None, "reschedules": 0,
     }
+
+
+def test_a_logical_date_before_start_date_makes_a_run_without_tasks_that_succeeds():
+    # Recorded from Airflow 3.3.2: `airflow dags test early_dag 2024-01-01` -> run success, no task instance.
+    with DAG("early_dag", schedule="@daily", start_date=datetime(2024, 6, 1, tzinfo=UTC)) as dag:
+        BashOperator(task_id="a", bash_command="exit 1")
+
+    result = run_dag(dag, logical_date=datetime(2024, 1, 1, tzinfo=UTC), clock=SkipWaitClock())
+
+    assert (result.state.value, result.task_instances) == ("success", [])

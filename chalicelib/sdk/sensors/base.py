@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import time
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -18,7 +19,7 @@ from chalicelib.sdk.exceptions import (
     AirflowSensorTimeout,
     AirflowSkipException,
 )
-from chalicelib.sdk.timeutil import sleep, to_seconds, utcnow
+from chalicelib.sdk.timeutil import to_seconds, utcnow
 
 log = logging.getLogger("airflow.task")
 
@@ -82,7 +83,7 @@ class BaseSensorOperator(BaseOperator):
                 next_poke = utcnow() + timedelta(seconds=interval)
                 raise AirflowRescheduleException(self.reschedule_at(context, next_poke))
             log.info("Sleeping %.1f seconds before the next poke", interval)
-            sleep(interval)
+            time.sleep(interval)
             poke_count += 1
 
     def reschedule_at(self, context: dict[str, Any], next_poke: datetime) -> datetime:
