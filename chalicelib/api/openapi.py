@@ -11,7 +11,7 @@ ERROR_SCHEMA = {"type": "object", "required": ["error", "detail"],
                 "properties": {"error": {"type": "string"}, "detail": {"type": "string"}}}
 DESCRIPTIONS = {200: "OK", 204: "No content", 400: "Invalid input", 401: "Missing or invalid token",
                 403: "The token's role does not allow this", 404: "Not found", 409: "Conflict",
-                413: "Request body too large", 500: "Internal error"}
+                413: "Request body too large", 415: "The body is not application/json", 500: "Internal error"}
 INTEGER_PATH_PARAMS = {"try_number"}
 
 
@@ -63,7 +63,7 @@ def _operation(op: Operation) -> dict[str, Any]:
                                      "content": {"application/json": {"schema": {"type": "object"}}}}
     errors = set(op.errors) | ({400} if op.params.queries or op.body else set()) | {500}
     if op.body is not None:
-        errors.add(413)
+        errors |= {413, 415}
     if op.role is not None:
         errors |= {401, 403}
     for status in sorted(errors):
