@@ -52,5 +52,17 @@ def advance_run(backend: Backend, spec: DagSpec, run: StoredRun, now: datetime, 
         counts = Counter(state.value for state in final_states.values())
         backend.dags.record_last_run(spec.dag_id, run.run_id, finish.state.value, now, dict(counts))
         log.info("run %s of %s finished: %s %s", run.run_id, spec.dag_id, finish.state.value, finish.reason)
+        _pause_after_consecutive_failures(backend, spec, finish.state, now)
         return finish.state
     return None
+
+
+def _pause_after_consecutive_failures(backend: Backend, spec: DagSpec, state: RunState, now: datetime) -> None:
+    """max_consecutive_failed_dag_runs: when the DAG's latest N runs all failed, pause it (as Airflow does)."""
+    limit = spec.max_consecutive_failed_dag_runs
+    if not limit or state is not RunState.FAILED:
+        return
+    recent = backend.runs.list(spec.dag_id, limit=limit)
+    if len(recent) == limit and all(r.state is RunState.FAILED for r in recent):
+        backend.dags.set_paused(spec.dag_id, True, now)
+        log.warning("DAG %s paused: its last %d runs failed (max_consecutive_failed_dag_runs)", spec.dag_id, limit)

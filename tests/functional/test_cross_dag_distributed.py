@@ -57,3 +57,23 @@ def test_trigger_waits_for_the_triggered_run_and_a_sensor_sees_it(backend, tmp_p
     stack.drain()
 
     assert stack.states("watcher", watcher.run_id) == {"wait": ("success", 1)}
+
+
+def test_dag_pauses_after_max_consecutive_failed_runs(backend, tmp_path):
+    (tmp_path / "flaky.py").write_text(textwrap.dedent("""\
+        from airflow.sdk import DAG
+        from airflow.providers.standard.operators.bash import BashOperator
+
+        with DAG("flaky", max_consecutive_failed_dag_runs=2):
+            BashOperator(task_id="fail", bash_command="exit 1")
+        """))
+    stack = Stack(backend, tmp_path)
+    stack.sync()
+
+    stack.trigger("flaky", run_id="first")
+    stack.drain()
+    assert backend.dags.get("flaky").is_paused is False
+
+    stack.trigger("flaky", run_id="second")
+    stack.drain()
+    assert backend.dags.get("flaky").is_paused is True
