@@ -9,6 +9,7 @@ from chalice import Chalice
 
 from chalicelib.api import (
     routes_connections,
+    routes_costs,
     routes_dags,
     routes_meta,
     routes_monitoring,
@@ -21,7 +22,7 @@ from chalicelib.api.routing import ApiBlueprint, register
 URL_PREFIX = "/api/v1"
 BLUEPRINTS: list[ApiBlueprint] = [routes_meta.api, routes_dags.api, routes_runs.api, routes_task_instances.api,
                                   routes_variables.api, routes_connections.api,
-                                  routes_monitoring.api]
+                                  routes_monitoring.api, routes_costs.api]
 
 
 def register_api(app: Chalice, backend: Callable[[], Any], authorizer: Any = None) -> None:

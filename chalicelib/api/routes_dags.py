@@ -7,7 +7,7 @@ from chalicelib.api.auth import Role
 from chalicelib.api.errors import BadRequest
 from chalicelib.api.routing import ApiBlueprint, Request
 from chalicelib.api.validation import Body, Field, Query, pagination
-from chalicelib.services import dag_views
+from chalicelib.services import costs, dag_views
 from chalicelib.store.readers import ApiReader
 
 api = ApiBlueprint(__name__, "DAG")
@@ -68,7 +68,8 @@ def get_dag_grid(req: Request, dag_id: str) -> dict:
                   for t in grid.task_order],
         "task_groups": [{"group_id": g.group_id, "parent_group_id": g.parent, "children": list(g.children)}
                         for g in grid.spec.task_groups],
-        "dag_runs": [{**out.dag_run(run), "task_instances": {t: out.grid_cell(tis[t]) for t in grid.task_order if t in tis}}
+        "dag_runs": [{**out.dag_run(run, costs.run_cost(req.backend, tis.values())),
+                      "task_instances": {t: out.grid_cell(tis[t]) for t in grid.task_order if t in tis}}
                      for run, tis in grid.runs],
     }
 

@@ -9,7 +9,7 @@ from chalicelib.api.routing import ApiBlueprint, Reply, Request
 from chalicelib.api.validation import Body, Field, Query, pagination
 from chalicelib.core.inputs import MAX_ID_LENGTH
 from chalicelib.core.states import RunState
-from chalicelib.services import clearing
+from chalicelib.services import clearing, costs
 from chalicelib.services.trigger import trigger_run
 from chalicelib.store.readers import ApiReader
 from chalicelib.store.runs import StoredRun
@@ -49,7 +49,8 @@ def trigger_dag_run(req: Request, dag_id: str) -> dict:
 
 @api.operation("GET", RUN, summary="One DAG run", errors=(404,))
 def get_dag_run(req: Request, dag_id: str, dag_run_id: str) -> dict:
-    return out.dag_run(req.backend.runs.get(dag_id, dag_run_id))
+    run = req.backend.runs.get(dag_id, dag_run_id)
+    return out.dag_run(run, costs.run_cost(req.backend, req.backend.runs.task_instances(dag_id, dag_run_id)))
 
 
 @api.operation("PATCH", RUN, summary="Mark a run success or failed, or edit its note", role=Role.OPERATOR,

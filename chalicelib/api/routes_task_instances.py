@@ -22,14 +22,15 @@ def list_task_instances(req: Request, dag_id: str, dag_run_id: str) -> dict:
     req.backend.runs.get(dag_id, dag_run_id)
     index = spec.task_index()
     items = sorted(req.backend.runs.task_instances(dag_id, dag_run_id), key=lambda i: i.task_id)
-    return out.page("task_instances", [out.task_instance(i, index.get(i.task_id)) for i in items], len(items))
+    memory = req.backend.settings.worker_memory_mb
+    return out.page("task_instances", [out.task_instance(i, index.get(i.task_id), memory) for i in items], len(items))
 
 
 @api.operation("GET", TI, summary="One task instance with its tries", errors=(404,))
 def get_task_instance(req: Request, dag_id: str, dag_run_id: str, task_id: str) -> dict:
     _, spec = dag_views.spec_of(req.backend, dag_id)
     item = req.backend.runs.task_instance(dag_id, dag_run_id, task_id)
-    return out.task_instance_detail(item, spec.task_index().get(task_id))
+    return out.task_instance_detail(item, spec.task_index().get(task_id), req.backend.settings.worker_memory_mb)
 
 
 SPREAD = {"include_upstream": Field(bool), "include_downstream": Field(bool), "include_past": Field(bool),
@@ -58,7 +59,7 @@ def patch_task_instance(req: Request, dag_id: str, dag_run_id: str, task_id: str
                                     now=req.now)
     _, spec = dag_views.spec_of(req.backend, dag_id)
     item = req.backend.runs.task_instance(dag_id, dag_run_id, task_id)
-    return out.task_instance_detail(item, spec.task_index().get(task_id))
+    return out.task_instance_detail(item, spec.task_index().get(task_id), req.backend.settings.worker_memory_mb)
 
 
 @api.operation("POST", "/dags/{dag_id}/clearTaskInstances", summary="Clear task instances, with Airflow's options",

@@ -10,6 +10,7 @@ import json
 import math
 from typing import Any
 
+from chalicelib.core import cost
 from chalicelib.core.schedule import Schedule, ScheduleError
 from chalicelib.core.spec import DagSpec, TaskSpec
 from chalicelib.store.runs import StoredRun
@@ -102,7 +103,8 @@ def task(t: TaskSpec) -> dict[str, Any]:
     }
 
 
-def dag_run(run: StoredRun) -> dict[str, Any]:
+def dag_run(run: StoredRun, cost_usd: float | None = None) -> dict[str, Any]:
+    """`cost_usd` is given where the run's task instances were read anyway (one run, the grid); else null."""
     return {
         "dag_id": run.dag_id, "dag_run_id": run.run_id, "run_type": run.run_type, "state": run.state.value,
         "logical_date": run.logical_date.isoformat(), "run_after": run.run_after.isoformat(),
@@ -111,11 +113,12 @@ def dag_run(run: StoredRun) -> dict[str, Any]:
         "start_date": run.start_date.isoformat() if run.start_date else None,
         "end_date": run.end_date.isoformat() if run.end_date else None,
         "duration": (run.end_date - run.start_date).total_seconds() if run.start_date and run.end_date else None,
-        "conf": run.conf, "note": run.note, "external_trigger": run.run_type == "manual",
+        "conf": run.conf, "note": run.note, "external_trigger": run.run_type == "manual", "cost_usd": cost_usd,
     }
 
 
-def task_instance(item: Any, spec_task: TaskSpec | None = None) -> dict[str, Any]:
+def task_instance(item: Any, spec_task: TaskSpec | None = None,
+                  memory_mb: int = cost.DEFAULT_WORKER_MEMORY_MB) -> dict[str, Any]:
     state = item.state if item.state and item.state != "none" else None
     out = {
         "dag_id": item.dag_id, "dag_run_id": item.run_id, "task_id": item.task_id, "map_index": -1,
@@ -124,6 +127,7 @@ def task_instance(item: Any, spec_task: TaskSpec | None = None) -> dict[str, Any
         "duration": float(item.duration) if item.duration is not None else None,
         "queued_when": _date(item.queued_at), "hostname": item.hostname,
         "next_retry_at": _date(item.next_retry_at), "note": getattr(item, "note", None),
+        "cost_usd": cost.rounded(cost.task_cost(cost.TaskTries(int(item.try_number or 0), _float(item.duration)), memory_mb)),
     }
     if spec_task is not None:
         out.update({"operator": spec_task.operator, "task_group_id": spec_task.task_group, "pool": spec_task.pool,
@@ -131,10 +135,15 @@ def task_instance(item: Any, spec_task: TaskSpec | None = None) -> dict[str, Any
     return out
 
 
-def task_instance_detail(item: Any, spec_task: TaskSpec | None) -> dict[str, Any]:
+def _float(value: Any) -> float | None:
+    return float(value) if value is not None else None
+
+
+def task_instance_detail(item: Any, spec_task: TaskSpec | None,
+                         memory_mb: int = cost.DEFAULT_WORKER_MEMORY_MB) -> dict[str, Any]:
     try_number = int(item.try_number or 0)
     return {
-        **task_instance(item, spec_task),
+        **task_instance(item, spec_task, memory_mb),
         "error": item.error,
         # A try keeps its own outcome when a user marked the task afterwards ("marked" says what to).
         "marked_from": _marked_from(item),
@@ -155,6 +164,7 @@ def _marked_from(item: Any) -> str | None:
 def grid_cell(item: Any) -> dict[str, Any]:
     return {"state": item.state if item.state and item.state != "none" else None,
             "try_number": int(item.try_number or 0), "next_retry_at": _date(item.next_retry_at),
+            "queued_when": _date(getattr(item, "queued_at", None)),
             "start_date": _date(item.start_date), "end_date": _date(item.end_date),
             "duration": float(item.duration) if item.duration is not None else None}
 

@@ -20,7 +20,8 @@ from chalicelib.store.runs import StoredRun, run_pk
 from chalicelib.store.timefmt import parse_iso
 
 DAG_LIST_ATTRIBUTES = ["dag_id", *LIST_FIELDS]
-GRID_TI_ATTRIBUTES = ["task_id", "state", "try_number", "start_date", "end_date", "duration", "next_retry_at"]
+GRID_TI_ATTRIBUTES = ["task_id", "state", "try_number", "start_date", "end_date", "duration", "next_retry_at",
+                      "queued_at"]
 
 
 class ApiReader:

@@ -26,6 +26,7 @@ class Settings:
     run_id_pattern: str = RUN_ID_PATTERN  # LEVANTE_ALLOWED_RUN_ID_PATTERN, Airflow's allowed_run_id_pattern
     log_max_bytes: int = DEFAULT_LOG_MAX_BYTES  # LEVANTE_LOG_MAX_BYTES: a try's log is cut here, with a marker line
     xcom_max_bytes: int = DEFAULT_XCOM_MAX_BYTES  # LEVANTE_XCOM_MAX_BYTES: a bigger XCom fails its task
+    worker_memory_mb: int = 1024  # LEVANTE_WORKER_MEMORY_MB: the worker Lambda's memory, for the cost model
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -42,6 +43,7 @@ class Settings:
             run_id_pattern=env.get("LEVANTE_ALLOWED_RUN_ID_PATTERN", "").strip() or RUN_ID_PATTERN,
             log_max_bytes=_positive_int(env, "LEVANTE_LOG_MAX_BYTES", DEFAULT_LOG_MAX_BYTES),
             xcom_max_bytes=_positive_int(env, "LEVANTE_XCOM_MAX_BYTES", DEFAULT_XCOM_MAX_BYTES),
+            worker_memory_mb=_positive_int(env, "LEVANTE_WORKER_MEMORY_MB", 1024),
         )
 
     @property

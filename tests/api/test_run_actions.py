@@ -3,7 +3,9 @@ downstream resume, notes on runs and task instances, the try's own outcome kept 
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+
+import pytest
 
 from tests.api.conftest import run_path
 
@@ -77,3 +79,36 @@ def test_monitoring_sends_an_hour_of_minutes(api, stack) -> None:
     assert len(series) == 60 and all(p["minute"].endswith(":00+00:00") for p in series)
     counted = [p for p in series if p["finished"]]
     assert counted == [{"minute": f"{minute_key(now)}:00+00:00", "finished": 3, "failed": 1}]
+
+
+def test_runs_and_task_instances_carry_their_cost(api, stack) -> None:
+    from chalicelib.core.cost import TaskTries, run_cost, task_cost
+
+    stack.trigger("pipeline", run_id="cost")
+    stack.drain()
+    tis = api.get(run_path("pipeline", "cost") + "/taskInstances").json["task_instances"]
+    memory = stack.backend.settings.worker_memory_mb
+    for ti in tis:
+        assert ti["cost_usd"] == pytest.approx(task_cost(TaskTries(ti["try_number"], ti["duration"]), memory), rel=1e-4)
+    run = api.get(run_path("pipeline", "cost")).json
+    assert run["cost_usd"] == pytest.approx(run_cost([TaskTries(t["try_number"], t["duration"]) for t in tis], memory), rel=1e-4)
+    assert 0 < run["cost_usd"] < 0.001
+    grid_run = api.get("/dags/pipeline/grid").json["dag_runs"][0]
+    assert grid_run["cost_usd"] == pytest.approx(run["cost_usd"])
+    costs = api.get("/dags/pipeline/costs?days=30").json
+    assert costs["total_usd"] == pytest.approx(run["cost_usd"]) and costs["runs_counted"] == 1
+    assert list(costs["per_month"].values()) == [pytest.approx(run["cost_usd"])]
+
+
+def test_schedule_preview_and_backfill_forecast(api, stack) -> None:
+    preview = api.get("/dags/pipeline/schedulePreview?count=3").json  # @daily since 2024-01-01, catchup off
+    times = [datetime.fromisoformat(t) for t in preview["next_run_times"]]
+    assert len(times) == 3 and all(b - a == timedelta(days=1) for a, b in zip(times, times[1:]))
+    assert times[0] > datetime.now(UTC)
+    assert preview["catchup_runs"] == 1  # without catchup, unpausing creates only the latest interval's run
+    assert preview["forecast"]["runs"] == 1 and preview["forecast"]["tasks"] == 3
+    backfill = api.get("/dags/pipeline/backfillForecast?start=2024-01-01&end=2024-12-31").json
+    assert (backfill["runs"], backfill["tasks"]) == (366, 1098) and backfill["cost_usd"] > 0
+    assert api.get("/dags/pipeline/backfillForecast?start=2024-02-01&end=2024-01-01").status == 400
+    assert api.get("/dags/pipeline/backfillForecast?start=yesterday&end=2024-01-01").status == 400
+    assert api.get("/dags/nope/schedulePreview").status == 404

@@ -16,9 +16,13 @@ AXE_PAGES = [
     ("dag-list", "#/"),
     ("grid-with-task", "#/dags/ui_flaky?tab=grid&run=axe_1&task=flaky"),
     ("graph", "#/dags/ui_nested?tab=graph"),
+    ("gantt", "#/dags/ui_flaky?tab=gantt&run=axe_1"),
+    ("durations", "#/dags/ui_flaky?tab=durations"),
+    ("calendar", "#/dags/ui_flaky?tab=calendar"),
     ("code", "#/dags/ui_nested?tab=code"),
     ("runs", "#/dags/ui_params?tab=runs"),
     ("details", "#/dags/ui_nested?tab=details"),
+    ("run-panel", "#/dags/ui_flaky?tab=grid&run=axe_1&panel=run"),
     ("monitoring", "#/monitoring"),
 ]
 

@@ -247,6 +247,33 @@ def test_keyboard_search_and_time_zone(page: Any, stack: DashboardStack) -> None
     page.get_by_test_id("timezone").select_option("UTC")
 
 
+def test_run_panel_cost_actions_and_timeline_views(page: Any, stack: DashboardStack) -> None:
+    stack.api("POST", "/dags/ui_nested/dagRuns", {"dag_run_id": "cost_1"})
+    wait_api(stack, lambda: stack.api("GET", "/dags/ui_nested/dagRuns/cost_1")["state"] == "success", SLOW)
+    cost = stack.api("GET", "/dags/ui_nested/dagRuns/cost_1")["cost_usd"]
+    assert 0 < cost < 0.001
+    open_dag(page, stack, "ui_nested", run="cost_1")
+    page.locator("button.run-bar[data-run=cost_1]").click()
+    expect(page.get_by_test_id("run-cost")).to_have_text(f"${cost:.2g}")
+    page.get_by_role("button", name="Clear all").click()
+    expect(page.locator(".run-panel .confirm")).to_contain_text("prep.clean.gate")  # the dry-run list
+    page.get_by_role("button", name="Cancel").click()
+    screenshot(page, "v2-05-run-panel-cost")
+
+    page.get_by_role("tab", name="Gantt").click()
+    expect(page.locator(".gantt button.gantt-bar[data-task=finish]")).to_have_attribute("data-state", "success")
+    screenshot(page, "v2-06-gantt")
+    page.get_by_role("tab", name="Calendar").click()
+    expect(page.locator(".calendar-days li").first).to_be_visible()
+    page.get_by_role("tab", name="Details").click()
+    expect(page.get_by_test_id("dag-costs")).to_contain_text("$")
+    page.get_by_label("From").fill("2024-01-01")
+    page.get_by_label("to", exact=True).fill("2024-01-10")
+    page.get_by_role("button", name="Forecast").click()
+    expect(page.get_by_test_id("backfill-result")).to_contain_text("creates 0 runs")  # schedule=None: nothing to fill
+    screenshot(page, "v2-07-details-cost")
+
+
 @pytest.mark.parametrize("scheme", ["light", "dark"])
 def test_every_page_passes_axe_and_fits_390px(browser: Any, stack: DashboardStack, scheme: str) -> None:
     if not any(r["dag_run_id"] == "axe_1" for r in stack.api("GET", "/dags/ui_flaky/dagRuns")["dag_runs"]):

@@ -51,6 +51,7 @@ export interface DagRun {
   duration?: number | null;
   conf: Record<string, unknown> | null;
   note: string | null;
+  cost_usd?: number | null;
 }
 
 export interface TaskInstance {
@@ -73,6 +74,7 @@ export interface TaskInstance {
   trigger_rule?: string | null;
   pool?: string | null;
   map_index?: number;
+  cost_usd?: number;
   tries?: { try_number: number; state: string | null }[];
   rendered_fields?: Record<string, unknown> | null;
   rendered_fields_note?: string;

@@ -84,3 +84,11 @@ export function relativeAge(iso: string | null | undefined, now = Date.now()): s
   if (Number.isNaN(seconds)) return iso;
   return seconds < 0 ? `in ${formatDuration(-seconds)}` : `${formatDuration(seconds)} ago`;
 }
+
+/** An estimated AWS cost: cents and above as dollars, tiny ones with enough digits to compare. */
+export function formatUsd(usd: number | null | undefined): string {
+  if (usd === null || usd === undefined || Number.isNaN(usd)) return "—";
+  if (usd === 0) return "$0";
+  if (usd >= 0.01) return `$${usd.toFixed(2)}`;
+  return `$${usd.toPrecision(2)}`;
+}

@@ -8,6 +8,7 @@ export interface GridCell {
   start_date?: string | null;
   end_date?: string | null;
   next_retry_at?: string | null; // up_for_retry / up_for_reschedule: when the next attempt is due
+  queued_when?: string | null;
 }
 
 export interface GridRun {

@@ -10,15 +10,19 @@ import { useResource } from "../lib/hooks";
 import { href, navigate } from "../lib/route";
 import { scheduleText } from "../lib/schedule";
 import { CodeTab } from "./CodeTab";
+import { SchedulePreview } from "./CostViews";
 import { PauseToggle } from "./DagList";
 import { DetailsTab } from "./DetailsTab";
 import { GraphTab } from "./GraphTab";
 import { GridTab } from "./GridTab";
+import { RunPanel } from "./RunPanel";
 import { RunsTab } from "./RunsTab";
 import { TaskPanel } from "./TaskPanel";
+import { CalendarTab, DurationsTab, GanttTab } from "./TimelineTabs";
 import { TriggerForm } from "./TriggerForm";
 
-const TABS = [["grid", "Grid"], ["graph", "Graph"], ["code", "Code"], ["runs", "Runs"], ["details", "Details"]];
+const TABS = [["grid", "Grid"], ["graph", "Graph"], ["gantt", "Gantt"], ["durations", "Durations"], ["calendar", "Calendar"],
+  ["code", "Code"], ["runs", "Runs"], ["details", "Details"]];
 type Query = Record<string, string>;
 
 export function DagPage({ dagId, query }: { dagId: string; query: Query }) {
@@ -58,6 +62,7 @@ export function DagPage({ dagId, query }: { dagId: string; query: Query }) {
           ▶ Trigger
         </button>
       </div>
+      {d.is_paused && d.schedule_interval && <SchedulePreview dagId={dagId} compact />}
       {d.doc_md && (
         <details class="doc" open>
           <summary>Documentation</summary>
@@ -70,14 +75,21 @@ export function DagPage({ dagId, query }: { dagId: string; query: Query }) {
             href={href(["dags", dagId], { ...query, tab: id })}>{label}</a>
         ))}
       </nav>
-      <div class={`tab-body ${query.task ? "with-panel" : ""}`}>
+      <div class={`tab-body ${query.task || (query.run && query.panel === "run") ? "with-panel" : ""}`}>
         <div class="tab-main">
           {tab === "grid" && <GridTab dagId={dagId} selected={query} onSelect={go} refresh={changes} />}
           {tab === "graph" && <GraphTab dagId={dagId} runId={query.run} onSelect={go} refresh={changes} />}
+          {tab === "gantt" && <GanttTab dagId={dagId} runId={query.run} refresh={changes} onSelect={go} />}
+          {tab === "durations" && <DurationsTab dagId={dagId} refresh={changes} />}
+          {tab === "calendar" && <CalendarTab dagId={dagId} refresh={changes} />}
           {tab === "code" && <CodeTab dagId={dagId} />}
           {tab === "runs" && <RunsTab dagId={dagId} onSelect={go} />}
           {tab === "details" && <DetailsTab dag={d} />}
         </div>
+        {!query.task && query.run && query.panel === "run" && (
+          <RunPanel dagId={dagId} runId={query.run} onClose={() => go({ panel: "" })}
+            onChanged={() => { setChanges((n) => n + 1); }} />
+        )}
         {query.task && query.run && (
           <TaskPanel dagId={dagId} runId={query.run} taskId={query.task} tryNumber={Number(query.try) || undefined}
             onClose={() => go({ task: "", try: "" })} onTry={(n) => go({ try: String(n) })}

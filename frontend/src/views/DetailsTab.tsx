@@ -1,6 +1,7 @@
 import type { DagDetail } from "../api/types";
 import { formatDate, formatDuration } from "../lib/format";
 import { scheduleText } from "../lib/schedule";
+import { BackfillForecast, DagCosts, SchedulePreview } from "./CostViews";
 
 export function DetailsTab({ dag }: { dag: DagDetail }) {
   const rows: [string, string][] = [
@@ -21,6 +22,9 @@ export function DetailsTab({ dag }: { dag: DagDetail }) {
       <table class="table kv">
         <tbody>{rows.map(([k, v]) => <tr key={k}><th>{k}</th><td>{v}</td></tr>)}</tbody>
       </table>
+      <SchedulePreview dagId={dag.dag_id} />
+      <DagCosts dagId={dag.dag_id} />
+      <BackfillForecast dagId={dag.dag_id} />
       <h3>Params</h3>
       {Object.keys(dag.params ?? {}).length === 0 ? <p class="muted">This DAG has no params.</p>
         : <pre class="json" tabIndex={0}>{JSON.stringify(dag.params, null, 2)}</pre>}

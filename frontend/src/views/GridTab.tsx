@@ -60,7 +60,7 @@ export function GridTab({ dagId, selected, onSelect, refresh }:
                   aria-label={`Run ${run.dag_run_id}: ${stateLabel(run.state)}`}
                   title={`${run.dag_run_id}\n${stateLabel(run.state)} · ${formatDate(run.logical_date)} ${zoneLabel()} · ${formatDuration(run.duration)}`}
                   style={{ height: `${8 + 40 * ((run.duration ?? 0) / maxDuration)}px`, background: stateColor(run.state) }}
-                  onClick={() => onSelect({ run: run.dag_run_id, task: "", try: "" })} />
+                  onClick={() => onSelect({ run: run.dag_run_id, task: "", try: "", panel: "run" })} />
               </th>
             ))}
           </tr>
@@ -79,7 +79,7 @@ export function GridTab({ dagId, selected, onSelect, refresh }:
                   <Square row={row} cell={cell} runId={model.runs[i].dag_run_id}
                     active={selected.run === model.runs[i].dag_run_id && selected.task === row.id}
                     onClick={() => row.kind === "task"
-                      ? onSelect({ run: model.runs[i].dag_run_id, task: row.id, try: "" })
+                      ? onSelect({ run: model.runs[i].dag_run_id, task: row.id, try: "", panel: "" })
                       : toggle(row.id)} />
                 </td>
               ))}

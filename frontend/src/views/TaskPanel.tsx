@@ -2,7 +2,7 @@ import { seg } from "../api/client";
 import type { TaskInstance, XCom } from "../api/types";
 import { ErrorBox, Loading, StateBadge } from "../components/common";
 import { useSession } from "../context";
-import { elapsed, formatDateRelative, formatDateZ, formatDuration } from "../lib/format";
+import { elapsed, formatDateRelative, formatDateZ, formatDuration, formatUsd } from "../lib/format";
 import { useNow, useResource } from "../lib/hooks";
 import { isTaskActive, stateColor } from "../lib/states";
 import { LogView } from "./LogView";
@@ -51,6 +51,7 @@ export function TaskPanel({ dagId, runId, taskId, tryNumber, onClose, onTry, onC
                 <tr><th>Next attempt</th><td data-testid="next-attempt">{formatDateRelative(t.next_retry_at)}</td></tr>
               )}
               <tr><th>Try</th><td>{t.try_number} of {t.max_tries + 1}</td></tr>
+              <tr><th>Cost (estimated)</th><td data-testid="ti-cost">{formatUsd(t.cost_usd)}</td></tr>
               <tr><th>Duration</th><td>{formatDuration(t.duration ?? elapsed(t.start_date, t.end_date, now))}</td></tr>
               <tr><th>Queued at</th><td>{formatDateZ(t.queued_when)}</td></tr>
               <tr><th>Started</th><td>{formatDateZ(t.start_date)}</td></tr>
