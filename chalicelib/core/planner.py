@@ -23,6 +23,7 @@ class TaskInstanceView:
     state: TaskState = TaskState.NONE
     try_number: int = 0  # tries started so far; the next try runs as try_number + 1
     next_retry_at: datetime | None = None  # due time of an UP_FOR_RETRY or UP_FOR_RESCHEDULE instance
+    delayed: bool = False  # its next try already waits in the queue (a delayed message); not planned again
 
 
 @dataclass(frozen=True)
@@ -81,8 +82,8 @@ def plan(
     worker passes the direct downstream of the task it just finished. Without it every task is considered
     and the run's completion is decided too.
     """
-    if snapshot.state.finished:
-        return []
+    if snapshot.state is not RunState.RUNNING:
+        return []  # a finished run, or a queued one (waiting for a max_active_runs slot or an unpause)
     dag = snapshot.dag
     timeout = _timed_out(snapshot, now)
     if timeout is not None:
@@ -150,7 +151,7 @@ def _fail_fast(dag: DagSpec, states: dict[str, TaskState]) -> list[Action]:
 def _due_tries(snapshot: RunSnapshot, now: datetime) -> list[Action]:
     due: list[Action] = []
     for ti in snapshot.tis.values():
-        if ti.next_retry_at is None or ti.next_retry_at > now:
+        if ti.next_retry_at is None or ti.next_retry_at > now or ti.delayed:
             continue
         if ti.state is TaskState.UP_FOR_RETRY:
             due.append(EnqueueTask(ti.task_id, ti.try_number + 1, "retry"))
@@ -257,7 +258,7 @@ def apply(snapshot: RunSnapshot, actions: Iterable[Action]) -> RunSnapshot:
         if isinstance(action, EnqueueTask):
             old = tis.get(action.task_id, TaskInstanceView(action.task_id))
             tis[action.task_id] = replace(
-                old, state=TaskState.QUEUED, try_number=action.try_number, next_retry_at=None
+                old, state=TaskState.QUEUED, try_number=action.try_number, next_retry_at=None, delayed=False
             )
         elif isinstance(action, SettleTask):
             old = tis.get(action.task_id, TaskInstanceView(action.task_id))

@@ -27,7 +27,7 @@ _SENSORS = "chalicelib.sdk.sensors"
 _PYTHON_OPS = ("PythonOperator", "BranchPythonOperator", "ShortCircuitOperator", "PythonVirtualenvOperator",
                "ExternalPythonOperator", "BranchPythonVirtualenvOperator", "BranchExternalPythonOperator")
 _EXCEPTIONS = ("AirflowException", "AirflowSkipException", "AirflowFailException", "AirflowSensorTimeout",
-               "AirflowTaskTimeout", "AirflowRescheduleException", "ParamValidationError",
+               "AirflowTaskTimeout", "AirflowTaskTerminated", "AirflowRescheduleException", "ParamValidationError",
                "AirflowDagCycleException", "DuplicateTaskIdFound")
 _SDK_NAMES = ("DAG", "dag", "task", "BaseOperator", "BaseSensorOperator", "PokeReturnValue", "Param",
               "ParamsDict", "chain", "cross_downstream", "TaskGroup", "task_group", "get_current_context",

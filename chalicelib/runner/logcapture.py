@@ -32,11 +32,12 @@ class TaskLog:
     """A task's log, masked as it is written: whole lines pass through the secrets masker, so a secret
     printed in pieces (`print(a, b)` writes several chunks) is still caught within its line."""
 
-    def __init__(self, echo: TextIO | None, max_bytes: int | None = None):
+    def __init__(self, echo: TextIO | None, max_bytes: int | None = None, keep: bool = True):
         # Kept up to LEVANTE_LOG_MAX_BYTES, then only counted (a marker line says so): a task printing
         # 200 MB costs the limit in memory, not 200 MB.
         self._buffer = BoundedText(max_bytes if max_bytes is not None else log_limit())
         self._echo = echo
+        self._keep = keep  # False: only echoed (a supervised child streams its log to the worker)
         self._partial = ""
 
     def write(self, text: str) -> None:
@@ -50,7 +51,8 @@ class TaskLog:
 
     def _emit(self, text: str) -> None:
         text = masker().mask_text(text)
-        self._buffer.write(text)
+        if self._keep:
+            self._buffer.write(text)
         if self._echo is not None:
             self._echo.write(text)
 
@@ -134,11 +136,12 @@ def install() -> None:
 
 
 @contextmanager
-def capture(echo: TextIO | None = None) -> Iterator[TaskLog]:
-    """Route this thread's output into a fresh TaskLog for the duration of the block."""
+def capture(echo: TextIO | None = None, keep: bool = True) -> Iterator[TaskLog]:
+    """Route this thread's output into a fresh TaskLog for the duration of the block (`keep=False`: only
+    to `echo`, for a caller that streams the log elsewhere)."""
     install()
     _ensure_routed()
-    log = TaskLog(echo)
+    log = TaskLog(echo, keep=keep)
     previous = getattr(_local, "log", None)
     _local.log = log
     try:

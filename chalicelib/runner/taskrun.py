@@ -16,7 +16,7 @@ from chalicelib.core.retries import after_failure
 from chalicelib.core.spec import RetryPolicy
 from chalicelib.core.states import TaskState
 from chalicelib.runner import logcapture
-from chalicelib.runner.timeout import execution_timeout
+from chalicelib.runner.timeout import Guard, execution_timeout
 from chalicelib.sdk.baseoperator import BaseOperator
 from chalicelib.sdk.context import DagRunInfo, RuntimeTaskInstance, XComStore, build_context, running_context
 from chalicelib.sdk.exceptions import (
@@ -24,6 +24,8 @@ from chalicelib.sdk.exceptions import (
     AirflowRescheduleException,
     AirflowSensorTimeout,
     AirflowSkipException,
+    AirflowTaskTerminated,
+    AirflowTaskTimeout,
     ParamValidationError,
 )
 from chalicelib.sdk.timeutil import as_aware, using_clock
@@ -68,12 +70,16 @@ def run_try(
     now: Callable[[], datetime] = lambda: datetime.now(UTC),
     echo: TextIO | None = None,
     jitter: bool = True,
+    guard: Guard = execution_timeout,
+    keep_log: bool = True,
 ) -> TryResult:
+    """`guard` enforces execution_timeout around execute: a timer in process, or the supervisor's SIGTERM.
+    Without `keep_log` the log only goes to `echo` (a supervised child streams it to its parent)."""
     task = copy.copy(task)  # rendering writes fields; keep the DAG's task pristine for the next try
     start = now()
     ti = RuntimeTaskInstance(task, run, try_number, xcoms, max_tries=max_tries if max_tries is not None else task.retries,
                              start_date=start, first_try_start=first_try_start or start)
-    with logcapture.capture(echo) as task_log:
+    with logcapture.capture(echo, keep=keep_log) as task_log:
         log.info("Running %s (try %d) of run %s", task.task_id, try_number, run.run_id)
         try:  # task-level params override the DAG's; the run's conf overrides both (Airflow's default)
             context = build_context(task, ti, run, task.params.resolve(run.conf))
@@ -83,7 +89,7 @@ def run_try(
             state, error, retryable, reschedule_at = TaskState.FAILED, exc, False, None
         else:
             with running_context(context), using_clock(now):
-                state, error, retryable, reschedule_at = _execute(task, context, ti)
+                state, error, retryable, reschedule_at = _execute(task, context, ti, guard)
         next_retry_at = reschedule_at
         end = now()
         if state is TaskState.FAILED:
@@ -101,12 +107,12 @@ def run_try(
     )
 
 
-def _execute(task: BaseOperator, context: dict[str, Any], ti: RuntimeTaskInstance
+def _execute(task: BaseOperator, context: dict[str, Any], ti: RuntimeTaskInstance, guard: Guard
              ) -> tuple[TaskState, BaseException | None, bool, datetime | None]:
     """(state, error, retryable, reschedule_at) of executing the task once."""
     try:
         _call_all(task.callbacks("execute"), context, "on_execute_callback")
-        with execution_timeout(task.execution_timeout, getattr(task, "on_kill", None)):
+        with guard(task.execution_timeout, getattr(task, "on_kill", None)):
             task.render_template_fields(context)
             task.pre_execute(context)
             result = task.execute(context)
@@ -122,7 +128,7 @@ def _execute(task: BaseOperator, context: dict[str, Any], ti: RuntimeTaskInstanc
     except (AirflowFailException, AirflowSensorTimeout) as exc:
         log.error("Task failed without retrying: %s", exc)
         return TaskState.FAILED, exc, False, None
-    except (Exception, SystemExit) as exc:  # noqa: BLE001 - any error in user code is the task's failure
+    except (Exception, SystemExit, AirflowTaskTimeout, AirflowTaskTerminated) as exc:  # noqa: BLE001 - user code's error
         log.error("Task failed with exception\n%s", "".join(traceback.format_exception(exc)).rstrip())
         return TaskState.FAILED, exc, True, None
 

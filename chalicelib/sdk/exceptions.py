@@ -19,8 +19,15 @@ class AirflowSensorTimeout(AirflowException):
     """A sensor ran out of time; it fails without retries (or is skipped with soft_fail)."""
 
 
-class AirflowTaskTimeout(AirflowException):
-    """The task ran past its execution_timeout."""
+class AirflowTaskTimeout(BaseException):
+    """The task ran past its execution_timeout.
+
+    A BaseException, as in Airflow 3: user code's `except Exception:` must not swallow it.
+    """
+
+
+class AirflowTaskTerminated(BaseException):
+    """The task's process was told to stop (SIGTERM) before it finished: worker shutdown, lost ownership."""
 
 
 class AirflowRescheduleException(AirflowException):

@@ -11,6 +11,7 @@ import logging
 from collections import Counter
 from collections.abc import Iterable
 from datetime import datetime
+from typing import Protocol
 
 from chalicelib.core.planner import EnqueueTask, FinishRun, RunSnapshot, SettleTask, apply, plan, run_outcome
 from chalicelib.core.spec import DagSpec
@@ -22,9 +23,15 @@ from chalicelib.taskqueue import TaskMessage
 log = logging.getLogger("levante.advance")
 
 
+class RunCallbacks(Protocol):
+    def __call__(self, run: StoredRun, state: RunState, reason: str) -> None: ...
+
+
 def advance_run(backend: Backend, spec: DagSpec, run: StoredRun, now: datetime, *,
-                candidates: Iterable[str] | None = None, snapshot: RunSnapshot | None = None) -> RunState | None:
-    """Plan and execute; returns the run's final state if this call finished it."""
+                candidates: Iterable[str] | None = None, snapshot: RunSnapshot | None = None,
+                callbacks: RunCallbacks | None = None) -> RunState | None:
+    """Plan and execute; returns the run's final state if this call finished it (and then runs `callbacks`,
+    the DAG's on_success/on_failure callbacks: the one place a run's end is decided and acted on)."""
     if snapshot is None:
         snapshot = backend.runs.snapshot(spec, run)
     actions = plan(snapshot, now=now, candidates=candidates)
@@ -53,6 +60,10 @@ def advance_run(backend: Backend, spec: DagSpec, run: StoredRun, now: datetime, 
         backend.dags.record_last_run(spec.dag_id, run.run_id, finish.state.value, now, dict(counts))
         log.info("run %s of %s finished: %s %s", run.run_id, spec.dag_id, finish.state.value, finish.reason)
         _pause_after_consecutive_failures(backend, spec, finish.state, now)
+        if callbacks is not None and spec.has_callbacks:
+            reason = "success" if finish.state is RunState.SUCCESS else (
+                "timed out" if finish.reason.startswith("timed out") else "task_failure")
+            callbacks(run, finish.state, reason)
         return finish.state
     return None
 

@@ -16,16 +16,14 @@ from chalicelib.core.retries import after_failure
 from chalicelib.core.schedule import Schedule, runs_between
 from chalicelib.core.spec import DagSpec
 from chalicelib.core.states import RunState, TaskState
-from chalicelib.runner.callbacks import run_dag_callbacks
-from chalicelib.sdk.context import DagRunInfo
 from chalicelib.services.advance import advance_run
 from chalicelib.services.backend import Backend
+from chalicelib.services.dag_callbacks import DagCallbacks
 from chalicelib.services.dagcache import DagCache
 from chalicelib.services.sync import sync_dags
 from chalicelib.store.dags import StoredDag
 from chalicelib.store.errors import ConflictError, NotFoundError
 from chalicelib.store.runs import StoredRun
-from chalicelib.store.xcoms import DynamoXComStore
 from chalicelib.taskqueue import TaskMessage
 
 log = logging.getLogger("levante.scheduler")
@@ -202,6 +200,13 @@ def _resend_stuck(backend: Backend, now: datetime, report: TickReport) -> None:
         if backend.runs.requeue(item.dag_id, item.run_id, item.task_id, int(item.try_number), now, attempts):
             backend.queue.send([(TaskMessage(item.dag_id, item.run_id, item.task_id, int(item.try_number)), 0)])
             report.resent.append(f"{item.dag_id}/{item.run_id}/{item.task_id}")
+    # A retry waiting on a delayed message (up_for_retry until claimed) whose message never came.
+    for waiting in ("up_for_retry", "up_for_reschedule"):
+        for item in backend.runs.by_active_state(waiting, stuck_before):
+            if item.delayed_try is None or not backend.runs.redeliver_delayed(item, now):
+                continue
+            backend.queue.send([(TaskMessage(item.dag_id, item.run_id, item.task_id, int(item.delayed_try)), 0)])
+            report.resent.append(f"{item.dag_id}/{item.run_id}/{item.task_id}")
 
 
 def _advance_active_runs(backend: Backend, specs: _Specs, now: datetime, report: TickReport,
@@ -227,11 +232,10 @@ def _advance(backend: Backend, specs: _Specs, dag_id: str, run_id: str, now: dat
     spec = specs.for_run(run)
     if spec is None or _being_created(run, now):
         return
-    state = advance_run(backend, spec, run, now)
+    callbacks = _LoadedCallbacks(backend, dags_folder) if dags_folder is not None else None
+    state = advance_run(backend, spec, run, now, callbacks=callbacks)
     if state is not None:
         report.runs_finished.append(f"{dag_id}/{run_id}:{state.value}")
-        if dags_folder is not None and spec.has_callbacks:
-            _dag_callbacks(backend, dags_folder, run, state)
 
 
 # A run is visible in the active index before its task instances are written (one PutItem, then batch
@@ -250,11 +254,13 @@ def _being_created(run: StoredRun, now: datetime) -> bool:
     return not run.roots_enqueued and run.start_date is not None and now - run.start_date < CREATION_GRACE
 
 
-def _dag_callbacks(backend: Backend, dags_folder: str, run: StoredRun, state: RunState) -> None:
-    loaded = DagCache(dags_folder).get(run.dag_id)
-    if loaded is None:
-        return
-    xcoms = DynamoXComStore(backend.models, backend.blobs, run.dag_id, run.run_id, backend.settings.xcom_inline_limit)
-    info = DagRunInfo(run.dag_id, run.run_id, run.logical_date, run.data_interval_start, run.data_interval_end,
-                      run.run_type, run.conf, run.start_date, run.run_after)
-    run_dag_callbacks(loaded.dag, info, state, "timed out" if state is RunState.FAILED else "", xcoms)
+class _LoadedCallbacks:
+    """The DAG's callbacks, imported only when a run it advanced has ended."""
+
+    def __init__(self, backend: Backend, dags_folder: str):
+        self.backend, self.dags_folder = backend, dags_folder
+
+    def __call__(self, run: StoredRun, state: RunState, reason: str) -> None:
+        loaded = DagCache(self.dags_folder).get(run.dag_id)
+        if loaded is not None:
+            DagCallbacks(self.backend, loaded.dag)(run, state, reason)

@@ -168,6 +168,7 @@ def build_models(settings: Settings) -> Models:
         owner_token = UnicodeAttribute(null=True)
         heartbeat_at = UnicodeAttribute(null=True)
         next_retry_at = UnicodeAttribute(null=True)
+        delayed_try = NumberAttribute(null=True)  # the try whose delayed message is in the queue (retry waits)
         enqueue_attempts = NumberAttribute(default=0)
         hostname = UnicodeAttribute(null=True)
         request_id = UnicodeAttribute(null=True)
@@ -204,3 +205,9 @@ def build_models(settings: Settings) -> Models:
         expires_at = TTLAttribute(null=True)  # per-minute stats counters (chalicelib/store/stats.py) expire
 
     return Models(Dag, DagRun, TaskInstance, XCom, Variable, Meta_)
+
+
+def forget_connections(models: Models) -> None:
+    """Drop the connections these models opened (in a forked child: they share sockets with the parent)."""
+    for model in models.all():
+        model._connection = None

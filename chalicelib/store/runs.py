@@ -4,6 +4,8 @@ Timeline of one task try, and the condition guarding each write:
 
     enqueue   state in (none, scheduled, up_for_retry, up_for_reschedule) -> queued, try_number = n
     claim     state = queued and try_number = n          -> running, owner_token = T, heartbeat
+              or (a delayed retry message) state = up_for_retry and try_number = n - 1 and due
+              or (a delayed reschedule message) state = up_for_reschedule and try_number = n and due
     heartbeat owner_token = T and state = running
     finish    owner_token = T and state = running        -> success | failed | skipped | up_for_retry ...
     reap      state = running and heartbeat older than the timeout (read first, then conditional on it)
@@ -16,7 +18,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from pynamodb.exceptions import DoesNotExist, PutError, UpdateError
@@ -31,7 +33,8 @@ from chalicelib.store.timefmt import iso, parse_iso
 
 _ACTIVE_TI = {TaskState.QUEUED, TaskState.RUNNING, TaskState.UP_FOR_RETRY, TaskState.UP_FOR_RESCHEDULE}
 _ENQUEUEABLE = ("none", "scheduled", "up_for_retry", "up_for_reschedule")
-_SNAPSHOT_ATTRIBUTES = ["task_id", "state", "try_number", "next_retry_at"]
+_SNAPSHOT_ATTRIBUTES = ["task_id", "state", "try_number", "next_retry_at", "delayed_try"]
+CLAIM_EARLY_TOLERANCE = timedelta(seconds=1)  # clocks of queue and worker may differ a little
 
 
 def run_pk(dag_id: str, run_id: str) -> str:
@@ -236,23 +239,44 @@ class RunRepository:
 
     def claim(self, dag_id: str, run_id: str, task_id: str, try_number: int, token: str, now: datetime,
               hostname: str, request_id: str | None) -> Any | None:
-        """QUEUED -> RUNNING for this try; the claimed item (its attributes after the write), or None if lost."""
+        """QUEUED -> RUNNING for this try; the claimed item (its attributes after the write), or None if lost.
+
+        A try waiting for its retry or reschedule stays in that state (as Airflow shows it) until its delayed
+        message claims it here, and not before it is due: a message delivered early finds it unclaimable.
+        """
         TI = self.m.TaskInstance
         actions = [
             TI.state.set("running"), TI.owner_token.set(token), TI.heartbeat_at.set(iso(now)),
             TI.start_date.set(iso(now)), TI.active_state.set("running"), TI.due_at.set(iso(now)),
-            TI.hostname.set(hostname), TI.end_date.remove(), TI.error.remove(),
+            TI.hostname.set(hostname), TI.end_date.remove(), TI.error.remove(), TI.try_number.set(try_number),
+            TI.next_retry_at.remove(), TI.delayed_try.remove(),
         ]
+        due = TI.next_retry_at <= iso(now + CLAIM_EARLY_TOLERANCE)
+        condition = (TI.state == "queued") & (TI.try_number == try_number)
+        condition |= (TI.state == "up_for_retry") & (TI.try_number == try_number - 1) & due
+        condition |= (TI.state == "up_for_reschedule") & (TI.try_number == try_number) & due
         if request_id:
             actions.append(TI.request_id.set(request_id))
         item = TI(run_pk(dag_id, run_id), task_id)
         try:  # UpdateItem returns the new attributes: no separate read of the task instance
-            item.update(actions=actions, condition=(TI.state == "queued") & (TI.try_number == try_number))
+            item.update(actions=actions, condition=condition)
         except UpdateError as exc:
             if conditional_failed(exc):
                 return None
             raise
         return item
+
+    def waiting_until(self, dag_id: str, run_id: str, task_id: str, try_number: int) -> datetime | None:
+        """When try `try_number` is due, if the task instance is waiting for it (retry or reschedule)."""
+        try:
+            item = self.m.TaskInstance.get(run_pk(dag_id, run_id), task_id, consistent_read=True,
+                                           attributes_to_get=["state", "try_number", "next_retry_at"])
+        except DoesNotExist:
+            return None
+        current = int(item.try_number or 0)
+        waiting = (item.state == "up_for_retry" and current == try_number - 1) or (
+            item.state == "up_for_reschedule" and current == try_number)
+        return parse_iso(item.next_retry_at) if waiting else None
 
     def heartbeat(self, dag_id: str, run_id: str, task_id: str, token: str, now: datetime) -> bool:
         TI = self.m.TaskInstance
@@ -265,12 +289,16 @@ class RunRepository:
 
     def finish_try(self, dag_id: str, run_id: str, task_id: str, *, token: str, state: TaskState,
                    start: datetime, end: datetime, next_retry_at: datetime | None, error: str | None,
-                   xcom_return: str | None, xcom_return_ref: str | None) -> bool:
-        """Record the try's outcome if this worker still owns it (not reaped meanwhile)."""
+                   xcom_return: str | None, xcom_return_ref: str | None, delayed_try: int | None = None) -> bool:
+        """Record the try's outcome if this worker still owns it (not reaped meanwhile).
+
+        `delayed_try`: the worker sends that try's message with a delivery delay right after this write, so
+        the tick does not enqueue it again when due (it re-sends it only if it never arrives).
+        """
         TI = self.m.TaskInstance
         actions = [
             TI.state.set(state.value), TI.end_date.set(iso(end)), TI.duration.set((end - start).total_seconds()),
-            TI.owner_token.remove(),
+            TI.owner_token.remove(), TI.delayed_try.set(delayed_try) if delayed_try else TI.delayed_try.remove(),
         ]
         if state in _ACTIVE_TI and next_retry_at is not None:
             actions += [TI.active_state.set(state.value), TI.due_at.set(iso(next_retry_at)),
@@ -289,7 +317,8 @@ class RunRepository:
         TI = self.m.TaskInstance
         condition = (TI.state == "running") & (TI.try_number == item.try_number)
         condition &= (TI.heartbeat_at == item.heartbeat_at) if item.heartbeat_at else TI.heartbeat_at.does_not_exist()
-        actions = [TI.state.set(state.value), TI.end_date.set(iso(now)), TI.owner_token.remove(), TI.error.set(reason)]
+        actions = [TI.state.set(state.value), TI.end_date.set(iso(now)), TI.owner_token.remove(), TI.error.set(reason),
+                   TI.delayed_try.remove()]
         if state is TaskState.UP_FOR_RETRY and next_retry_at is not None:
             actions += [TI.active_state.set(state.value), TI.due_at.set(iso(next_retry_at)),
                         TI.next_retry_at.set(iso(next_retry_at))]
@@ -304,6 +333,17 @@ class RunRepository:
                             [TI.state.set("failed"), TI.end_date.set(iso(now)), TI.active_state.remove(),
                              TI.due_at.remove(), TI.error.set(reason)])
 
+    def undelay(self, dag_id: str, run_id: str, task_id: str, delayed_try: int) -> bool:
+        """The delayed message was not sent after all: let the tick enqueue the try when due."""
+        TI = self.m.TaskInstance
+        return self._update(dag_id, run_id, task_id, TI.delayed_try == delayed_try, [TI.delayed_try.remove()])
+
+    def redeliver_delayed(self, item: Any, now: datetime) -> bool:
+        """A delayed message that never arrived: stamp the re-send (once per queued timeout), then re-send."""
+        TI = self.m.TaskInstance
+        condition = (TI.state == item.state) & (TI.try_number == item.try_number) & (TI.delayed_try == item.delayed_try)
+        return self._update(item.dag_id, item.run_id, item.task_id, condition, [TI.due_at.set(iso(now))])
+
     def by_active_state(self, state: str, due_before: datetime) -> list[Any]:
         TI = self.m.TaskInstance
         return list(TI.active.query(state, TI.due_at <= iso(due_before)))
@@ -313,5 +353,11 @@ class RunRepository:
 
 
 def view_of(item: Any) -> TaskInstanceView:
-    return TaskInstanceView(item.task_id, TaskState(item.state or "none"), int(item.try_number or 0),
-                            parse_iso(item.next_retry_at))
+    state, current = TaskState(item.state or "none"), int(item.try_number or 0)
+    return TaskInstanceView(item.task_id, state, current, parse_iso(item.next_retry_at),
+                            delayed=item.delayed_try is not None and int(item.delayed_try) == next_try(state, current))
+
+
+def next_try(state: TaskState, try_number: int) -> int:
+    """The try a waiting task instance runs next: a retry is a new try, a reschedule keeps its number."""
+    return try_number + 1 if state is TaskState.UP_FOR_RETRY else try_number

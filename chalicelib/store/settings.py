@@ -22,6 +22,7 @@ class Settings:
     max_enqueue_attempts: int = 3  # re-sends of a stuck QUEUED task before it fails
     xcom_inline_limit: int = 64 * 1024  # bytes; larger XComs go to S3
     max_receive_count: int = 5  # SQS deliveries before a message moves to the DLQ
+    kill_grace: float = 60.0  # LEVANTE_TASK_KILL_GRACE: seconds between a task's SIGTERM and its SIGKILL
     bucket_override: str | None = None
     run_id_pattern: str = RUN_ID_PATTERN  # LEVANTE_ALLOWED_RUN_ID_PATTERN, Airflow's allowed_run_id_pattern
     log_max_bytes: int = DEFAULT_LOG_MAX_BYTES  # LEVANTE_LOG_MAX_BYTES: a try's log is cut here, with a marker line
@@ -39,6 +40,7 @@ class Settings:
             worker_timeout=int(env.get("LEVANTE_WORKER_TIMEOUT", "900")),
             heartbeat_timeout=float(env.get("LEVANTE_TASK_HEARTBEAT_TIMEOUT", "300")),
             queued_timeout=float(env.get("LEVANTE_QUEUED_TIMEOUT", "600")),
+            kill_grace=float(env.get("LEVANTE_TASK_KILL_GRACE", "60")),
             bucket_override=env.get("LEVANTE_BUCKET"),
             run_id_pattern=env.get("LEVANTE_ALLOWED_RUN_ID_PATTERN", "").strip() or RUN_ID_PATTERN,
             log_max_bytes=_positive_int(env, "LEVANTE_LOG_MAX_BYTES", DEFAULT_LOG_MAX_BYTES),

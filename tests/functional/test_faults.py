@@ -188,14 +188,14 @@ def test_reaped_worker_finishing_late_is_dropped(env, monkeypatch):
     counted(env, retry_delay=600)
     run = env.trigger()
     message = env.receive_one()
-    real_run_try = worker.run_try
+    real_run_supervised = worker.run_supervised
 
     def reaper_strikes_mid_task(*args, **kwargs):
-        result = real_run_try(*args, **kwargs)
+        result = real_run_supervised(*args, **kwargs)
         tick(env.backend, None, T0 + stale(env))
         return result
 
-    monkeypatch.setattr(worker, "run_try", reaper_strikes_mid_task)
+    monkeypatch.setattr(worker, "run_supervised", reaper_strikes_mid_task)
     outcome = env.handle(message["Body"])
 
     ti = env.ti(run.run_id, "first")

@@ -209,7 +209,7 @@ def test_short_retry_rides_on_sqs_delay_and_the_tick_does_not_resend_it(env):
     env.tick(T0 + timedelta(seconds=61))
 
     assert [(m.try_number, delay) for m, delay in env.queue.sent] == [(1, 0), (2, 60)]
-    assert (env.ti(run.run_id, "flaky", dag_id="flaky").state) == "queued"
+    assert (env.ti(run.run_id, "flaky", dag_id="flaky").state) == "up_for_retry"  # until its message claims it
     assert env.drain(T0 + timedelta(seconds=61)) == ["success"]
     assert states(env.backend, "flaky", run.run_id) == {"flaky": ("success", 2)}
 

@@ -1,0 +1,104 @@
+"""One task try in a child process supervised by the worker (runner/supervisor.py does the process part).
+
+The child runs user code and nothing else: it reads what the task asks for (XComs, Variables) through its
+own connections and sends back the try's result, its XCom pushes and its log; it writes nothing of the
+try's outcome. The parent heartbeats the claim, enforces `execution_timeout`, and records whatever
+happened, even when the child was killed, crashed, or its outcome cannot be stored.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from chalicelib.core.limits import BoundedText
+from chalicelib.core.states import TaskState
+from chalicelib.runner.logcapture import log_limit
+from chalicelib.runner.supervisor import Channel, LogWriter, Supervised, supervise
+from chalicelib.runner.taskrun import run_try
+from chalicelib.runner.timeout import on_sigterm
+from chalicelib.sdk.baseoperator import BaseOperator
+from chalicelib.sdk.connection import using_connection_store
+from chalicelib.sdk.context import DagRunInfo
+from chalicelib.sdk.dagruns import using_dag_runs
+from chalicelib.sdk.masker import redact
+from chalicelib.sdk.variable import using_variable_store
+from chalicelib.services.backend import Backend
+from chalicelib.services.dag_runs_gateway import StoreDagRuns
+from chalicelib.services.variables import TaskVariableStore
+from chalicelib.store.models import forget_connections
+from chalicelib.store.runs import StoredRun
+from chalicelib.store.timefmt import iso, parse_iso
+from chalicelib.store.xcoms import DynamoXComStore
+
+log = logging.getLogger("levante.worker")
+
+
+@dataclass(frozen=True)
+class ChildReport:
+    """What the child said about its try (the parent decides what is recorded)."""
+
+    state: TaskState
+    start_date: datetime
+    end_date: datetime
+    next_retry_at: datetime | None = None
+    skip_task_ids: frozenset[str] = frozenset()
+    error: str | None = None
+    xcoms: dict[tuple[str, str], str] = field(default_factory=dict)  # (task_id, key) -> JSON pushed
+
+    def to_json(self) -> dict[str, Any]:
+        return {"state": self.state.value, "start": iso(self.start_date), "end": iso(self.end_date),
+                "next": iso(self.next_retry_at) if self.next_retry_at else None, "skips": sorted(self.skip_task_ids),
+                "error": self.error, "xcoms": [[t, k, v] for (t, k), v in self.xcoms.items()]}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> ChildReport:
+        return cls(TaskState(data["state"]), parse_iso(data["start"]), parse_iso(data["end"]),
+                   parse_iso(data["next"]), frozenset(data["skips"]), data["error"],
+                   {(t, k): v for t, k, v in data["xcoms"]})
+
+
+@dataclass(frozen=True)
+class TryRequest:
+    task: BaseOperator
+    run: DagRunInfo
+    try_number: int
+    max_tries: int
+    first_try_start: datetime | None
+
+
+def run_info(run: StoredRun) -> DagRunInfo:
+    """The run as task code sees it (`dag_run` in the context)."""
+    return DagRunInfo(run.dag_id, run.run_id, run.logical_date, run.data_interval_start, run.data_interval_end,
+                      run.run_type, run.conf, run.start_date, run.run_after)
+
+
+def run_supervised(backend: Backend, request: TryRequest, *, now: Callable[[], datetime],
+                   heartbeat: Callable[[], bool], should_stop: Callable[[], str | None]
+                   ) -> tuple[ChildReport | None, Supervised]:
+    """Run the try in a child; (its report or None when it died without one, what the parent observed)."""
+    settings = backend.settings
+
+    def child(channel: Channel) -> dict[str, Any]:
+        # Clients opened by the parent share sockets with it: the child opens its own.
+        own = Backend(settings)
+        forget_connections(own.models)
+        run = request.run
+        xcoms = DynamoXComStore(own.models, own.blobs, run.dag_id, run.run_id, settings.xcom_inline_limit)
+        with (using_variable_store(TaskVariableStore(own.models, own.secrets)), using_connection_store(own.secrets),
+              using_dag_runs(StoreDagRuns(own, now))):
+            result = run_try(request.task, run=run, try_number=request.try_number, xcoms=xcoms,
+                             max_tries=request.max_tries, first_try_start=request.first_try_start, now=now,
+                             echo=LogWriter(channel), guard=on_sigterm, keep_log=False)
+        # Masked here: the secrets this task read are known to this process's masker only.
+        return ChildReport(result.state, result.start_date, result.end_date, result.next_retry_at,
+                           result.skip_task_ids, redact(result.error), dict(xcoms.pending)).to_json()
+
+    supervised = supervise(child, timeout=request.task.execution_timeout, kill_grace=settings.kill_grace,
+                           heartbeat=heartbeat, heartbeat_interval=settings.heartbeat_interval,
+                           should_stop=should_stop, log_sink=BoundedText(log_limit()))
+    report = ChildReport.from_json(supervised.report) if supervised.report is not None else None
+    return report, supervised
