@@ -46,7 +46,7 @@ def list_connections(req: Request) -> dict:
 
 
 @api.operation("POST", "/connections", summary="Create a connection", role=Role.ADMIN, errors=(400, 409), body=Body({
-    "connection_id": Field(str, required=True, max_length=200), **_FIELDS,
+    "connection_id": Field(str, required=True, max_length=200, single_line=True), **_FIELDS,
     "conn_type": Field(str, required=True, max_length=100)}))
 def create_connection(req: Request) -> dict:
     body = dict(req.body)
@@ -61,7 +61,7 @@ def get_connection(req: Request, connection_id: str) -> dict:
 
 
 @api.operation("PATCH", CONNECTION, summary="Update a connection's fields", role=Role.ADMIN, errors=(400, 404),
-               body=Body({"connection_id": Field(str, max_length=200), **_FIELDS}))
+               body=Body({"connection_id": Field(str, max_length=200, single_line=True), **_FIELDS}))
 def patch_connection(req: Request, connection_id: str) -> dict:
     body = dict(req.body)
     if body.pop("connection_id", connection_id) != connection_id:
@@ -79,7 +79,7 @@ def delete_connection(req: Request, connection_id: str) -> Reply:
 
 
 @api.operation("POST", "/connections/test", summary="Test a connection (disabled in the API, as Airflow's default)",
-               role=Role.ADMIN, errors=(403,), body=Body({"connection_id": Field(str, max_length=200), **_FIELDS}))
+               role=Role.ADMIN, errors=(403,), body=Body({"connection_id": Field(str, max_length=200, single_line=True), **_FIELDS}))
 def test_connection(req: Request) -> dict:
     # The API never runs provider code against user-given hosts (Airflow's test_connection = Disabled);
     # `levante connections test CONN_ID` tests from the caller's machine instead.

@@ -24,8 +24,9 @@ TRIGGER = Body({
     "conf": Field(dict, nullable=True, max_length=64 * 1024, description="dag_run.conf, checked against the DAG's params"),
     "logical_date": Field(str, nullable=True, date_time=True, max_length=64),
     "dag_run_id": Field(str, nullable=True, max_length=MAX_ID_LENGTH, pattern=Settings.from_env().run_id_pattern,
+                        single_line=True,
                         description="Airflow's allowed_run_id_pattern; no '..'; not scheduled__/backfill__..."),
-    "note": Field(str, nullable=True, max_length=1000, multiline=True),
+    "note": Field(str, nullable=True, max_length=1000),
 }, required=False)
 
 

@@ -64,7 +64,7 @@ def patch_task_instance(req: Request, dag_id: str, dag_run_id: str, task_id: str
 
 @api.operation("POST", "/dags/{dag_id}/clearTaskInstances", summary="Clear task instances, with Airflow's options",
                role=Role.OPERATOR, errors=(400, 404), body=Body({
-                   "dag_run_id": Field(str, required=True, max_length=250),
+                   "dag_run_id": Field(str, required=True, max_length=250, single_line=True),
                    "task_ids": Field(list, nullable=True, max_length=64 * 1024), **SPREAD,
                    "only_failed": Field(bool), "only_running": Field(bool), "dry_run": Field(bool)}))
 def clear_task_instances(req: Request, dag_id: str) -> dict:

@@ -17,7 +17,7 @@ from chalicelib.services.variables import VariableService
 api = ApiBlueprint(__name__, "Variable")
 VARIABLE = "/variables/{variable_key}"
 MAX_VALUE = 100_000
-KEY_FIELD = Field(str, required=True, max_length=250)
+KEY_FIELD = Field(str, required=True, max_length=250, single_line=True)
 
 
 is_sensitive = should_hide_value_for_key
@@ -45,8 +45,8 @@ def list_variables(req: Request) -> dict:
 
 
 @api.operation("POST", "/variables", summary="Create a variable", role=Role.ADMIN, errors=(400, 409), body=Body({
-    "key": KEY_FIELD, "value": Field(str, required=True, max_length=MAX_VALUE, multiline=True),
-    "description": Field(str, nullable=True, max_length=1000, multiline=True)}))
+    "key": KEY_FIELD, "value": Field(str, required=True, max_length=MAX_VALUE),
+    "description": Field(str, nullable=True, max_length=1000)}))
 def create_variable(req: Request) -> dict:
     b = req.body
     item = _service(req).create(_check_key(b["key"]), b["value"], b.get("description"))
@@ -60,8 +60,8 @@ def get_variable(req: Request, variable_key: str) -> dict:
 
 @api.operation("PATCH", VARIABLE, summary="Update a variable's value or description", role=Role.ADMIN,
                errors=(400, 404), body=Body({
-                   "key": Field(str, max_length=250), "value": Field(str, max_length=MAX_VALUE, multiline=True),
-                   "description": Field(str, nullable=True, max_length=1000, multiline=True)}))
+                   "key": Field(str, max_length=250, single_line=True), "value": Field(str, max_length=MAX_VALUE),
+                   "description": Field(str, nullable=True, max_length=1000)}))
 def patch_variable(req: Request, variable_key: str) -> dict:
     b = req.body
     if "key" in b and b["key"] != variable_key:

@@ -40,7 +40,7 @@ class Field:
     minimum: int | None = None
     maximum: int | None = None
     pattern: str | None = None
-    multiline: bool = False  # a string may hold newlines and tabs (notes, descriptions, values)
+    single_line: bool = False  # ids and keys: no newline, tab or bidirectional control (free text may have them)
     description: str = ""
 
     def parse(self, name: str, value: Any) -> Any:
@@ -56,7 +56,7 @@ class Field:
         # ...then what JSON Schema cannot say: valid Unicode, finite numbers, dates that fit the store.
         try:
             if self.kind is str:
-                check_text(name, value, multiline=self.multiline)
+                check_text(name, value, multiline=not self.single_line)
                 return parse_datetime(name, value) if self.date_time else value
             if self.kind in (dict, list):
                 check_json_value(name, value)

@@ -53,7 +53,8 @@ def _is_safe_ascii(value: str) -> bool:
 
 
 def text_problem(value: str, *, multiline: bool = False) -> str | None:
-    """Why `value` cannot be stored and shown safely, or None: lone surrogates, NUL and controls, bidi overrides."""
+    """Why `value` cannot be stored and shown safely, or None: lone surrogates, NUL and controls; in single-line
+    values (ids, keys) also newlines, tabs and bidirectional controls."""
     for ch in value:
         code = ord(ch)
         if 0xD800 <= code <= 0xDFFF:
@@ -64,7 +65,7 @@ def text_problem(value: str, *, multiline: bool = False) -> str | None:
             if multiline and ch in "\n\r\t":
                 continue
             return f"contains the control character U+{code:04X}"
-        if ch in BIDI_CONTROLS:
+        if ch in BIDI_CONTROLS and not multiline:  # free text may be right-to-left; ids and keys may not
             return f"contains the bidirectional control U+{code:04X}"
     return None
 
