@@ -4,7 +4,8 @@ Chalice sets its app logger (`levante`, the parent of every `levante.*` logger) 
 gives it a plain-text handler; `configure` replaces both with Powertools' JSON logger at
 `LEVANTE_LOG_LEVEL` (INFO). Each worker invocation carries dag_id, run_id, task_id, try and the SQS message
 id on every line it logs. Metrics are written as EMF lines on stdout, which CloudWatch turns into metrics
-without an API call (namespace `Levante`, dimension `service`).
+without an API call (namespace `Levante`, dimension `service` = `{prefix}-{stage}`, which the alarms of
+chalicelib/deploy/alarms.py watch).
 
 Outside Lambda (levante dev, tests) nothing changes: the local commands configure their own logging.
 Powertools is imported only in Lambda, so local start-up does not pay for it.
@@ -20,7 +21,6 @@ from contextlib import contextmanager
 from typing import Any
 
 NAMESPACE = "Levante"
-SERVICE = "levante"
 TASK_OUTCOMES = {"success": "TasksSucceeded", "failed": "TasksFailed", "up_for_retry": "TasksRetried",
                  "up_for_reschedule": "TasksRescheduled"}
 
@@ -38,11 +38,15 @@ class Telemetry:
             return
         from aws_lambda_powertools import Logger, Metrics
 
+        from chalicelib.store.settings import Settings
+
+        service = Settings.from_env().base
         for handler in list(app_log.handlers):  # Chalice's plain-text handler
             app_log.removeHandler(handler)
         # Same logger name as Chalice's app logger: the `levante.*` loggers propagate into it.
-        self.logger = Logger(service=SERVICE, level=os.environ.get("LEVANTE_LOG_LEVEL", "INFO"))
-        self.metrics = Metrics(namespace=NAMESPACE, service=SERVICE)
+        self.logger = Logger(service=app_log.name, level=os.environ.get("LEVANTE_LOG_LEVEL", "INFO"))
+        self.logger.append_keys(stage=service)
+        self.metrics = Metrics(namespace=NAMESPACE, service=service)
 
     @contextmanager
     def task(self, message_id: str, body: str, sent_timestamp_ms: str | None, delay_s: int = 0) -> Iterator[dict]:

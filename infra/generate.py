@@ -24,8 +24,8 @@ from typing import Any
 PROJECT_DIR = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(PROJECT_DIR))
 
-from chalicelib.deploy import names, policies  # noqa: E402
-from chalicelib.deploy.stage import FUNCTIONS, Stage, UnknownStage  # noqa: E402
+from chalicelib.deploy import alarms, api_gateway, names, policies  # noqa: E402
+from chalicelib.deploy.stage import DATA_FUNCTIONS, FUNCTIONS, TOKEN_READERS, Stage, UnknownStage  # noqa: E402
 from chalicelib.deploy.target import LAMBDA_ARCHITECTURE, LAMBDA_RUNTIME  # noqa: E402
 from chalicelib.store.models import build_models  # noqa: E402
 from chalicelib.store.settings import Settings  # noqa: E402
@@ -92,15 +92,6 @@ def queue_resources(stage: Stage) -> dict[str, Any]:
             "SqsManagedSseEnabled": True,
             "RedrivePolicy": {"deadLetterTargetArn": {"Fn::GetAtt": ["TaskDeadLetterQueue", "Arn"]},
                               "maxReceiveCount": settings.max_receive_count}}},
-        "AlarmTopic": {"Type": "AWS::SNS::Topic", "Properties": {"TopicName": f"{settings.base}-alarms"}},
-        "DeadLetterQueueAlarm": {"Type": "AWS::CloudWatch::Alarm", "Properties": {
-            "AlarmName": f"{settings.base}-tasks-dlq-not-empty",
-            "AlarmDescription": "Task messages the worker could not record (see docs/deploy.md: dead letters).",
-            "Namespace": "AWS/SQS", "MetricName": "ApproximateNumberOfMessagesVisible",
-            "Dimensions": [{"Name": "QueueName", "Value": {"Fn::GetAtt": ["TaskDeadLetterQueue", "QueueName"]}}],
-            "Statistic": "Maximum", "Period": 300, "EvaluationPeriods": 1, "Threshold": 1,
-            "ComparisonOperator": "GreaterThanOrEqualToThreshold", "TreatMissingData": "notBreaching",
-            "AlarmActions": [{"Ref": "AlarmTopic"}]}},
     }
 
 
@@ -174,7 +165,8 @@ def function_overrides(stage: Stage, data_resources: list[str]) -> dict[str, Any
         log_group = f"{resource}LogGroup"
         resources[log_group] = {"Type": "AWS::Logs::LogGroup", "Properties": {
             "LogGroupName": f"/aws/lambda/{name}", "RetentionInDays": LOG_RETENTION_DAYS.get(stage.name, 14)}}
-        resources[resource] = {"DependsOn": [log_group, *data_resources], "Properties": {
+        depends = [log_group, *data_resources] if function in DATA_FUNCTIONS else [log_group]
+        resources[resource] = {"DependsOn": depends, "Properties": {
             "FunctionName": name, "Runtime": LAMBDA_RUNTIME, "Architectures": [LAMBDA_ARCHITECTURE],
             "Environment": {"Variables": {
                 "LEVANTE_BUCKET": {"Fn::Sub": names.data_bucket(stage.settings)},
@@ -190,10 +182,12 @@ def function_overrides(stage: Stage, data_resources: list[str]) -> dict[str, Any
     if reserved:
         resources["Worker"]["Properties"]["Events"] = {WORKER_EVENT: {"Properties": {
             "ScalingConfig": {"MaximumConcurrency": max(2, int(reserved))}}}}
-    resources["APIHandler"]["Properties"]["Environment"]["Variables"].update({
-        "LEVANTE_UI_ORIGIN": {"Fn::Sub": "https://${DashboardDistribution.DomainName}"},
-        # API tokens: SSM SecureString parameters under this path (`levante deploy` creates the admin one).
-        "LEVANTE_TOKENS_PARAMETER_PATH": names.tokens_path(stage.settings)})
+    resources["APIHandler"]["Properties"]["Environment"]["Variables"]["LEVANTE_UI_ORIGIN"] = {
+        "Fn::Sub": "https://${DashboardDistribution.DomainName}"}
+    for function in TOKEN_READERS:  # SSM SecureString parameters (`levante deploy` creates the admin one)
+        resource = FUNCTIONS[function][0]
+        resources[resource]["Properties"]["Environment"]["Variables"]["LEVANTE_TOKENS_PARAMETER_PATH"] = \
+            names.tokens_path(stage.settings)
     return resources
 
 
@@ -223,7 +217,10 @@ def build_template(stage_name: str) -> dict[str, Any]:
     resources = {**data, **dashboard_resources(stage)}
     data_ids = sorted(name for name, r in data.items() if r["Type"] in ("AWS::DynamoDB::Table", "AWS::SQS::Queue", "AWS::S3::Bucket"))
     resources.update(function_overrides(stage, data_ids))
-    return {"AWSTemplateFormatVersion": "2010-09-09", "Resources": resources,
+    resources.update(alarms.resources(settings, {f: stage.function_name(f) for f in FUNCTIONS}))
+    resources.update(api_gateway.resources(settings, stage.environment, LOG_RETENTION_DAYS.get(stage_name, 14)))
+    return {"AWSTemplateFormatVersion": "2010-09-09", "Parameters": alarms.parameters(),
+            "Conditions": alarms.conditions(), "Resources": resources,
             "Outputs": outputs(stage)}
 
 

@@ -36,6 +36,8 @@ def register(commands: argparse._SubParsersAction) -> None:
 
     deploy = commands.add_parser("deploy", help="deploy a stage to AWS (CloudFormation) and upload the dashboard")
     deploy.add_argument("--stage", default="dev")
+    deploy.add_argument("--alarm-email", help="subscribe this address to the stage's alarms (kept by later deploys; "
+                        "'' removes it)")
     deploy.set_defaults(handler=deploy_command)
 
     destroy = commands.add_parser("destroy", help="delete a stage's stack (prod keeps its tables and data bucket)")
@@ -98,11 +100,12 @@ def deploy_command(args: argparse.Namespace) -> int:
     try:
         origin = _origin(stacks.outputs()) if stacks.status() in _DEPLOYED else None
         upload = _Uploader(s3, artifacts, session.region, stacks.name)
-        _deploy_stack(project, stage.name, stacks, upload, origin)
+        parameters = {"AlarmEmail": args.alarm_email}  # None: keep the stack's previous value
+        _deploy_stack(project, stage.name, stacks, upload, origin, parameters)
         outputs = stacks.outputs()
         if origin != _origin(outputs):  # first deploy: the dashboard's domain exists only now; package it in
             _say("packaging again with the dashboard's address (API Gateway's CORS answers need it)")
-            _deploy_stack(project, stage.name, stacks, upload, _origin(outputs))
+            _deploy_stack(project, stage.name, stacks, upload, _origin(outputs), parameters)
     except StackError as error:
         raise CliError(str(error), 1) from None
     _upload_dashboard(project, session, outputs)
@@ -132,7 +135,8 @@ class _Uploader:
         return f"https://{self.bucket}.s3.{self.region}.amazonaws.com/{key}"
 
 
-def _deploy_stack(project: Path, stage: str, stacks, upload: _Uploader, origin: str | None) -> bool:
+def _deploy_stack(project: Path, stage: str, stacks, upload: _Uploader, origin: str | None,
+                  parameters: dict[str, str | None]) -> bool:
     with tempfile.TemporaryDirectory() as tmp:
         out = package(project, stage, Path(tmp) / "package", ui_origin=origin)
         template = json.loads((out / "sam.json").read_text())
@@ -143,7 +147,7 @@ def _deploy_stack(project: Path, stage: str, stacks, upload: _Uploader, origin: 
         packaged = Path(tmp) / "template.json"
         packaged.write_text(json.dumps(template))
         _say(f"uploaded the package and template to s3://{upload.bucket}/{upload.stack}/")
-        return stacks.deploy(upload.url(upload.put(packaged, "template.json")), {})
+        return stacks.deploy(upload.url(upload.put(packaged, "template.json")), parameters)
 
 
 def _origin(outputs: dict[str, str]) -> str | None:

@@ -32,6 +32,7 @@ def package(project: Path, stage: str, out: Path, *, env: dict[str, str],
             python_version: str = target.LAMBDA_PYTHON) -> Path:
     """Writes `out/deployment.zip` and `out/sam.json`. `python_version` other than Lambda's is for tests
     that import the packaged code with the local interpreter (same files, other binary wheels)."""
+    env = {**env, "LEVANTE_API_AUTHORIZER": "on"}  # app.py puts the token authorizer on every route but health
     with tempfile.TemporaryDirectory(prefix="levante-package-") as tmp:
         staging = Path(tmp) / "project"
         stage_project(project, stage, staging, python_version)

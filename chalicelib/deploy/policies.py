@@ -90,10 +90,22 @@ def policy(settings: Settings, function_names: Iterable[str], *, invokable: Iter
     if invokable:
         statements.append(_allow("InvokeConfiguredFunctions", ["lambda:InvokeFunction"], invokable))
     if reads_tokens:
-        statements.append(_allow("ReadApiTokens", ["ssm:GetParametersByPath"],
-                                 [where.arn("ssm", f"parameter{names.tokens_path(settings)}")]))
+        statements.append(_token_statement(settings, where))
     statements.extend(extra_statements)
     return {"Version": "2012-10-17", "Statement": statements}
+
+
+def authorizer_policy(settings: Settings, function_name: str, where: Where = Where()) -> dict[str, Any]:
+    """The token authorizer writes its log and reads the tokens: nothing of the data."""
+    return {"Version": "2012-10-17", "Statement": [
+        _allow("Logs", ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"],
+               [where.arn("logs", f"log-group:/aws/lambda/{function_name}:*")]),
+        _token_statement(settings, where)]}
+
+
+def _token_statement(settings: Settings, where: Where) -> dict[str, Any]:
+    return _allow("ReadApiTokens", ["ssm:GetParametersByPath"],
+                  [where.arn("ssm", f"parameter{names.tokens_path(settings)}")])
 
 
 def _allow(sid: str, actions: Iterable[str], resources: Iterable[str]) -> dict[str, Any]:

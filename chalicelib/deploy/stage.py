@@ -14,9 +14,11 @@ PROJECT_DIR = Path(__file__).resolve().parents[2]
 # Chalice's logical ids: function -> (resource, role, name suffix after "{app}-{stage}").
 FUNCTIONS = {"api_handler": ("APIHandler", "ApiHandlerRole", ""),
              "scheduler": ("Scheduler", "SchedulerRole", "-scheduler"),
-             "worker": ("Worker", "WorkerRole", "-worker")}
+             "worker": ("Worker", "WorkerRole", "-worker"),
+             "token_authorizer": ("TokenAuthorizer", "TokenAuthorizerRole", "-token_authorizer")}
 INVOKING_FUNCTIONS = frozenset({"worker"})  # LambdaInvokeFunctionOperator runs in the worker
-TOKEN_READERS = frozenset({"api_handler"})  # checks the API's bearer tokens
+TOKEN_READERS = frozenset({"api_handler", "token_authorizer"})  # check the API's bearer tokens
+DATA_FUNCTIONS = ("api_handler", "scheduler", "worker")  # the authorizer reads tokens and nothing else
 
 
 class UnknownStage(ValueError):
@@ -75,7 +77,9 @@ class Stage:
                 for arn in arns]
 
     def policy(self, function: str, where: policies.Where = policies.Where()) -> dict[str, Any]:
-        return policies.policy(self.settings, [self.function_name(f) for f in FUNCTIONS],
+        if function not in DATA_FUNCTIONS:
+            return policies.authorizer_policy(self.settings, self.function_name(function), where)
+        return policies.policy(self.settings, [self.function_name(f) for f in DATA_FUNCTIONS],
                                invokable=self.invokable(where) if function in INVOKING_FUNCTIONS else (),
                                runs_tasks=function == "worker", reads_tokens=function in TOKEN_READERS,
                                where=where)

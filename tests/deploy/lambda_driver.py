@@ -83,6 +83,17 @@ def main() -> None:
 
     import boto3
 
+    def authorize(token: str) -> str:  # API Gateway's TOKEN authorizer event
+        event = {"type": "TOKEN", "authorizationToken": f"Bearer {token}",
+                 "methodArn": "arn:aws:execute-api:us-east-1:123456789012:moto/api/GET/api/v1/dags"}
+        try:
+            answer = app.token_authorizer(event, Context(job["functions"]["api"], 10))
+        except Exception as error:  # Lambda reports it as errorMessage; API Gateway answers 401
+            return str(error)
+        [statement] = answer["policyDocument"]["Statement"]
+        return f"{statement['Effect']} {','.join(statement['Resource'])} as {answer['principalId']}"
+
+    report["authorizer"] = {"good": authorize(job["token"]), "bad": authorize("not-a-token-0123456789")}
     sqs = boto3.client("sqs")
     report["first_tick"] = tick()
     dag = job["dag_id"]

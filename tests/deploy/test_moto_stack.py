@@ -30,7 +30,8 @@ pytestmark = [pytest.mark.slow, pytest.mark.e2e]
 STAGE = "dev"
 DAG_ID = "example_taskflow_etl"
 # moto has no CloudFormation model for these, or (API Gateway) cannot import a REST API from its OpenAPI body.
-MOTO_CANNOT_CREATE = frozenset({"AWS::ApiGateway::RestApi", "AWS::ApiGateway::Deployment",
+MOTO_CANNOT_CREATE = frozenset({"AWS::ApiGateway::RestApi", "AWS::ApiGateway::Deployment", "AWS::ApiGateway::Account",
+                                "AWS::SNS::Subscription",
                                 "AWS::ApiGateway::Stage", "AWS::CloudFront::Distribution",
                                 "AWS::CloudFront::OriginAccessControl", "AWS::CloudWatch::Alarm",
                                 "AWS::S3::BucketPolicy"})
@@ -112,6 +113,8 @@ def test_packaged_stage_runs_a_dag_in_moto_then_destroy_removes_it(moto, tmp_pat
         "functions": {role: f["FunctionName"] for role, f in functions.items()}})
 
     assert (report["unpause"], report["trigger"]) == (200, 200), report
+    assert report["authorizer"] == {"good": "Allow arn:aws:execute-api:us-east-1:123456789012:moto/api/*/* as admin",
+                                    "bad": "Unauthorized"}
     assert report["state"] == "success", report
     assert set(report["tasks"].values()) == {"success"} and len(report["tasks"]) >= 3, report
     assert report["worker_invocations"] == len(report["tasks"]) == len(set(report["message_ids"]))

@@ -42,7 +42,7 @@ def test_every_function_runs_the_chosen_runtime_which_is_supported_today(package
     functions = [r["Properties"] for r in resources.values() if r["Type"] == "AWS::Serverless::Function"]
     lifecycle = json.loads((Path(cfnlint.data.AdditionalSpecs.__file__).parent / "LmbdRuntimeLifecycle.json").read_text())
 
-    assert len(functions) == 3
+    assert len(functions) == 4  # API, scheduler, worker, token authorizer
     assert {(f["Runtime"], tuple(f["Architectures"])) for f in functions} == {(LAMBDA_RUNTIME, (LAMBDA_ARCHITECTURE,))}
     assert LAMBDA_RUNTIME >= "python3.12" and lifecycle[LAMBDA_RUNTIME]["deprecated"] > date.today().isoformat()
 
@@ -147,3 +147,44 @@ def test_roles_carry_the_generated_policies_pinned_to_the_account(packages, stag
         [policy] = resources[role]["Properties"]["Policies"]
         assert policy["PolicyDocument"] == substituted(config.policy(function))
         assert ":*:*:" not in json.dumps(policy) and "${AWS::AccountId}" in json.dumps(policy)
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_every_route_but_health_goes_through_the_cached_token_authorizer(packages, stage):
+    resources = load_template(packages, stage)["Resources"]
+    api = resources["RestAPI"]["Properties"]
+    swagger = api["DefinitionBody"]
+    operations = {(path, method): op for path, methods in swagger["paths"].items()
+                  for method, op in methods.items() if method != "options"}
+    [authorizer] = swagger["securityDefinitions"].values()
+
+    assert authorizer["x-amazon-apigateway-authorizer"]["type"] == "token"
+    assert authorizer["x-amazon-apigateway-authorizer"]["authorizerResultTtlInSeconds"] == 300
+    assert len(operations) > 20
+    for (path, method), op in operations.items():
+        expected = None if path == "/api/v1/health" else [{"token_authorizer": []}]
+        assert op.get("security") == expected, (path, method)
+    [throttle] = api["MethodSettings"]
+    assert throttle["ThrottlingRateLimit"] > 0 and throttle["ThrottlingBurstLimit"] >= throttle["ThrottlingRateLimit"]
+    assert api["AccessLogSetting"]["DestinationArn"] == {"Fn::GetAtt": ["ApiAccessLogGroup", "Arn"]}
+    assert json.loads(api["AccessLogSetting"]["Format"])["requestId"] == "$context.requestId"
+    authorizer_policy = json.dumps(resources["TokenAuthorizerRole"]["Properties"]["Policies"])
+    assert "dynamodb" not in authorizer_policy and "ssm:GetParametersByPath" in authorizer_policy
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_alarms_watch_the_scheduler_the_worker_and_the_dlq_with_an_optional_email(packages, stage):
+    template = load_template(packages, stage)
+    resources = template["Resources"]
+    alarms = {name: r["Properties"] for name, r in resources.items() if r["Type"] == "AWS::CloudWatch::Alarm"}
+
+    assert set(alarms) == {"SchedulerHeartbeatAlarm", "SchedulerErrorsAlarm", "WorkerErrorsAlarm",
+                           "WorkerThrottlesAlarm", "DeadLetterQueueAlarm"}
+    assert {a["AlarmActions"][0]["Ref"] for a in alarms.values()} == {"AlarmTopic"}
+    heartbeat = alarms["SchedulerHeartbeatAlarm"]
+    assert (heartbeat["Namespace"], heartbeat["MetricName"], heartbeat["TreatMissingData"]) == (
+        "Levante", "SchedulerHeartbeat", "breaching")  # no tick at all is the failure it is there for
+    assert heartbeat["Dimensions"] == [{"Name": "service", "Value": f"levante-{stage}"}]
+    assert alarms["WorkerThrottlesAlarm"]["Dimensions"][0]["Value"] == f"levante-{stage}-worker"
+    subscription = resources["AlarmEmailSubscription"]
+    assert subscription["Condition"] == "HasAlarmEmail" and template["Parameters"]["AlarmEmail"]["Default"] == ""
