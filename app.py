@@ -6,6 +6,7 @@ Adapters are built on first use (never at import), so moto can start before any 
 from __future__ import annotations
 
 import os
+import tempfile
 from datetime import UTC, datetime
 
 from chalice import AuthResponse, Chalice, Rate
@@ -18,7 +19,11 @@ app = Chalice(app_name="levante")
 TELEMETRY = Telemetry(app.log)  # in Lambda: JSON logs at INFO (Chalice would leave ERROR) and EMF metrics
 API = "/api/v1"
 SETTINGS = Settings.from_env()
-DAGS_FOLDER = os.environ.get("LEVANTE_DAGS_FOLDER", os.path.join(os.path.dirname(os.path.abspath(__file__)), "dags"))
+DAGS_FOLDER = os.path.abspath(os.environ.get("LEVANTE_DAGS_FOLDER",
+                                             os.path.join(os.path.dirname(os.path.abspath(__file__)), "dags")))
+if "AWS_LAMBDA_FUNCTION_NAME" in os.environ:  # Lambda's code folder is read-only: tasks work under /tmp
+    os.makedirs(os.path.join(tempfile.gettempdir(), "levante-work"), exist_ok=True)
+    os.chdir(os.path.join(tempfile.gettempdir(), "levante-work"))
 _runtime: dict[str, object] = {}
 
 

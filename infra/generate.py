@@ -34,6 +34,7 @@ from chalicelib.store.settings import Settings  # noqa: E402
 RETAINED_STAGES = frozenset({"prod"})
 LOG_RETENTION_DAYS = {"prod": 90}  # other stages: 14
 WORKER_EVENT = "WorkerSqsEventSource"
+RECORDING_MARGIN_SECONDS = 30  # of the worker's timeout, kept for writing the log, XCom and state
 CACHING_OPTIMIZED = "658327ea-f89d-4fab-a63d-7e88639e58f6"  # AWS managed CloudFront cache policy
 
 
@@ -172,6 +173,8 @@ def function_overrides(stage: Stage, data_resources: list[str]) -> dict[str, Any
                 "LEVANTE_BUCKET": {"Fn::Sub": names.data_bucket(stage.settings)},
                 # Airflow's dags_are_paused_at_creation: on AWS a new DAG waits for someone to unpause it.
                 "LEVANTE_DAGS_PAUSED_AT_CREATION": stage.environment.get("LEVANTE_DAGS_PAUSED_AT_CREATION", "true"),
+                # A task runs within one worker invocation: a longer execution_timeout fails at DAG load.
+                "LEVANTE_MAX_TASK_SECONDS": str(stage.worker_timeout - RECORDING_MARGIN_SECONDS),
             }}}}
         resources[role] = {"Properties": {"Policies": [
             {"PolicyName": f"{role}Policy", "PolicyDocument": policies.substituted(stage.policy(function))}]}}

@@ -3,7 +3,7 @@
 Chalice packages a *staging* copy of the project, never the project itself, so that the zip holds only what
 Lambda runs:
 - `app.py` and `chalicelib/` without the developer-only parts (CLI, local stack, this package);
-- the runtime dependencies as wheels for `target.LAMBDA_PYTHON` on `target.LAMBDA_PLATFORM`, fetched by pip
+- the runtime dependencies (requirements.txt, and requirements-dags.txt for the DAGs) as wheels for `target.LAMBDA_PYTHON` on `target.LAMBDA_PLATFORM`, fetched by pip
   whatever Python runs the packaging (Chalice would pick the wheels of the running Python), minus the AWS
   SDK that the Lambda runtime already has;
 - the DAG files at `dags/` (example DAGs only in the dev stage);
@@ -26,6 +26,7 @@ from chalicelib.deploy import target
 LEFT_OUT = ("cli", "devstack", "deploy")  # chalicelib subpackages that never run in Lambda
 EXAMPLE_DAGS = "example_*.py"
 DEV_STAGES = frozenset({"dev"})  # stages that ship the example DAGs
+DAG_REQUIREMENTS = "requirements-dags.txt"  # Python packages the DAG files need, bundled like Levante's own
 
 
 def package(project: Path, stage: str, out: Path, *, env: dict[str, str],
@@ -66,6 +67,7 @@ def stage_project(project: Path, stage: str, staging: Path, python_version: str)
 def _stage_chalice_config(project: Path, stage: str, chalice_dir: Path) -> None:
     """The project's config, each function pointing at a generated policy file (one role per function)."""
     from chalicelib.deploy.stage import Stage
+    from chalicelib.deploy.task_policy import TaskPolicyError
 
     chalice_dir.mkdir()
     config = json.loads((project / ".chalice" / "config.json").read_text())
@@ -74,14 +76,20 @@ def _stage_chalice_config(project: Path, stage: str, chalice_dir: Path) -> None:
     for function in stage_config.functions:
         filename = f"policy-{function}.json"
         functions.setdefault(function, {})["iam_policy_file"] = filename
-        (chalice_dir / filename).write_text(json.dumps(stage_config.policy(function), indent=2))
+        try:
+            policy = stage_config.policy(function)
+        except TaskPolicyError as error:
+            raise CliError(f"task policy refused:\n{error}", 2) from None
+        (chalice_dir / filename).write_text(json.dumps(policy, indent=2))
     (chalice_dir / "config.json").write_text(json.dumps(config, indent=2))
 
 
 def dependencies(project: Path, python_version: str) -> Path:
-    """requirements.txt installed for Lambda's platform, cached per requirements, Python and platform."""
-    requirements = project / "requirements.txt"
-    recipe = f"{requirements.read_text()}|{python_version}|{target.LAMBDA_PLATFORM}|{target.RUNTIME_PROVIDED}|tests"
+    """requirements.txt, and requirements-dags.txt (the packages DAG files import) when present, installed
+    together for Lambda's platform; cached per requirements, Python and platform."""
+    files = [f for f in (project / "requirements.txt", project / DAG_REQUIREMENTS) if f.is_file()]
+    contents = "|".join(f.read_text() for f in files)
+    recipe = f"{contents}|{python_version}|{target.LAMBDA_PLATFORM}|{target.RUNTIME_PROVIDED}|tests"
     key = hashlib.sha256(recipe.encode()).hexdigest()[:16]
     cached = project / ".chalice" / "deployments" / f"vendor-{key}"
     if cached.is_dir():
@@ -90,7 +98,8 @@ def dependencies(project: Path, python_version: str) -> Path:
     shutil.rmtree(building, ignore_errors=True)
     _run([sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--no-compile",
           "--target", str(building), "--implementation", "cp", "--python-version", python_version,
-          "--platform", target.LAMBDA_PLATFORM, "--only-binary=:all:", "-r", str(requirements)])
+          "--platform", target.LAMBDA_PLATFORM, "--only-binary=:all:",
+          *[arg for f in files for arg in ("-r", str(f))]])
     _prune(building)
     building.rename(cached)
     return cached

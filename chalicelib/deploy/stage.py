@@ -18,7 +18,8 @@ FUNCTIONS = {"api_handler": ("APIHandler", "ApiHandlerRole", ""),
              "token_authorizer": ("TokenAuthorizer", "TokenAuthorizerRole", "-token_authorizer")}
 INVOKING_FUNCTIONS = frozenset({"worker"})  # LambdaInvokeFunctionOperator runs in the worker
 TOKEN_READERS = frozenset({"api_handler", "token_authorizer"})  # check the API's bearer tokens
-DATA_FUNCTIONS = ("api_handler", "scheduler", "worker")  # the authorizer reads tokens and nothing else
+DATA_FUNCTIONS = ("api_handler", "scheduler", "worker")
+TASK_RUNNERS = frozenset({"worker"})  # gets the statements of .chalice/task-policy-{stage}.json  # the authorizer reads tokens and nothing else
 
 
 class UnknownStage(ValueError):
@@ -79,7 +80,10 @@ class Stage:
     def policy(self, function: str, where: policies.Where = policies.Where()) -> dict[str, Any]:
         if function not in DATA_FUNCTIONS:
             return policies.authorizer_policy(self.settings, self.function_name(function), where)
-        return policies.policy(self.settings, [self.function_name(f) for f in DATA_FUNCTIONS],
+        from chalicelib.deploy import task_policy
+
+        extra = task_policy.load(self.project_dir, self.name, self.environment) if function in TASK_RUNNERS else []
+        return policies.policy(self.settings, [self.function_name(f) for f in DATA_FUNCTIONS], extra_statements=extra,
                                invokable=self.invokable(where) if function in INVOKING_FUNCTIONS else (),
                                runs_tasks=function == "worker", reads_tokens=function in TOKEN_READERS,
                                where=where)

@@ -188,6 +188,22 @@ def _validate(dag: DAG) -> None:
     cycle = find_cycle(dag)
     if cycle:
         raise _invalid(dag, f"Cycle detected in DAG {dag.dag_id!r}: {' -> '.join(cycle)}")
+    _check_task_time_limit(dag)
+
+
+def _check_task_time_limit(dag: DAG) -> None:
+    """On AWS a task runs inside one worker invocation, which Lambda stops after at most 15 minutes:
+    the stack sets LEVANTE_MAX_TASK_SECONDS (the worker's timeout less the time to record the outcome), and
+    a longer execution_timeout is refused here, at load, rather than found out by a killed task."""
+    limit = os.environ.get("LEVANTE_MAX_TASK_SECONDS")
+    if not limit:
+        return
+    for task in dag.tasks:
+        if task.execution_timeout is not None and task.execution_timeout > float(limit):
+            raise _invalid(dag, f"Task {task.task_id!r} of DAG {dag.dag_id!r}: execution_timeout "
+                                f"{task.execution_timeout:g}s exceeds the {float(limit):g}s a task may run on AWS Lambda "
+                                "(the worker's timeout, at most 15 minutes): split the work into shorter tasks, "
+                                "or lower execution_timeout")
 
 
 def _invalid(dag: DAG, message: str) -> DagDefinitionError:

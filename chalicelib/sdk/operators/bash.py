@@ -6,6 +6,7 @@ import logging
 import os
 import signal
 import subprocess
+import tempfile
 from collections.abc import Callable, Container
 from typing import Any
 
@@ -72,9 +73,14 @@ class BashOperator(BaseOperator):
 
 def run_command(task: BashOperator, command: str, env: dict[str, str]) -> tuple[int, str]:
     """Run `command` in bash in its own process group, logging each output line; (exit code, last line)."""
+    with tempfile.TemporaryDirectory(prefix="airflowtmp") as scratch:  # as Airflow: never the code's folder
+        return _run_in(task, command, env, task.cwd or scratch)
+
+
+def _run_in(task: BashOperator, command: str, env: dict[str, str], cwd: str) -> tuple[int, str]:
     process = subprocess.Popen(
         ["bash", "-c", command], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env,
-        cwd=task.cwd, start_new_session=True,
+        cwd=cwd, start_new_session=True,
     )
     task._process = process
     last_line = ""
