@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import time
 from datetime import UTC, datetime
 
@@ -82,5 +83,15 @@ def worker_command(args: argparse.Namespace) -> int:
     _setup_logging()
     if args.concurrency < 1:
         raise CliError("--concurrency must be at least 1")
+    _drop_api_tokens()
     run_worker(args.dags_folder, once=args.once, concurrency=args.concurrency)
     return 0
+
+
+def _drop_api_tokens() -> None:
+    """Workers never need the API's tokens, and tasks inherit the worker's environment: a token left in the
+    shell that started `levante worker` would otherwise be readable by every task (e.g. a BashOperator's env)."""
+    from chalicelib.api.auth import TOKEN_VARIABLES
+
+    for name in TOKEN_VARIABLES:
+        os.environ.pop(name, None)
