@@ -22,7 +22,7 @@ export function RunsTab({ dagId, onSelect }: { dagId: string; onSelect: (q: Reco
   const total = runs.data.total_entries;
   return (
     <div class="runs">
-      <table class="table">
+      <div class="table-wrap"><table class="table">
         <thead>
           <tr><th>State</th><th>Run id</th><th>Type</th><th>Logical date</th><th>Start</th><th>Duration</th><th>Conf</th><th>Note</th></tr>
         </thead>
@@ -30,7 +30,7 @@ export function RunsTab({ dagId, onSelect }: { dagId: string; onSelect: (q: Reco
           {runs.data.dag_runs.map((run) => (
             <tr key={run.dag_run_id} data-run={run.dag_run_id}>
               <td><StateBadge state={run.state} /></td>
-              <td><button type="button" class="link" onClick={() => onSelect({ tab: "grid", run: run.dag_run_id, task: "" })}>
+              <td><button type="button" class="link" onClick={() => onSelect({ tab: "grid", run: run.dag_run_id, task: "", panel: "run" })}>
                 {run.dag_run_id}</button></td>
               <td>{run.run_type}</td>
               <td class="small">{formatDate(run.logical_date)}</td>
@@ -41,7 +41,7 @@ export function RunsTab({ dagId, onSelect }: { dagId: string; onSelect: (q: Reco
             </tr>
           ))}
         </tbody>
-      </table>
+      </table></div>
       <div class="pager">
         <button type="button" disabled={offset === 0} onClick={() => setOffset(Math.max(0, offset - LIMIT))}>‹ Newer</button>
         <span>{offset + 1}–{Math.min(total, offset + LIMIT)} of {total}</span>
