@@ -51,7 +51,7 @@ def test_the_dashboard_works_on_127_0_0_1_and_localhost_alike(browser: Any, stac
                 if msg.type == "error" else None)
         page.goto(f"http://{host}:{stack.ui}/#token={stack.token}")
         expect(page.get_by_test_id("role")).to_contain_text("admin", timeout=30_000)
-        expect(page.locator("a[href*='#/dags/']").first).to_be_visible(timeout=30_000)  # the DAG list loaded
+        expect(page.locator("a[href*='#/dags/']").first).to_be_visible(timeout=90_000)  # the DAG list loaded
         assert not failures, (host, failures)
         context.close()
 

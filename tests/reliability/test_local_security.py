@@ -84,6 +84,8 @@ class DevStack:
                                       "--concurrency", "1"], cwd=ROOT, env=self.env, stdout=self.log,
                                      stderr=subprocess.STDOUT, start_new_session=True)
         self.wait(lambda: "Levante is running" in self.output.read_text(errors="replace"), 120, "levante dev")
+        # DAG files are processed beside the stack (the DAG processor): wait until the DAG is listed.
+        self.wait(lambda: b'"dag_id":"envdump"' in self.call("GET", "/dags")[2], 120, "the DAG to be processed")
         return self
 
     def wait(self, condition, timeout: float, what: str) -> None:
