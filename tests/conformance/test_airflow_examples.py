@@ -40,7 +40,7 @@ SLOW = set() if os.environ.get("LEVANTE_SLOW_TESTS") else {"example_sensors"}
 def test_dags_test_matches_airflow(examples: Path, dag_id: str) -> None:
     cmd = [sys.executable, "-m", "chalicelib.cli", "dags", "test", dag_id, "--dags-folder", str(examples),
            "--logical-date", airflow_examples.LOGICAL_DATE, "--output", "json", "--no-retry-wait", "--quiet"]
-    proc = subprocess.run(cmd, cwd=HERE.parents[1], capture_output=True, text=True, timeout=180)
+    proc = subprocess.run(cmd, cwd=HERE.parents[1], capture_output=True, text=True, timeout=600)
     payload = json.loads(proc.stdout)
     got = {t["task_id"]: (t["state"], t["try_number"]) for t in payload["task_instances"]}
 
