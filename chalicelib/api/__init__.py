@@ -11,6 +11,7 @@ from chalicelib.api import (
     routes_connections,
     routes_costs,
     routes_dags,
+    routes_dead_letters,
     routes_meta,
     routes_monitoring,
     routes_runs,
@@ -22,7 +23,8 @@ from chalicelib.api.routing import ApiBlueprint, register
 URL_PREFIX = "/api/v1"
 BLUEPRINTS: list[ApiBlueprint] = [routes_meta.api, routes_dags.api, routes_runs.api, routes_task_instances.api,
                                   routes_variables.api, routes_connections.api,
-                                  routes_monitoring.api, routes_costs.api]
+                                  routes_monitoring.api, routes_costs.api,
+                                  routes_dead_letters.api]
 
 
 def register_api(app: Chalice, backend: Callable[[], Any], authorizer: Any = None) -> None:

@@ -10,6 +10,7 @@ from botocore.parsers import ResponseParserError
 
 from chalicelib.cli import connections as connections_commands
 from chalicelib.cli import dags as dags_commands
+from chalicelib.cli import dead_letters as dlq_commands
 from chalicelib.cli import deploy as deploy_commands
 from chalicelib.cli import dev as dev_commands
 from chalicelib.cli import runtime as runtime_commands
@@ -26,6 +27,7 @@ def build_parser() -> argparse.ArgumentParser:
     tasks_commands.register(commands.add_parser("tasks", help="run one task in-process"))
     connections_commands.register(commands.add_parser("connections", help="add, get, list, delete and test connections"))
     variables_commands.register(commands.add_parser("variables", help="set, get, list and delete variables"))
+    dlq_commands.register(commands.add_parser("dlq", help="list, redrive and discard the task queue's dead letters"))
     runtime_commands.register(commands)
     deploy_commands.register(commands)
     dev_commands.register(commands)

@@ -24,6 +24,7 @@ AXE_PAGES = [
     ("details", "#/dags/ui_nested?tab=details"),
     ("run-panel", "#/dags/ui_flaky?tab=grid&run=axe_1&panel=run"),
     ("monitoring", "#/monitoring"),
+    ("dead-letters", "#/dead-letters"),
 ]
 
 

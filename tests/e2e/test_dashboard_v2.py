@@ -277,6 +277,30 @@ def test_run_panel_cost_actions_and_timeline_views(page: Any, stack: DashboardSt
     screenshot(page, "v2-07-details-cost")
 
 
+def test_dead_letters_page_lists_and_redrives(page: Any, stack: DashboardStack) -> None:
+    import boto3
+
+    key = re.search(r"AWS_ACCESS_KEY_ID=(\S+) AWS_SECRET_ACCESS_KEY=(\S+)", stack.tail())
+    assert key, "levante dev prints the local stack's credentials"
+    sqs = boto3.client("sqs", endpoint_url=f"http://127.0.0.1:{stack.moto}", region_name="us-east-1",
+                       aws_access_key_id=key.group(1), aws_secret_access_key=key.group(2))
+    dlq = next(u for u in sqs.list_queues()["QueueUrls"] if u.endswith("-dlq"))
+    stack.api("POST", "/dags/ui_flaky/dagRuns", {"dag_run_id": "dlq_1"})
+    wait_api(stack, lambda: stack.api("GET", "/dags/ui_flaky/dagRuns/dlq_1")["state"] == "failed", SLOW)
+    sqs.send_message(QueueUrl=dlq, MessageBody='{"dag_id":"ui_flaky","run_id":"dlq_1","task_id":"flaky","try_number":1}')
+    page.goto(f"{stack.url}/#/dead-letters")
+    row = page.locator("section.dead-letters tbody tr")
+    expect(row).to_have_count(1, timeout=15_000)
+    expect(row).to_contain_text("ui_flaky / dlq_1 / flaky (try 1)")
+    expect(row).to_contain_text("failing on purpose")  # the task's last error, from the store
+    assert_no_serious_axe_violations(page, "dead letters")
+    screenshot(page, "v2-08-dead-letters")
+    row.get_by_role("button", name="Redrive").click()
+    expect(page.get_by_role("status")).to_contain_text("Redriven: 1")
+    expect(page.locator("section.dead-letters")).to_contain_text("The dead-letter queue is empty.")
+    assert stack.api("GET", "/deadLetters")["total_entries"] == 0
+
+
 @pytest.mark.parametrize("scheme", ["light", "dark"])
 def test_every_page_passes_axe_and_fits_390px(browser: Any, stack: DashboardStack, scheme: str) -> None:
     if not any(r["dag_run_id"] == "axe_1" for r in stack.api("GET", "/dags/ui_flaky/dagRuns")["dag_runs"]):

@@ -3,11 +3,13 @@
 import type { Route } from "../lib/route";
 import { DagList } from "./DagList";
 import { DagPage } from "./DagPage";
+import { DeadLetters } from "./DeadLetters";
 import { Monitoring } from "./Monitoring";
 
 export function page(route: Route) {
   const [first, second] = route.path;
   if (first === "dags" && second) return <DagPage dagId={second} query={route.query} />;
   if (first === "monitoring") return <Monitoring />;
+  if (first === "dead-letters") return <DeadLetters />;
   return <DagList query={route.query} />;
 }
