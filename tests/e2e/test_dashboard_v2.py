@@ -280,7 +280,7 @@ def test_run_panel_cost_actions_and_timeline_views(page: Any, stack: DashboardSt
 def test_dead_letters_page_lists_and_redrives(page: Any, stack: DashboardStack) -> None:
     import boto3
 
-    key = re.search(r"AWS_ACCESS_KEY_ID=(\S+) AWS_SECRET_ACCESS_KEY=(\S+)", stack.tail())
+    key = re.search(r"AWS_ACCESS_KEY_ID=(\S+) AWS_SECRET_ACCESS_KEY=(\S+)", stack.output.read_text(errors="replace"))
     assert key, "levante dev prints the local stack's credentials"
     sqs = boto3.client("sqs", endpoint_url=f"http://127.0.0.1:{stack.moto}", region_name="us-east-1",
                        aws_access_key_id=key.group(1), aws_secret_access_key=key.group(2))
