@@ -301,6 +301,28 @@ def test_dead_letters_page_lists_and_redrives(page: Any, stack: DashboardStack) 
     assert stack.api("GET", "/deadLetters")["total_entries"] == 0
 
 
+def test_admin_variables_and_connections(page: Any, stack: DashboardStack) -> None:
+    page.goto(f"{stack.url}/#/admin/variables")
+    form = page.get_by_role("form", name="Set a variable")
+    form.get_by_label("Key").fill("ui_var")
+    form.get_by_label("Value").fill("v1")
+    form.get_by_role("button", name="Save variable").click()
+    expect(page.locator("tr[data-key=ui_var]")).to_contain_text("v1")
+    assert stack.api("GET", "/variables/ui_var")["value"] == "v1"
+    assert_no_serious_axe_violations(page, "variables")
+    page.get_by_role("link", name="Connections").click()
+    form = page.get_by_role("form", name="Add a connection")
+    form.get_by_label("Connection id").fill("ui_conn")
+    form.get_by_label("Type").fill("postgres")
+    form.get_by_label("Host").fill("db.example")
+    form.get_by_label(re.compile("^Password")).fill("s3cret-pass")
+    form.get_by_role("button", name="Add connection").click()
+    expect(page.locator("tr[data-conn=ui_conn]")).to_contain_text("db.example")
+    assert "s3cret-pass" not in page.content()
+    assert_no_serious_axe_violations(page, "connections")
+    screenshot(page, "v2-09-connections")
+
+
 @pytest.mark.parametrize("scheme", ["light", "dark"])
 def test_every_page_passes_axe_and_fits_390px(browser: Any, stack: DashboardStack, scheme: str) -> None:
     if not any(r["dag_run_id"] == "axe_1" for r in stack.api("GET", "/dags/ui_flaky/dagRuns")["dag_runs"]):

@@ -6,7 +6,7 @@ import type { Route } from "../lib/route";
 import { SearchPalette } from "./SearchPalette";
 
 const SECTIONS: [string, string, string][] = [["dags", "#/", "DAGs"], ["monitoring", "#/monitoring", "Monitoring"],
-  ["dead-letters", "#/dead-letters", "Dead letters"]];
+  ["dead-letters", "#/dead-letters", "Dead letters"], ["admin", "#/admin/variables", "Admin"]];
 
 export function Header({ route, role, onSignOut, onZone }:
   { route: Route; role: Role; onSignOut: () => void; onZone: () => void }) {

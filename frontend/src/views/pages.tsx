@@ -1,6 +1,7 @@
 // Which view a hash route shows.
 
 import type { Route } from "../lib/route";
+import { Admin } from "./Admin";
 import { DagList } from "./DagList";
 import { DagPage } from "./DagPage";
 import { DeadLetters } from "./DeadLetters";
@@ -11,5 +12,6 @@ export function page(route: Route) {
   if (first === "dags" && second) return <DagPage dagId={second} query={route.query} />;
   if (first === "monitoring") return <Monitoring />;
   if (first === "dead-letters") return <DeadLetters />;
+  if (first === "admin") return <Admin section={second ?? "variables"} />;
   return <DagList query={route.query} />;
 }
