@@ -82,7 +82,10 @@ export function TriggerForm({ dag, onDone, onCancel }:
         </details>
         {dag.is_paused && (
           <div class="banner warning small" data-testid="paused-notice">
-            <p>This DAG is paused: the run waits, queued, until the DAG is unpaused.</p>
+            {/* Airflow queues a paused DAG's manual run until it is unpaused; Levante's trigger still starts it at
+                once (only scheduled runs stop), so say so rather than promise Airflow's behaviour. */}
+            <p>This DAG is paused. A triggered run still starts at once; the scheduler creates no scheduled runs
+              until the DAG is unpaused.</p>
             <label class="check"><input type="checkbox" name="unpause" checked={unpause}
               onChange={(e) => setUnpause((e.target as HTMLInputElement).checked)} /> Unpause the DAG on trigger</label>
           </div>
