@@ -72,10 +72,12 @@ class SqsTaskQueue:
             failed.extend(chunk[int(f["Id"])][0] for f in response.get("Failed", []))
         return failed
 
-    def receive(self, max_messages: int = 10, wait_seconds: int = 1) -> list[dict[str, Any]]:
+    def receive(self, max_messages: int = 10, wait_seconds: int = 1, visibility: int | None = None) -> list[dict[str, Any]]:
+        """`visibility`: hide received messages this many seconds instead of the queue's default."""
+        extra = {"VisibilityTimeout": visibility} if visibility is not None else {}
         response = self.client.receive_message(
             QueueUrl=self.url, MaxNumberOfMessages=max_messages, WaitTimeSeconds=wait_seconds,
-            AttributeNames=["ApproximateReceiveCount"],
+            AttributeNames=["ApproximateReceiveCount"], **extra,
         )
         return response.get("Messages", [])
 

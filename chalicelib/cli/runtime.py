@@ -26,6 +26,8 @@ def register(commands: argparse._SubParsersAction) -> None:
     add_dags_folder(worker)
     worker.add_argument("--once", action="store_true", help="handle the messages waiting now, then exit")
     worker.add_argument("--concurrency", type=int, default=1, help="worker processes (default 1)")
+    worker.add_argument("--outage-limit", type=float, default=300.0,
+                        help="seconds the queue may stay unreachable before the worker exits with status 3")
     worker.set_defaults(handler=worker_command)
 
 
@@ -78,14 +80,21 @@ def scheduler_command(args: argparse.Namespace) -> int:
 
 
 def worker_command(args: argparse.Namespace) -> int:
-    from chalicelib.services.local_worker import run_worker
+    from chalicelib.services.local_worker import OutageTooLong, run_worker
+    from chalicelib.services.worker_pool import EXIT_OUTAGE, PoolLimits, WorkerPool
 
     _setup_logging()
     if args.concurrency < 1:
         raise CliError("--concurrency must be at least 1")
     _drop_api_tokens()
-    run_worker(args.dags_folder, once=args.once, concurrency=args.concurrency)
-    return 0
+    if args.once:
+        try:
+            run_worker(args.dags_folder, once=True, outage_limit=args.outage_limit)
+        except OutageTooLong as exc:
+            raise CliError(str(exc), EXIT_OUTAGE) from None
+        return 0
+    # Supervised even with one process: a dead process is replaced, SIGTERM/SIGINT stop the running tasks.
+    return WorkerPool(args.dags_folder, args.concurrency, PoolLimits(outage_limit=args.outage_limit)).run()
 
 
 def _drop_api_tokens() -> None:

@@ -27,14 +27,21 @@ class RunCallbacks(Protocol):
     def __call__(self, run: StoredRun, state: RunState, reason: str) -> None: ...
 
 
+def _paused(backend: Backend, dag_id: str, known: bool | None) -> bool:
+    return known if known is not None else backend.dags.is_paused(dag_id)
+
+
 def advance_run(backend: Backend, spec: DagSpec, run: StoredRun, now: datetime, *,
                 candidates: Iterable[str] | None = None, snapshot: RunSnapshot | None = None,
-                callbacks: RunCallbacks | None = None) -> RunState | None:
+                callbacks: RunCallbacks | None = None, paused: bool | None = None) -> RunState | None:
     """Plan and execute; returns the run's final state if this call finished it (and then runs `callbacks`,
     the DAG's on_success/on_failure callbacks: the one place a run's end is decided and acted on)."""
     if snapshot is None:
         snapshot = backend.runs.snapshot(spec, run)
     actions = plan(snapshot, now=now, candidates=candidates)
+    if any(isinstance(a, EnqueueTask) for a in actions) and _paused(backend, spec.dag_id, paused):
+        # Airflow 3 starts no task of a paused DAG's runs; the tick queues them once it is unpaused.
+        actions = [a for a in actions if not isinstance(a, EnqueueTask)]
     to_send: list[tuple[TaskMessage, int]] = []
     for action in actions:
         if isinstance(action, SettleTask):

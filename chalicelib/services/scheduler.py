@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections import Counter
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 
@@ -33,6 +34,7 @@ log = logging.getLogger("levante.scheduler")
 class TickReport:
     synced: int = 0
     runs_created: list[str] = field(default_factory=list)
+    runs_started: list[str] = field(default_factory=list)  # queued runs started (a slot freed, DAG unpaused)
     reaped: list[str] = field(default_factory=list)
     resent: list[str] = field(default_factory=list)
     runs_finished: list[str] = field(default_factory=list)
@@ -62,6 +64,7 @@ def tick(backend: Backend, dags_folder: str | None, now: datetime) -> TickReport
         _step(report, "create due runs", lambda: _create_due_runs(backend, specs, now, report))
         _step(report, "reap zombies", lambda: _reap_zombies(backend, specs, now, report))
         _step(report, "re-send stuck tasks", lambda: _resend_stuck(backend, now, report))
+        _step(report, "start queued runs", lambda: _start_queued_runs(backend, specs, now, report))
         _step(report, "advance active runs", lambda: _advance_active_runs(backend, specs, now, report, dags_folder))
     finally:
         report.duration_s = time.perf_counter() - started
@@ -230,12 +233,39 @@ def _advance(backend: Backend, specs: _Specs, dag_id: str, run_id: str, now: dat
              dags_folder: str | None) -> None:
     run = backend.runs.get(dag_id, run_id)
     spec = specs.for_run(run)
-    if spec is None or _being_created(run, now):
+    if spec is None or run.state is RunState.QUEUED or _being_created(run, now):
         return
     callbacks = _LoadedCallbacks(backend, dags_folder) if dags_folder is not None else None
-    state = advance_run(backend, spec, run, now, callbacks=callbacks)
+    stored = specs.stored(dag_id)
+    state = advance_run(backend, spec, run, now, callbacks=callbacks, paused=bool(stored and stored.is_paused))
     if state is not None:
         report.runs_finished.append(f"{dag_id}/{run_id}:{state.value}")
+
+
+def _start_queued_runs(backend: Backend, specs: _Specs, now: datetime, report: TickReport) -> None:
+    """Start queued runs, oldest first, while their DAG is unpaused and has max_active_runs slots (Airflow's
+    `_start_queued_dagruns`)."""
+    running: Counter[str] = Counter()
+    queued: dict[str, list[tuple[str, str]]] = {}
+    for dag_id, run_id, state, date_key in backend.runs.active_states():
+        if state is RunState.RUNNING:
+            running[dag_id] += 1
+        else:
+            queued.setdefault(dag_id, []).append((date_key, run_id))
+    for dag_id, waiting in queued.items():
+        stored = specs.stored(dag_id)
+        if stored is None or stored.is_paused or not stored.is_active:
+            continue
+        room = stored.spec.max_active_runs - running[dag_id]
+        for _, run_id in sorted(waiting)[:max(room, 0)]:
+            if not backend.runs.start(dag_id, run_id, now):
+                continue
+            run = backend.runs.get(dag_id, run_id)
+            spec = specs.for_run(run)
+            if spec is not None:
+                advance_run(backend, spec, run, now, paused=False)
+            backend.runs.mark_roots_enqueued(dag_id, run_id)
+            report.runs_started.append(f"{dag_id}/{run_id}")
 
 
 # A run is visible in the active index before its task instances are written (one PutItem, then batch

@@ -1,4 +1,9 @@
-"""Create a DAG run on demand (CLI, API) and enqueue its root tasks at once."""
+"""Create a DAG run on demand (CLI, API) and enqueue its root tasks at once.
+
+As in Airflow, a run beyond the DAG's `max_active_runs`, or of a paused DAG, is created `queued`: the
+scheduler tick starts it when a slot frees and the DAG is unpaused. (Two triggers racing for the last slot
+may both start: the count and the start are separate requests.)
+"""
 
 from __future__ import annotations
 
@@ -7,6 +12,7 @@ from typing import Any
 
 from chalicelib.core.inputs import InvalidInput, check_datetime, check_json_value, check_run_id, check_text
 from chalicelib.core.schedule import Schedule, manual_run_info
+from chalicelib.core.states import RunState
 from chalicelib.sdk.exceptions import ParamValidationError
 from chalicelib.sdk.params import validate_conf
 from chalicelib.services.advance import advance_run
@@ -33,11 +39,15 @@ def trigger_run(backend: Backend, dag_id: str, *, now: datetime, conf: dict[str,
         raise BadRequestError(f"logical_date {logical.isoformat()} is too close to the end of the calendar "
                               "for this DAG's schedule") from None
     run_id = run_id or f"manual__{now.isoformat()}"  # like Airflow 3: named after the trigger time
+    waits = stored.is_paused or backend.runs.running_count(dag_id) >= spec.max_active_runs
     run = backend.runs.create(spec, run_id=run_id, run_type="manual", logical_date=info.logical_date,
                               run_after=info.run_after, interval=(info.data_interval_start, info.data_interval_end),
                               conf=dict(conf or {}), note=note, now=now,
-                              spec_hash=stored.spec_hash, bundle_version=stored.bundle_version)
-    advance_run(backend, spec, run, now)
+                              spec_hash=stored.spec_hash, bundle_version=stored.bundle_version,
+                              state=RunState.QUEUED if waits else RunState.RUNNING)
+    if waits:
+        return run
+    advance_run(backend, spec, run, now, paused=False)
     backend.runs.mark_roots_enqueued(dag_id, run.run_id)
     return run
 

@@ -129,6 +129,13 @@ class DagRepository:
         """One version of a DAG's spec (immutable; cached per process)."""
         return self.specs.version(dag_id, spec_hash)
 
+    def is_paused(self, dag_id: str) -> bool:
+        """Only the flag (a small read): workers ask it before queuing a run's next tasks."""
+        try:
+            return bool(self.m.Dag.get(dag_id, attributes_to_get=["is_paused"]).is_paused)
+        except DoesNotExist:
+            return False
+
     def _item(self, dag_id: str) -> Any:
         try:
             return self.m.Dag.get(dag_id, consistent_read=True)

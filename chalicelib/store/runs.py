@@ -81,7 +81,8 @@ class RunRepository:
     # --- runs ----------------------------------------------------------------------------------------
     def create(self, spec: DagSpec, *, run_id: str, run_type: str, logical_date: datetime, run_after: datetime,
                interval: tuple[datetime, datetime], conf: dict[str, Any], note: str | None, now: datetime,
-               spec_hash: str | None = None, bundle_version: str | None = None) -> StoredRun:
+               spec_hash: str | None = None, bundle_version: str | None = None,
+               state: RunState = RunState.RUNNING) -> StoredRun:
         """Create the run and its task instances. Two creators of the same run id: one wins, one gets ConflictError.
 
         `spec_hash` and `bundle_version` pin the DAG version: the run's tasks run it even if the DAG changes.
@@ -94,9 +95,9 @@ class RunRepository:
             raise BadRequestError(f"note is {len(note)} characters; at most {RUN_NOTE_LIMIT} are accepted")
         item = DagRun(
             spec.dag_id, run_id, run_key=run_pk(spec.dag_id, run_id), date_key=f"{iso(run_after)}#{run_id}",
-            state=RunState.RUNNING.value, run_type=run_type, logical_date=iso(logical_date), run_after=iso(run_after),
+            state=state.value, run_type=run_type, logical_date=iso(logical_date), run_after=iso(run_after),
             data_interval_start=iso(interval[0]), data_interval_end=iso(interval[1]), conf=conf_json,
-            note=note, start_date=iso(now), created_at=iso(now), active="1", spec_hash=spec_hash,
+            note=note, start_date=iso(now) if state is RunState.RUNNING else None, created_at=iso(now), active="1", spec_hash=spec_hash,
             bundle_version=bundle_version,
         )
         try:
@@ -132,6 +133,22 @@ class RunRepository:
     def active(self) -> list[tuple[str, str]]:
         """(dag_id, run_id) of every queued or running run (sparse index)."""
         return [(i.dag_id, i.run_id) for i in self.m.DagRun.active_runs.query("1")]
+
+    def active_states(self) -> list[tuple[str, str, RunState, str]]:
+        """(dag_id, run_id, state, date_key) of every queued or running run, from the sparse index only."""
+        items = self.m.DagRun.active_runs.query("1", attributes_to_get=["dag_id", "run_id", "state", "date_key"])
+        return [(i.dag_id, i.run_id, RunState(i.state), i.date_key) for i in items]
+
+    def running_count(self, dag_id: str) -> int:
+        DagRun = self.m.DagRun
+        return DagRun.active_runs.count("1", DagRun.run_key.startswith(f"{dag_id}#"),
+                                        filter_condition=DagRun.state == RunState.RUNNING.value)
+
+    def start(self, dag_id: str, run_id: str, now: datetime) -> bool:
+        """QUEUED -> RUNNING (a max_active_runs slot freed, or the DAG was unpaused); False if not queued."""
+        DagRun = self.m.DagRun
+        return update_if(DagRun(dag_id, run_id), condition=DagRun.state == RunState.QUEUED.value,
+                         actions=[DagRun.state.set(RunState.RUNNING.value), DagRun.start_date.set(iso(now))])
 
     def active_count(self, dag_id: str) -> int:
         DagRun = self.m.DagRun
