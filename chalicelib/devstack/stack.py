@@ -183,11 +183,19 @@ def _init_and_requeue(restored: int) -> None:
         queue.client.purge_queue(QueueUrl=queue.url)
         from datetime import UTC, datetime
 
+        from chalicelib.store.timefmt import parse_iso
         from chalicelib.taskqueue import TaskMessage
 
         now = datetime.now(UTC)
-        for item in backend.runs.by_active_state("queued", now.replace(year=now.year + 1)):
+        later = now.replace(year=now.year + 1)
+        for item in backend.runs.by_active_state("queued", later):
             queue.send([(TaskMessage(item.dag_id, item.run_id, item.task_id, int(item.try_number)), 0)])
+        for state in ("up_for_retry", "up_for_reschedule"):  # retries waiting on a (purged) delayed message
+            for item in backend.runs.by_active_state(state, later):
+                if item.delayed_try is not None and item.next_retry_at:
+                    wait = (parse_iso(item.next_retry_at) - now).total_seconds()
+                    queue.send([(TaskMessage(item.dag_id, item.run_id, item.task_id, int(item.delayed_try)),
+                                 int(min(max(wait, 0), 900) + 0.999))])  # never before retry_delay
 
 
 def _wait_healthy(url: str, children: Children, timeout: float = 60.0) -> None:

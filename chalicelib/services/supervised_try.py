@@ -25,6 +25,7 @@ from chalicelib.sdk.connection import using_connection_store
 from chalicelib.sdk.context import DagRunInfo
 from chalicelib.sdk.dagruns import using_dag_runs
 from chalicelib.sdk.masker import redact
+from chalicelib.sdk.templating import template_env
 from chalicelib.sdk.variable import using_variable_store
 from chalicelib.services.backend import Backend
 from chalicelib.services.dag_runs_gateway import StoreDagRuns
@@ -70,6 +71,18 @@ class TryRequest:
     first_try_start: datetime | None
 
 
+def _warm(task: BaseOperator) -> None:
+    """What every child would otherwise build again (the DAG's Jinja environment imports jinja2): build it
+    once in this long-lived process, before the fork, so each child starts with it."""
+    dag = getattr(task, "dag", None)
+    if dag is None:
+        return
+    try:
+        template_env(dag)
+    except Exception:  # noqa: BLE001 - the child builds it again and reports what is wrong
+        log.debug("could not prepare the template environment of %s", dag.dag_id, exc_info=True)
+
+
 def run_info(run: StoredRun) -> DagRunInfo:
     """The run as task code sees it (`dag_run` in the context)."""
     return DagRunInfo(run.dag_id, run.run_id, run.logical_date, run.data_interval_start, run.data_interval_end,
@@ -97,6 +110,7 @@ def run_supervised(backend: Backend, request: TryRequest, *, now: Callable[[], d
         return ChildReport(result.state, result.start_date, result.end_date, result.next_retry_at,
                            result.skip_task_ids, redact(result.error), dict(xcoms.pending)).to_json()
 
+    _warm(request.task)
     supervised = supervise(child, timeout=request.task.execution_timeout, kill_grace=settings.kill_grace,
                            heartbeat=heartbeat, heartbeat_interval=settings.heartbeat_interval,
                            should_stop=should_stop, log_sink=BoundedText(log_limit()))
