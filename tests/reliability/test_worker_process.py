@@ -78,7 +78,7 @@ def test_a_dead_pool_process_is_replaced(moto, tmp_path):
 
     wait_until(lambda: len(pool_processes(worker)) == 2 and victim not in pool_processes(worker), timeout=30,
                what="a new worker process", check=processes.assert_running)
-    assert "starting a new one" in processes.log("worker")
+    wait_until(lambda: "starting a new one" in processes.log("worker"), timeout=10, what="the replacement logged")
 
 
 def test_sigterm_stops_the_pool_and_its_running_task_which_is_recorded(moto, tmp_path):
