@@ -11,7 +11,7 @@ import signal
 import subprocess
 import sys
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -21,6 +21,7 @@ from tests.functional.harness import write_dag
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
+_SKEW = timedelta(seconds=0.5)  # the GIL test's ticks run half a second ahead: stricter than real time
 
 SLOW = """
 import os
@@ -119,3 +120,54 @@ def test_the_worker_exits_non_zero_when_the_endpoint_stays_down(tmp_path):
 
     assert proc.returncode == 3, proc.stderr[-2000:]
     assert "retrying in" in proc.stderr and "could not reach the endpoint" in proc.stderr
+
+
+GIL = """
+import ctypes
+import pendulum
+from airflow.sdk import DAG, task
+
+with DAG("gil", schedule=None, start_date=pendulum.datetime(2024, 1, 1, tz="UTC")):
+    @task(retries=1)
+    def hold():
+        open({log!r}, "a").write("start\\n")
+        ctypes.PyDLL(None).sleep(4)  # a C call that keeps the GIL for 4 s
+        open({log!r}, "a").write("end\\n")
+        return "held"
+
+    hold()
+"""
+
+
+def test_a_task_holding_the_gil_is_not_reaped_by_ticks_running_meanwhile(moto, tmp_path):
+    """Item 1 with a real `levante worker` and a heartbeat timeout of 1 s: ticks run while the task holds the
+    GIL; none reaps it, and it ends once, successfully, on its first try."""
+    from chalicelib.services.backend import Backend
+    from chalicelib.services.scheduler import tick
+    from chalicelib.services.sync import sync_dags
+    from chalicelib.services.trigger import trigger_run
+
+    processes, env = moto
+    folder, log = tmp_path / "dags", tmp_path / "side_effects.log"
+    folder.mkdir()
+    write_dag(folder, "gil", GIL.format(log=str(log)))
+    backend = Backend()
+    sync_dags(backend, str(folder), datetime.now(UTC))
+    run = trigger_run(backend, "gil", now=datetime.now(UTC))
+    processes.start("worker", levante("worker", "--dags-folder", str(folder)),
+                    env={**env, "LEVANTE_TASK_HEARTBEAT_TIMEOUT": "1"}, cwd=ROOT)
+    ticks: list[list[str]] = []
+
+    def finished_after_ticking() -> bool:
+        if log.exists() and log.read_text() == "start\n":  # the GIL is held now: tick at real time
+            ticks.append(tick(backend, None, datetime.now(UTC) + _SKEW).reaped)
+        return backend.runs.task_instance("gil", run.run_id, "hold").state in ("success", "failed", "up_for_retry")
+
+    wait_until(finished_after_ticking, timeout=90, what="the task to end", interval=0.3,
+               check=processes.assert_running)
+
+    ti = backend.runs.task_instance("gil", run.run_id, "hold")
+    assert (ti.state, int(ti.try_number)) == ("success", 1)
+    assert len(ticks) >= 3 and not any(ticks)
+    assert log.read_text() == "start\nend\n"
+
