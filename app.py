@@ -1,4 +1,4 @@
-"""Chalice wiring only: the API routes, the scheduler timer and the SQS worker.
+"""Chalice wiring only: the API routes, the scheduler timer, the SQS worker and the DAG processor.
 
 Adapters are built on first use (never at import), so moto can start before any client exists.
 """
@@ -31,8 +31,12 @@ def _backend():
     if "adapters" not in _runtime:  # one assignment: concurrent first requests never see half of it
         from chalicelib.services.backend import Backend
         from chalicelib.services.dagcache import DagCache
+        from chalicelib.store.bundles import BundleStore
 
-        _runtime["adapters"] = (Backend(SETTINGS), DagCache(DAGS_FOLDER))  # cached per warm container
+        backend = Backend(SETTINGS)
+        # Workers fetch the bundle version each run was created with (cached per warm container).
+        dags = DagCache(DAGS_FOLDER, fetch=BundleStore(backend.blobs).fetch)
+        _runtime["adapters"] = (backend, dags)  # cached per warm container
     return _runtime["adapters"]
 
 
@@ -65,7 +69,7 @@ def scheduler(event) -> dict:
     from chalicelib.services.scheduler import tick
 
     backend, _ = _backend()
-    report = tick(backend, DAGS_FOLDER, datetime.now(UTC))
+    report = tick(backend, datetime.now(UTC))  # serialized DAGs only: the tick never imports DAG files
     TELEMETRY.tick(len(report.runs_created), len(report.reaped), report.duration_s)
     return {"runs_created": len(report.runs_created), "reaped": len(report.reaped), "duration_s": report.duration_s}
 
@@ -82,3 +86,17 @@ def worker(event) -> None:
         with TELEMETRY.task(raw.get("messageId", ""), record.body, raw.get("attributes", {}).get("SentTimestamp")) as outcome:
             outcome["result"] = handle_message(backend, dags, record.body,
                                                request_id=getattr(event.context, "aws_request_id", None))
+
+
+@app.lambda_function(name="dag_processor")
+def dag_processor(event, context) -> dict:
+    """Parse the current DAG bundle. Fired by the S3 event of `bundles/current.json` (a new bundle) and by a
+    slow safety timer; each DAG file is imported in a child process with a hard timeout and memory limit."""
+    from chalicelib.services.dag_processor import process_current_bundle
+
+    backend, _ = _backend()
+    force = isinstance(event, dict) and bool(event.get("force"))  # the timer skips a version already processed
+    report = process_current_bundle(backend, datetime.now(UTC), force=force)
+    result = report.result
+    return {"version": report.version, "skipped": report.skipped, "parsed": result.parsed if result else 0,
+            "import_errors": result.import_errors if result else 0}

@@ -30,6 +30,32 @@ class TaskMessage:
                    try_number=int(data["try_number"]))
 
 
+@dataclass(frozen=True)
+class DagCallbackMessage:
+    """A run the scheduler finished (timeout, reaped tasks) whose DAG has callbacks: a worker runs them,
+    because only workers import user code."""
+
+    dag_id: str
+    run_id: str
+    state: str
+    reason: str = ""
+    kind: str = "dag_callback"
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), separators=(",", ":"))
+
+    @classmethod
+    def from_json(cls, body: str) -> DagCallbackMessage | None:
+        """The message, or None when `body` is something else (a task message)."""
+        try:
+            data = json.loads(body)
+        except ValueError:
+            return None
+        if not isinstance(data, dict) or data.get("kind") != "dag_callback":
+            return None
+        return cls(str(data["dag_id"]), str(data["run_id"]), str(data["state"]), str(data.get("reason") or ""))
+
+
 class TaskQueue(Protocol):
     def send(self, messages: list[tuple[TaskMessage, int]]) -> list[TaskMessage]:
         """Send (message, delay seconds) pairs; returns the messages that could not be sent."""

@@ -10,6 +10,7 @@ from chalice import Chalice
 from chalicelib.api import (
     routes_connections,
     routes_costs,
+    routes_dag_versions,
     routes_dags,
     routes_dead_letters,
     routes_meta,
@@ -21,7 +22,8 @@ from chalicelib.api import (
 from chalicelib.api.routing import ApiBlueprint, register
 
 URL_PREFIX = "/api/v1"
-BLUEPRINTS: list[ApiBlueprint] = [routes_meta.api, routes_dags.api, routes_runs.api, routes_task_instances.api,
+BLUEPRINTS: list[ApiBlueprint] = [routes_meta.api, routes_dags.api, routes_dag_versions.api, routes_runs.api,
+                                  routes_task_instances.api,
                                   routes_variables.api, routes_connections.api,
                                   routes_monitoring.api, routes_costs.api,
                                   routes_dead_letters.api]

@@ -114,6 +114,7 @@ def dag_run(run: StoredRun, cost_usd: float | None = None) -> dict[str, Any]:
         "end_date": run.end_date.isoformat() if run.end_date else None,
         "duration": (run.end_date - run.start_date).total_seconds() if run.start_date and run.end_date else None,
         "conf": run.conf, "note": run.note, "external_trigger": run.run_type == "manual", "cost_usd": cost_usd,
+        "dag_version_hash": run.spec_hash, "bundle_version": run.bundle_version, "failure_reason": run.failure_reason,
     }
 
 

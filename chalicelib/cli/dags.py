@@ -13,6 +13,9 @@ from chalicelib.cli.remote import add_remote_options
 
 def register(parser: argparse.ArgumentParser) -> None:
     commands = parser.add_subparsers(dest="command", metavar="SUBCOMMAND", required=True)
+    from chalicelib.cli.bundles import register_deploy
+
+    register_deploy(commands)
 
     listing = commands.add_parser("list", help="the DAGs in the DAGs folder, and files that failed to import")
     add_dags_folder(listing)

@@ -8,6 +8,7 @@ import sys
 from botocore.exceptions import BotoCoreError, ClientError
 from botocore.parsers import ResponseParserError
 
+from chalicelib.cli import bundles as bundle_commands
 from chalicelib.cli import connections as connections_commands
 from chalicelib.cli import dags as dags_commands
 from chalicelib.cli import dead_letters as dlq_commands
@@ -29,6 +30,7 @@ def build_parser() -> argparse.ArgumentParser:
     variables_commands.register(commands.add_parser("variables", help="set, get, list and delete variables"))
     dlq_commands.register(commands.add_parser("dlq", help="list, redrive and discard the task queue's dead letters"))
     runtime_commands.register(commands)
+    bundle_commands.register_processor(commands)
     deploy_commands.register(commands)
     dev_commands.register(commands)
     return parser

@@ -16,8 +16,7 @@ def register(commands: argparse._SubParsersAction) -> None:
     init = commands.add_parser("init", help="create or verify tables, queues and the bucket (idempotent)")
     init.set_defaults(handler=init_command)
 
-    scheduler = commands.add_parser("scheduler", help="run the scheduler tick in a loop (locally)")
-    add_dags_folder(scheduler)
+    scheduler = commands.add_parser("scheduler", help="run the scheduler tick in a loop (locally; it reads no DAG files)")
     scheduler.add_argument("--once", action="store_true", help="run one tick and exit")
     scheduler.add_argument("--interval", type=float, default=5.0, help="seconds between ticks (default 5)")
     scheduler.set_defaults(handler=scheduler_command)
@@ -65,11 +64,9 @@ def scheduler_command(args: argparse.Namespace) -> int:
     while True:
         started = time.monotonic()
         try:
-            report = tick(backend, args.dags_folder, datetime.now(UTC))
+            report = tick(backend, datetime.now(UTC))
             if report.runs_created or report.reaped or report.runs_finished or report.resent:
                 log.info("tick: %s", report)
-        except FileNotFoundError as exc:
-            raise CliError(str(exc)) from None
         except Exception:  # noqa: BLE001 - one failed tick must not stop the loop
             if args.once:
                 raise

@@ -3,7 +3,9 @@
     levante dev ─┬─ moto server (thread, 127.0.0.1:5000) DynamoDB, SQS, S3; this start's key only, no CORS
                  ├─ dashboard (thread, :8080)           frontend/dist + config.json, /api proxied to :8000
                  ├─ API (process, :8000)                chalice local serving app.py, JSON errors only
-                 ├─ levante scheduler (process)         the same tick, every 2 s
+                 ├─ levante dag-processor --watch       a new bundle on every change of the DAGs folder,
+                 │                                       each file parsed in a child process
+                 ├─ levante scheduler (process)         the same tick, every 2 s (serialized DAGs only)
                  └─ levante worker --concurrency N      the same handler, fed by SQS
 """
 
@@ -120,8 +122,9 @@ def run_dev(options: DevOptions, *, out=sys.stdout) -> int:
         # Only the API holds the tokens: the scheduler and workers (and so every task) never see them.
         children.start("api", [sys.executable, "-m", "chalicelib.devstack.api_server", "--port", str(ports.api)],
                        {**env, **tokens}, log_dir)
-        children.start("scheduler", [*levante, "scheduler", "--interval", str(options.scheduler_interval),
-                                     "--dags-folder", env["LEVANTE_DAGS_FOLDER"]], env, log_dir)
+        children.start("dag-processor", [*levante, "dag-processor", "--watch", "--interval", "1",
+                                         "--dags-folder", env["LEVANTE_DAGS_FOLDER"]], env, log_dir)
+        children.start("scheduler", [*levante, "scheduler", "--interval", str(options.scheduler_interval)], env, log_dir)
         children.start("worker", [*levante, "worker", "--concurrency", str(options.concurrency),
                                   "--dags-folder", env["LEVANTE_DAGS_FOLDER"]], env, log_dir)
         _wait_healthy(f"http://127.0.0.1:{ports.api}/api/v1/health", children)
@@ -226,7 +229,7 @@ def _banner(out, ports: Ports, api_base: str, moto_url: str, token: str, options
         f"  Admin token {token}",
         f"  CLI        in another shell: export AWS_ENDPOINT_URL={moto_url} "
         f"AWS_ACCESS_KEY_ID={credentials.access_key_id} AWS_SECRET_ACCESS_KEY={credentials.secret_access_key}",
-        f"  DAGs       {options.dags_folder} (edits are picked up within {options.scheduler_interval:g}s)",
+        f"  DAGs       {options.dags_folder} (each change becomes a new bundle version within about 1s)",
         f"  Workers    {options.concurrency}",
         f"  State      {state}",
         "",

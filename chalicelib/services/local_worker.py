@@ -20,6 +20,7 @@ from typing import Any
 from chalicelib.services.backend import Backend
 from chalicelib.services.dagcache import DagCache
 from chalicelib.services.worker import handle_message
+from chalicelib.store.bundles import BundleStore
 from chalicelib.taskqueue import SqsTaskQueue
 
 log = logging.getLogger("levante.worker")
@@ -90,7 +91,7 @@ def run_worker(dags_folder: str, *, once: bool = False, should_stop: Callable[[]
                sleep: Callable[[float], None] = time.sleep) -> None:
     """One worker process. Raises OutageTooLong when the endpoint stays unreachable past `outage_limit`."""
     backend = Backend()
-    dags = DagCache(dags_folder)
+    dags = DagCache(dags_folder, fetch=BundleStore(backend.blobs).fetch)  # a run's bundle version, else the folder
     queue = SqsTaskQueue(backend.settings)
     backoff = Backoff()
     while not should_stop():

@@ -1,5 +1,8 @@
 """The scheduler tick (EventBridge every minute on AWS, `levante scheduler` locally).
 
+It works from serialized DAGs in the store only and never imports user code: the DAG processor
+(`services/dag_processor.py`) parses DAG files, workers run tasks and DAG callbacks.
+
 Each step reads only active work through sparse indexes — due DAGs, active runs, and task instances in
 queued/running/retry states — so a tick costs the same with ten runs of history or ten million.
 """
@@ -19,20 +22,16 @@ from chalicelib.core.spec import DagSpec
 from chalicelib.core.states import RunState, TaskState
 from chalicelib.services.advance import advance_run
 from chalicelib.services.backend import Backend
-from chalicelib.services.dag_callbacks import DagCallbacks
-from chalicelib.services.dagcache import DagCache
-from chalicelib.services.sync import sync_dags
 from chalicelib.store.dags import StoredDag
 from chalicelib.store.errors import ConflictError, NotFoundError
 from chalicelib.store.runs import StoredRun
-from chalicelib.taskqueue import TaskMessage
+from chalicelib.taskqueue import DagCallbackMessage, TaskMessage
 
 log = logging.getLogger("levante.scheduler")
 
 
 @dataclass
 class TickReport:
-    synced: int = 0
     runs_created: list[str] = field(default_factory=list)
     runs_started: list[str] = field(default_factory=list)  # queued runs started (a slot freed, DAG unpaused)
     reaped: list[str] = field(default_factory=list)
@@ -53,19 +52,17 @@ class TickReport:
 _BAD_DATA = (ValueError, KeyError, TypeError, AttributeError, NotFoundError)
 
 
-def tick(backend: Backend, dags_folder: str | None, now: datetime) -> TickReport:
+def tick(backend: Backend, now: datetime) -> TickReport:
     """One tick; each step, and each DAG or run inside a step, fails alone. The heartbeat is always written."""
     started = time.perf_counter()
     report = TickReport()
     specs = _Specs(backend)
     try:
-        if dags_folder is not None:
-            _step(report, "sync", lambda: _sync(backend, dags_folder, now, specs, report))
         _step(report, "create due runs", lambda: _create_due_runs(backend, specs, now, report))
         _step(report, "reap zombies", lambda: _reap_zombies(backend, specs, now, report))
         _step(report, "re-send stuck tasks", lambda: _resend_stuck(backend, now, report))
         _step(report, "start queued runs", lambda: _start_queued_runs(backend, specs, now, report))
-        _step(report, "advance active runs", lambda: _advance_active_runs(backend, specs, now, report, dags_folder))
+        _step(report, "advance active runs", lambda: _advance_active_runs(backend, specs, now, report))
     finally:
         report.duration_s = time.perf_counter() - started
         backend.dags.put_meta("scheduler", "heartbeat", report.heartbeat(now), now)
@@ -75,17 +72,9 @@ def tick(backend: Backend, dags_folder: str | None, now: datetime) -> TickReport
 def _step(report: TickReport, name: str, step) -> None:
     try:
         step()
-    except FileNotFoundError:
-        raise  # the DAGs folder itself is missing: the caller tells the user
     except Exception as exc:  # noqa: BLE001 - one failed step must not stop the others or the heartbeat
         log.exception("scheduler step %r failed", name)
         report.errors.append(f"{name}: {type(exc).__name__}: {exc}")
-
-
-def _sync(backend: Backend, dags_folder: str, now: datetime, specs: _Specs, report: TickReport) -> None:
-    synced = sync_dags(backend, dags_folder, now)
-    report.synced = synced.written
-    specs.preload(synced.specs)
 
 
 class _Specs:
@@ -94,10 +83,6 @@ class _Specs:
     def __init__(self, backend: Backend):
         self.backend = backend
         self.current: dict[str, StoredDag | None] = {}
-        self.loaded: dict[str, DagSpec] = {}
-
-    def preload(self, specs: dict[str, DagSpec]) -> None:
-        self.loaded.update(specs)
 
     def stored(self, dag_id: str) -> StoredDag | None:
         if dag_id not in self.current:
@@ -108,8 +93,6 @@ class _Specs:
         return self.current[dag_id]
 
     def latest(self, dag_id: str) -> DagSpec | None:
-        if dag_id in self.loaded:
-            return self.loaded[dag_id]
         stored = self.stored(dag_id)
         return stored.spec if stored else None
 
@@ -212,12 +195,11 @@ def _resend_stuck(backend: Backend, now: datetime, report: TickReport) -> None:
             report.resent.append(f"{item.dag_id}/{item.run_id}/{item.task_id}")
 
 
-def _advance_active_runs(backend: Backend, specs: _Specs, now: datetime, report: TickReport,
-                         dags_folder: str | None) -> None:
+def _advance_active_runs(backend: Backend, specs: _Specs, now: datetime, report: TickReport) -> None:
     """Finish runs, enqueue due retries and anything a crashed worker or trigger left behind."""
     for dag_id, run_id in backend.runs.active():
         try:
-            _advance(backend, specs, dag_id, run_id, now, report, dags_folder)
+            _advance(backend, specs, dag_id, run_id, now, report)
         except _BAD_DATA as exc:
             reason = f"the scheduler cannot read this run: {type(exc).__name__}: {exc}"
             log.exception("failing run %s/%s", dag_id, run_id)
@@ -229,15 +211,14 @@ def _advance_active_runs(backend: Backend, specs: _Specs, now: datetime, report:
             report.errors.append(f"run {dag_id}/{run_id}: {type(exc).__name__}: {exc}")
 
 
-def _advance(backend: Backend, specs: _Specs, dag_id: str, run_id: str, now: datetime, report: TickReport,
-             dags_folder: str | None) -> None:
+def _advance(backend: Backend, specs: _Specs, dag_id: str, run_id: str, now: datetime, report: TickReport) -> None:
     run = backend.runs.get(dag_id, run_id)
     spec = specs.for_run(run)
     if spec is None or run.state is RunState.QUEUED or _being_created(run, now):
         return
-    callbacks = _LoadedCallbacks(backend, dags_folder) if dags_folder is not None else None
     stored = specs.stored(dag_id)
-    state = advance_run(backend, spec, run, now, callbacks=callbacks, paused=bool(stored and stored.is_paused))
+    state = advance_run(backend, spec, run, now, callbacks=_CallbacksViaWorker(backend),
+                        paused=bool(stored and stored.is_paused))
     if state is not None:
         report.runs_finished.append(f"{dag_id}/{run_id}:{state.value}")
 
@@ -284,13 +265,11 @@ def _being_created(run: StoredRun, now: datetime) -> bool:
     return not run.roots_enqueued and run.start_date is not None and now - run.start_date < CREATION_GRACE
 
 
-class _LoadedCallbacks:
-    """The DAG's callbacks, imported only when a run it advanced has ended."""
+class _CallbacksViaWorker:
+    """A DAG's callbacks when the tick ends a run: sent to a worker, because the tick never imports user code."""
 
-    def __init__(self, backend: Backend, dags_folder: str):
-        self.backend, self.dags_folder = backend, dags_folder
+    def __init__(self, backend: Backend):
+        self.backend = backend
 
     def __call__(self, run: StoredRun, state: RunState, reason: str) -> None:
-        loaded = DagCache(self.dags_folder).get(run.dag_id)
-        if loaded is not None:
-            DagCallbacks(self.backend, loaded.dag)(run, state, reason)
+        self.backend.queue.send([(DagCallbackMessage(run.dag_id, run.run_id, state.value, reason), 0)])

@@ -27,7 +27,7 @@ from chalicelib.core.after_try import (
     WriteXComs,
     plan_after_try,
 )
-from chalicelib.core.states import TaskState
+from chalicelib.core.states import RunState, TaskState
 from chalicelib.services.advance import advance_run
 from chalicelib.services.backend import Backend
 from chalicelib.services.dag_callbacks import DagCallbacks
@@ -38,7 +38,7 @@ from chalicelib.store.errors import NotFoundError
 from chalicelib.store.stats import BufferedStats, StatsRepository
 from chalicelib.store.timefmt import parse_iso
 from chalicelib.store.xcoms import DynamoXComStore
-from chalicelib.taskqueue import MAX_SQS_DELAY, TaskMessage
+from chalicelib.taskqueue import MAX_SQS_DELAY, DagCallbackMessage, TaskMessage
 
 log = logging.getLogger("levante.worker")
 
@@ -58,6 +58,9 @@ def handle_message(backend: Backend, dags: DagCache, body: str, *, request_id: s
 
     `should_stop` returning a reason (the local worker shutting down) terminates a running try.
     """
+    callback = DagCallbackMessage.from_json(body)
+    if callback is not None:
+        return _handle_dag_callback(backend, dags, callback)
     try:
         msg = TaskMessage.from_json(body)
     except (ValueError, KeyError, TypeError) as exc:
@@ -73,7 +76,8 @@ def handle_message(backend: Backend, dags: DagCache, body: str, *, request_id: s
     try:
         # Read fresh, never cached: a run's state, dates and conf change (cleared, deleted and re-created).
         run = backend.runs.get(msg.dag_id, msg.run_id)
-        loaded = dags.get(msg.dag_id, _relpath(backend, dags, msg.dag_id))
+        # The run's own version: a run started before a DAG change finishes on the code it started with.
+        loaded = dags.get(msg.dag_id, _relpath(backend, dags, msg.dag_id), bundle_version=run.bundle_version)
     except NotFoundError as exc:
         return _record_crash(backend, msg, token, now(), str(exc))
     if loaded is None or not loaded.dag.has_task(msg.task_id):
@@ -100,6 +104,20 @@ def _try_end(msg: TaskMessage, max_tries: int, report: ChildReport | None, super
     return TryEnd(msg.run_id, msg.task_id, msg.try_number, max_tries, report.state, report.start_date,
                   report.end_date, report.next_retry_at, report.skip_task_ids, report.error, bool(report.xcoms),
                   first_start_known)
+
+
+def _handle_dag_callback(backend: Backend, dags: DagCache, msg: DagCallbackMessage) -> str:
+    """DAG callbacks of a run the scheduler finished, run here because only workers import user code."""
+    try:
+        run = backend.runs.get(msg.dag_id, msg.run_id)
+        loaded = dags.get(msg.dag_id, _relpath(backend, dags, msg.dag_id), bundle_version=run.bundle_version)
+    except NotFoundError as exc:
+        log.warning("DAG callback of %s/%s dropped: %s", msg.dag_id, msg.run_id, exc)
+        return "dropped"
+    if loaded is None:
+        return "dropped"
+    DagCallbacks(backend, loaded.dag)(run, RunState(msg.state), msg.reason)
+    return "callback"
 
 
 def _death(supervised) -> str:

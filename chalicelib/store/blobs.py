@@ -79,6 +79,22 @@ class BlobStore:
         """A try's log, cut at LEVANTE_LOG_MAX_BYTES with a marker line (the worker should bound it earlier)."""
         self.put_text(key, cap_text(text, self.settings.log_max_bytes))
 
+    def put_bytes(self, key: str, data: bytes, content_type: str = "application/octet-stream") -> None:
+        self.client.put_object(Bucket=self.settings.bucket, Key=key, Body=data, ContentType=content_type)
+
+    def get_bytes(self, key: str) -> bytes | None:
+        try:
+            return self.client.get_object(Bucket=self.settings.bucket, Key=key)["Body"].read()
+        except self.client.exceptions.NoSuchKey:
+            return None
+
+    def exists(self, key: str) -> bool:
+        try:
+            self.client.head_object(Bucket=self.settings.bucket, Key=key)
+        except self.client.exceptions.ClientError:
+            return False
+        return True
+
     def get_text(self, key: str) -> str | None:
         try:
             body = self.client.get_object(Bucket=self.settings.bucket, Key=key)["Body"].read()

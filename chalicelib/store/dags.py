@@ -13,7 +13,7 @@ from chalicelib.core.bounds import IMPORT_ERROR_MESSAGE_LIMIT, IMPORT_ERROR_TRAC
 from chalicelib.core.schedule import Schedule, next_run
 from chalicelib.core.spec import DagSpec
 from chalicelib.store.blobs import BlobStore
-from chalicelib.store.dag_specs import SpecStore
+from chalicelib.store.dag_specs import SpecStore, spec_hash_of, spec_json
 from chalicelib.store.errors import NotFoundError, conditional_failed
 from chalicelib.store.models import Models
 from chalicelib.store.timefmt import iso, parse_iso
@@ -69,7 +69,9 @@ class DagRepository:
             item = Dag.get(spec.dag_id, consistent_read=True)
         except DoesNotExist:
             item = None
-        if item is not None and item.source_hash == source_hash and item.is_active and item.relpath == relpath:
+        spec_hash = spec_hash_of(spec_json(spec))  # a helper module can change the spec, not the file
+        if (item is not None and item.source_hash == source_hash and item.spec_hash == spec_hash and item.is_active
+                and item.relpath == relpath):
             if bundle_version and item.bundle_version != bundle_version:
                 item.update(actions=[Dag.bundle_version.set(bundle_version)])  # same DAG, files moved on
             return False
@@ -77,6 +79,9 @@ class DagRepository:
         inline_source, source_ref = self.specs.save_source(source, source_hash)
         if item is None:
             item = Dag(spec.dag_id, is_paused=paused_on_create)
+        if (item.spec_hash, item.source_hash) != (encoded.spec_hash, source_hash):
+            item.version_number = int(item.version_number or 0) + 1
+            self._record_version(spec, item.version_number, encoded.spec_hash, source_hash, relpath, bundle_version, now)
         item.relpath = relpath
         item.source_hash = source_hash
         item.spec = encoded.inline
@@ -117,6 +122,23 @@ class DagRepository:
     def get(self, dag_id: str) -> StoredDag:
         item = self._item(dag_id)
         return StoredDag.of(item, self.specs.of_item(item))
+
+    # --- versions: one meta item per stored version, newest first by number -----------------------
+    def _record_version(self, spec: DagSpec, number: int, spec_hash: str, source_hash: str, relpath: str,
+                        bundle_version: str | None, now: datetime) -> None:
+        data = {"version_number": number, "spec_hash": spec_hash, "source_hash": source_hash, "fileloc": relpath,
+                "bundle_version": bundle_version, "task_count": len(spec.tasks), "created_at": iso(now)}
+        self.m.Meta(f"dag_version#{spec.dag_id}", f"{number:010d}", data=json.dumps(data), updated_at=iso(now)).save()
+
+    def versions(self, dag_id: str, *, limit: int = 100) -> list[dict[str, Any]]:
+        items = self.m.Meta.query(f"dag_version#{dag_id}", scan_index_forward=False, limit=limit)
+        return [json.loads(i.data) for i in items]
+
+    def version(self, dag_id: str, number: int) -> dict[str, Any]:
+        try:
+            return json.loads(self.m.Meta.get(f"dag_version#{dag_id}", f"{number:010d}").data)
+        except DoesNotExist:
+            raise NotFoundError(f"version {number} of DAG {dag_id!r} not found") from None
 
     def relpath_or_none(self, dag_id: str) -> str | None:
         """The DAG's file, read alone (works when the rest of the item is unreadable)."""

@@ -85,6 +85,7 @@ def build_models(settings: Settings) -> Models:
         spec_ref = UnicodeAttribute(null=True)
         spec_hash = UnicodeAttribute(null=True)  # the DAG version: sha256 of the spec JSON
         bundle_version = UnicodeAttribute(null=True)  # the bundle the current version was parsed from
+        version_number = NumberAttribute(null=True)  # 1, 2, ...: one per distinct (spec, source) stored
         summary = UnicodeAttribute(null=True)  # DagSpec JSON without tasks, docs and params: what the list shows
         task_count = NumberAttribute(null=True)
         source = UnicodeAttribute(null=True)  # inline when small; else in S3 at source_ref

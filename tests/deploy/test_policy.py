@@ -9,6 +9,7 @@ Each phase is checked against the policy of the function that makes those calls 
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import UTC, datetime
 
 import botocore.session
 import pytest
@@ -127,6 +128,11 @@ def test_every_call_the_code_makes_is_allowed(recorder, monkeypatch, stage):
         recorder.calls = phases.setdefault(function, [])
         recorder.recording = True
 
+    from chalicelib.services.bundles import publish_folder
+
+    publish_folder(backend, str(ROOT / "dags"), datetime.now(UTC))  # `levante dags deploy`: the user's credentials
+    phase("dag_processor")
+    stack.process()
     phase("scheduler")
     stack.tick()
     runs = []

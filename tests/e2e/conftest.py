@@ -1,4 +1,5 @@
-"""The real local stack as subprocesses: a moto server, `levante init`, `levante scheduler`, `levante worker`.
+"""The real local stack as subprocesses: a moto server, `levante init`, `levante dag-processor --watch`,
+`levante scheduler`, `levante worker`.
 
 One stack per test module (it takes a few seconds to start). Every process runs in its own process group;
 teardown kills the groups and fails if any process survives.
@@ -79,6 +80,8 @@ def stack_env(endpoint: str, prefix: str, dags_folder: Path) -> dict[str, str]:
         AWS_ENDPOINT_URL=endpoint, AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing",
         AWS_DEFAULT_REGION="us-east-1", AWS_REGION="us-east-1", LEVANTE_PREFIX=prefix,
         LEVANTE_DAGS_FOLDER=str(dags_folder), PYTHONUNBUFFERED="1",
+        # A hostile DAG file costs the processor this long, not the default 30 s.
+        LEVANTE_DAG_PROCESSOR_TIMEOUT="5", LEVANTE_DAG_PROCESSOR_MEMORY_MB="512",
     )
     return env
 
@@ -116,8 +119,9 @@ def local_stack(tmp_path_factory: pytest.TempPathFactory, e2e_dags: Path) -> Ite
         stack = LocalStack(endpoint, env, e2e_dags, processes)
         init = stack.levante("init", timeout=60)
         assert init.returncode == 0, f"levante init failed:\n{init.stdout}\n{init.stderr}"
-        processes.start("scheduler", levante_argv("scheduler", "--interval", "0.5", "--dags-folder", str(e2e_dags)),
-                        env=env, cwd=ROOT)
+        processes.start("dag-processor", levante_argv("dag-processor", "--watch", "--interval", "0.5",
+                                                       "--dags-folder", str(e2e_dags)), env=env, cwd=ROOT)
+        processes.start("scheduler", levante_argv("scheduler", "--interval", "0.5"), env=env, cwd=ROOT)
         processes.start("worker", levante_argv("worker", "--concurrency", "4", "--dags-folder", str(e2e_dags)),
                         env=env, cwd=ROOT)
         yield stack

@@ -72,13 +72,28 @@ class Stack:
         self.backend = backend
         self.folder_path = Path(folder)
         self.folder = str(folder)
-        self.dags = DagCache(self.folder)
+        from chalicelib.store.bundles import BundleStore
+
+        self.bundles = BundleStore(backend.blobs)  # versions are content-addressed: a shared cache is safe
+        self.dags = DagCache(self.folder, fetch=self.bundles.fetch)
         self.queue = SqsTaskQueue(backend.settings)
 
     def sync(self, now: datetime | None = None):
         from chalicelib.services.sync import sync_dags
 
         return sync_dags(self.backend, self.folder, now or utcnow())
+
+    def deploy(self, now: datetime | None = None, limits=None):
+        """`levante dags deploy` of the folder, then the DAG processor on the new bundle (as on AWS)."""
+        from chalicelib.services.bundles import publish_folder
+
+        publish_folder(self.backend, self.folder, now or utcnow())
+        return self.process(now, limits)
+
+    def process(self, now: datetime | None = None, limits=None):
+        from chalicelib.services.dag_processor import process_current_bundle
+
+        return process_current_bundle(self.backend, now or utcnow(), bundles=self.bundles, limits=limits)
 
     def trigger(self, dag_id: str, **kwargs):
         from chalicelib.services.trigger import trigger_run
@@ -120,7 +135,7 @@ class Stack:
     def tick(self, now: datetime | None = None):
         from chalicelib.services.scheduler import tick
 
-        return tick(self.backend, self.folder, now or utcnow())
+        return tick(self.backend, now or utcnow())
 
     def states(self, dag_id: str, run_id: str) -> dict[str, tuple[str, int]]:
         return {i.task_id: (i.state, int(i.try_number)) for i in self.backend.runs.task_instances(dag_id, run_id)}

@@ -102,10 +102,12 @@ class Env:
         return trigger_run(self.backend, dag_id, now=now)
 
     def tick(self, now, *, sync: bool = False):
-        """One scheduler tick at `now`; with `sync`, it loads the DAGs folder first as on AWS."""
+        """One scheduler tick at `now`; with `sync`, the DAG processor parses the folder first."""
         from chalicelib.services.scheduler import tick
 
-        return tick(self.backend, str(self.folder) if sync else None, now)
+        if sync:
+            self.sync(now)
+        return tick(self.backend, now)
 
     def drain(self, now) -> list[str]:
         return drain(self.backend, self.dags, self.queue, now)

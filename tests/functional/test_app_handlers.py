@@ -31,10 +31,14 @@ two_steps()
 def wired_app(backend, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     import app as app_module
     from chalicelib.services.dagcache import DagCache
+    from chalicelib.store.bundles import BundleStore
 
     (tmp_path / "two_steps.py").write_text(DAG)
-    monkeypatch.setattr(app_module, "DAGS_FOLDER", str(tmp_path))
-    monkeypatch.setattr(app_module, "_runtime", {"adapters": (backend, DagCache(str(tmp_path)))})
+    empty = tmp_path / "package-has-no-dags"  # the deployment package carries no DAGs: they come from bundles
+    empty.mkdir()
+    monkeypatch.setattr(app_module, "DAGS_FOLDER", str(empty))
+    dags = DagCache(str(empty), fetch=BundleStore(backend.blobs, cache_root=str(tmp_path / "cache")).fetch)
+    monkeypatch.setattr(app_module, "_runtime", {"adapters": (backend, dags)})
     return app_module
 
 
@@ -43,10 +47,14 @@ def test_scheduler_and_worker_handlers_run_a_dag(wired_app, backend) -> None:
 
     from chalice.test import Client
 
+    from chalicelib.services.bundles import publish_folder
     from chalicelib.services.trigger import trigger_run
     from chalicelib.taskqueue import SqsTaskQueue
 
+    manifest, _ = publish_folder(backend, str(wired_app.DAGS_FOLDER).rsplit("/", 1)[0], datetime.now(UTC))
     with Client(wired_app.app) as client:
+        processed = client.lambda_.invoke("dag_processor", {"Records": [{"s3": {"object": {"key": "bundles/current.json"}}}]})
+        assert processed.payload["version"] == manifest.version and processed.payload["import_errors"] == 0
         tick = client.lambda_.invoke("scheduler", client.events.generate_cw_event(
             source="aws.events", detail_type="Scheduled Event", detail={}, resources=[]))
         assert tick.payload["runs_created"] == 0
@@ -58,7 +66,7 @@ def test_scheduler_and_worker_handlers_run_a_dag(wired_app, backend) -> None:
             client.lambda_.invoke("worker", event)
             queue.delete(message["ReceiptHandle"])
     final = backend.runs.get("two_steps", run.run_id)
-    assert final.state.value == "success"
+    assert final.state.value == "success" and final.bundle_version == manifest.version
     states = {i.task_id: (i.state, int(i.try_number)) for i in backend.runs.task_instances("two_steps", run.run_id)}
     assert states == {"first": ("success", 1), "second": ("success", 1)}
     from chalicelib.store.blobs import log_key

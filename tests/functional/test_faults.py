@@ -192,7 +192,7 @@ def test_reaped_worker_finishing_late_is_dropped(env, monkeypatch):
 
     def reaper_strikes_mid_task(*args, **kwargs):
         result = real_run_supervised(*args, **kwargs)
-        tick(env.backend, None, T0 + stale(env))
+        tick(env.backend, T0 + stale(env))
         return result
 
     monkeypatch.setattr(worker, "run_supervised", reaper_strikes_mid_task)
@@ -219,7 +219,7 @@ def test_reaper_twice_increments_the_try_once(env, monkeypatch):
         # Both ticks read the zombie; the other one reaps (and re-enqueues) before this write lands.
         if not competing:
             competing.append(None)
-            competing[0] = tick(env.backend, None, T0 + stale(env))
+            competing[0] = tick(env.backend, T0 + stale(env))
         return reap(item, **kwargs)
 
     with pytest.MonkeyPatch.context() as patch:  # undo this patch only, not the fixtures' environment
@@ -278,7 +278,7 @@ def test_interleaved_creators_of_one_scheduled_run_create_it_once(env, monkeypat
     def another_tick_creates_it_first(spec, **kwargs):
         if not competing:
             competing.append(None)
-            competing[0] = tick(env.backend, None, now)
+            competing[0] = tick(env.backend, now)
         return create(spec, **kwargs)
 
     with pytest.MonkeyPatch.context() as patch:  # undo this patch only, not the fixtures' environment

@@ -55,7 +55,7 @@ def test_a_task_holding_the_gil_past_the_heartbeat_timeout_is_not_reaped(env, mo
     def tick_between_beats(*args, **kwargs):
         alive = beat(*args, **kwargs)
         if side_effects(env.log) == ["ran"]:  # the child is inside its 3-second call now
-            reaped.append(tick(env.backend, None, utcnow()).reaped)  # a tick at real time, 1 s timeout
+            reaped.append(tick(env.backend, utcnow()).reaped)  # a tick at real time, 1 s timeout
         return alive
 
     monkeypatch.setattr(runs, "heartbeat", tick_between_beats)

@@ -1,0 +1,113 @@
+"""`levante dags deploy` (publish the DAGs folder as a bundle) and `levante dag-processor` (parse bundles)."""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import logging
+import os
+import time
+from datetime import UTC, datetime
+
+from chalicelib.cli.common import add_dags_folder, print_json
+from chalicelib.cli.errors import CliError
+
+
+def register_deploy(commands: argparse._SubParsersAction) -> None:
+    deploy = commands.add_parser("deploy", help="upload the DAGs folder as a new bundle version (no Lambda update)")
+    add_dags_folder(deploy)
+    deploy.add_argument("--stage", default=None, help="stage to deploy to (default: $LEVANTE_STAGE or dev)")
+    deploy.add_argument("--output", choices=("table", "json"), default="table")
+    deploy.set_defaults(handler=deploy_command)
+
+
+def register_processor(commands: argparse._SubParsersAction) -> None:
+    processor = commands.add_parser("dag-processor", help="parse DAG bundles into the store (locally)")
+    add_dags_folder(processor)
+    processor.add_argument("--watch", action="store_true",
+                           help="publish the DAGs folder as a new bundle whenever it changes (what levante dev runs)")
+    processor.add_argument("--once", action="store_true", help="process once and exit")
+    processor.add_argument("--interval", type=float, default=2.0, help="seconds between checks (default 2)")
+    processor.add_argument("--timeout", type=float, default=None,
+                           help="seconds a DAG file may take to import before it is killed (default 30)")
+    processor.add_argument("--memory-mb", type=int, default=None, help="memory a DAG file's import may use (default 1024)")
+    processor.set_defaults(handler=processor_command)
+
+
+def _backend(stage: str | None):
+    from chalicelib.services.backend import Backend
+    from chalicelib.store.settings import Settings
+
+    env = dict(os.environ)
+    if stage:
+        env["LEVANTE_STAGE"] = stage
+    settings = Settings.from_env(env)
+    return Backend(dataclasses.replace(settings, bucket_override=_data_bucket(settings)))
+
+
+def _data_bucket(settings) -> str:
+    """The stage's data bucket: the local stack's name if that bucket exists, else the deployed one's."""
+    import boto3
+
+    if settings.bucket_override:
+        return settings.bucket_override
+    s3 = boto3.client("s3", region_name=settings.region)
+    try:
+        s3.head_bucket(Bucket=settings.bucket)
+        return settings.bucket
+    except Exception:  # noqa: BLE001 - not the local stack: the deployed stage's name has account and region
+        from chalicelib.deploy.names import data_bucket
+
+        account = boto3.client("sts", region_name=settings.region).get_caller_identity()["Account"]
+        return data_bucket(settings, account, settings.region)
+
+
+def deploy_command(args: argparse.Namespace) -> int:
+    from chalicelib.services.bundles import BundleError, publish_folder
+
+    started = time.monotonic()
+    try:
+        backend = _backend(args.stage)
+        manifest, uploaded = publish_folder(backend, args.dags_folder, datetime.now(UTC))
+    except BundleError as exc:
+        raise CliError(str(exc)) from None
+    except Exception as exc:  # noqa: BLE001 - no endpoint or credentials: one line, not a traceback
+        raise CliError(f"dags deploy failed: {type(exc).__name__}: {exc}", 1) from None
+    took = time.monotonic() - started
+    if args.output == "json":
+        print_json({"version": manifest.version, "files": len(manifest.files), "bytes": manifest.size,
+                    "uploaded": uploaded, "bucket": backend.settings.bucket, "seconds": round(took, 3)})
+        return 0
+    state = "uploaded" if uploaded else "unchanged (already uploaded); made current"
+    print(f"bundle {manifest.version}: {len(manifest.files)} files, {manifest.size} bytes, {state}")
+    print(f"  s3://{backend.settings.bucket}/bundles/{manifest.version}.zip  ({took:.2f}s)")
+    print("  the DAG processor parses it next; new runs use it, running runs finish on their own version")
+    return 0
+
+
+def processor_command(args: argparse.Namespace) -> int:
+    from chalicelib.loader.isolated import ParseLimits
+    from chalicelib.services.backend import Backend
+    from chalicelib.services.dag_processor import FolderWatcher, process_current_bundle
+
+    logging.basicConfig(level=logging.INFO, format="[%(asctime)s] %(name)s %(levelname)s - %(message)s")
+    for noisy in ("botocore", "boto3", "urllib3", "pynamodb"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    limits = ParseLimits(**{k: v for k, v in (("timeout", args.timeout), ("memory_mb", args.memory_mb)) if v is not None})
+    backend = Backend()
+    log = logging.getLogger("levante.dag_processor")
+    if args.watch and not os.path.isdir(args.dags_folder):
+        raise CliError(f"DAGs folder {os.path.abspath(args.dags_folder)} does not exist (set --dags-folder or LEVANTE_DAGS_FOLDER)")
+    watcher = FolderWatcher(backend, args.dags_folder, limits) if args.watch else None
+    while True:
+        started = time.monotonic()
+        try:
+            now = datetime.now(UTC)
+            watcher.poll(now) if watcher else process_current_bundle(backend, now, limits=limits)
+        except Exception:  # noqa: BLE001 - one failed round must not stop the loop
+            if args.once:
+                raise
+            log.exception("DAG processing failed; retrying at the next interval")
+        if args.once:
+            return 0
+        time.sleep(max(0.0, args.interval - (time.monotonic() - started)))
