@@ -15,10 +15,11 @@ PROJECT_DIR = Path(__file__).resolve().parents[2]
 FUNCTIONS = {"api_handler": ("APIHandler", "ApiHandlerRole", ""),
              "scheduler": ("Scheduler", "SchedulerRole", "-scheduler"),
              "worker": ("Worker", "WorkerRole", "-worker"),
-             "token_authorizer": ("TokenAuthorizer", "TokenAuthorizerRole", "-token_authorizer")}
+             "token_authorizer": ("TokenAuthorizer", "TokenAuthorizerRole", "-token_authorizer"),
+             "dag_processor": ("DagProcessor", "DagProcessorRole", "-dag_processor")}
 INVOKING_FUNCTIONS = frozenset({"worker"})  # LambdaInvokeFunctionOperator runs in the worker
 TOKEN_READERS = frozenset({"api_handler", "token_authorizer"})  # check the API's bearer tokens
-DATA_FUNCTIONS = ("api_handler", "scheduler", "worker")
+DATA_FUNCTIONS = ("api_handler", "scheduler", "worker", "dag_processor")
 TASK_RUNNERS = frozenset({"worker"})  # gets the statements of .chalice/task-policy-{stage}.json  # the authorizer reads tokens and nothing else
 
 

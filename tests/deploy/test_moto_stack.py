@@ -107,11 +107,17 @@ def test_packaged_stage_runs_a_dag_in_moto_then_destroy_removes_it(moto, tmp_pat
     assert mapping["EventSourceArn"] == queue_arn and mapping["BatchSize"] == 1
     [rule] = [r for r in session.client("events").list_rules()["Rules"] if r.get("ScheduleExpression")]
 
+    bundled = levante(moto, "dags", "deploy", "--stage", STAGE, "--dags-folder", str(ROOT / "dags"), "--output", "json")
+    assert bundled.returncode == 0, bundled.stdout + bundled.stderr
+    bundle = json.loads(bundled.stdout)
+    assert bundle["bucket"] == environment["LEVANTE_BUCKET"] and bundle["uploaded"]
+
     report = run_packaged_handlers(tmp_path, moto, functions, {
         "token": TOKEN, "dag_id": DAG_ID, "queue_url": queue_url, "queue_arn": queue_arn,
         "rule_arn": rule["Arn"], "timeout_s": 120,
         "functions": {role: f["FunctionName"] for role, f in functions.items()}})
 
+    assert report["processed"]["version"] == bundle["version"] and report["processed"]["import_errors"] == 0, report
     assert (report["unpause"], report["trigger"]) == (200, 200), report
     assert report["authorizer"] == {"good": "Allow arn:aws:execute-api:us-east-1:123456789012:moto/api/*/* as admin",
                                     "bad": "Unauthorized"}

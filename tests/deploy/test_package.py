@@ -42,7 +42,7 @@ def test_every_function_runs_the_chosen_runtime_which_is_supported_today(package
     functions = [r["Properties"] for r in resources.values() if r["Type"] == "AWS::Serverless::Function"]
     lifecycle = json.loads((Path(cfnlint.data.AdditionalSpecs.__file__).parent / "LmbdRuntimeLifecycle.json").read_text())
 
-    assert len(functions) == 4  # API, scheduler, worker, token authorizer
+    assert len(functions) == 5  # API, scheduler, worker, token authorizer, DAG processor
     assert {(f["Runtime"], tuple(f["Architectures"])) for f in functions} == {(LAMBDA_RUNTIME, (LAMBDA_ARCHITECTURE,))}
     assert LAMBDA_RUNTIME >= "python3.12" and lifecycle[LAMBDA_RUNTIME]["deprecated"] > date.today().isoformat()
 

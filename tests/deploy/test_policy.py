@@ -24,7 +24,7 @@ EXAMPLES = ("example_taskflow_etl", "example_branching", "example_bash_pipeline"
 
 
 MOTO = Where(partition="aws", account=ACCOUNT, region=REGION)
-FUNCTIONS = ("api_handler", "scheduler", "worker")
+FUNCTIONS = ("api_handler", "scheduler", "worker", "dag_processor")
 
 
 def stage_config(stage: str) -> Stage:
