@@ -65,5 +65,5 @@ def test_hostile_files_are_import_errors_and_a_frequent_dag_keeps_its_schedule(l
     lateness = [(r.start_date - r.run_after).total_seconds() for r in runs]
     gaps = {b.run_after - a.run_after for a, b in zip(runs, runs[1:])}
     assert gaps == {timedelta(seconds=5)}, gaps  # no run skipped
-    assert max(lateness) < 3, lateness  # created within a scheduler interval or two of being due
+    assert max(lateness) < 5, lateness  # created within a few scheduler intervals (0.5 s) of being due
     local_stack.processes.assert_running()
