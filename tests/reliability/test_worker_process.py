@@ -160,7 +160,7 @@ def test_a_task_holding_the_gil_is_not_reaped_by_ticks_running_meanwhile(moto, t
 
     def finished_after_ticking() -> bool:
         if log.exists() and log.read_text() == "start\n":  # the GIL is held now: tick at real time
-            ticks.append(tick(backend, None, datetime.now(UTC) + _SKEW).reaped)
+            ticks.append(tick(backend, datetime.now(UTC) + _SKEW).reaped)
         return backend.runs.task_instance("gil", run.run_id, "hold").state in ("success", "failed", "up_for_retry")
 
     wait_until(finished_after_ticking, timeout=90, what="the task to end", interval=0.3,
