@@ -62,6 +62,10 @@ class TaskQueue(Protocol):
         ...
 
 
+QUEUE_DEPTH_ATTRIBUTES = {"visible": "ApproximateNumberOfMessages", "in_flight": "ApproximateNumberOfMessagesNotVisible",
+                          "delayed": "ApproximateNumberOfMessagesDelayed"}
+
+
 class SqsTaskQueue:
     def __init__(self, settings: Settings, client: Any = None):
         self.settings = settings
@@ -113,3 +117,13 @@ class SqsTaskQueue:
     def release(self, receipt_handle: str) -> None:
         """Make a message visible again at once (a local worker's equivalent of a Lambda error)."""
         self.client.change_message_visibility(QueueUrl=self.url, ReceiptHandle=receipt_handle, VisibilityTimeout=0)
+
+
+    def depths(self, queue_name: str) -> dict[str, int] | None:
+        """Approximate message counts of a queue of this stage (the monitoring page); None if it does not exist."""
+        try:
+            url = self.client.get_queue_url(QueueName=queue_name)["QueueUrl"]
+            attrs = self.client.get_queue_attributes(QueueUrl=url, AttributeNames=list(QUEUE_DEPTH_ATTRIBUTES.values()))
+        except self.client.exceptions.QueueDoesNotExist:
+            return None
+        return {name: int(attrs["Attributes"].get(attr, 0)) for name, attr in QUEUE_DEPTH_ATTRIBUTES.items()}

@@ -10,12 +10,16 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from chalicelib.store.errors import StoreError
+from chalicelib.store.errors import BadRequestError, ConflictError, NotFoundError
 
 log = logging.getLogger("levante.api")
 
 _TITLES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found", 409: "conflict",
            413: "payload_too_large", 500: "internal_error"}
+
+
+# The store's domain errors and their HTTP status: here and only here (the store knows no HTTP).
+_STORE_ERROR_STATUS = ((NotFoundError, 404), (ConflictError, 409), (BadRequestError, 400))
 
 
 class ApiError(Exception):
@@ -35,16 +39,12 @@ class BadRequest(ApiError):
         super().__init__(400, detail)
 
 
-class NotFound(ApiError):
-    def __init__(self, detail: str):
-        super().__init__(404, detail)
-
-
 def as_api_error(exc: Exception) -> ApiError:
     """The client-facing form of any exception raised by a handler."""
     if isinstance(exc, ApiError):
         return exc
-    if isinstance(exc, StoreError) and exc.status < 500:
-        return ApiError(exc.status, str(exc))
+    for error_class, status in _STORE_ERROR_STATUS:
+        if isinstance(exc, error_class):
+            return ApiError(status, str(exc))
     log.exception("unhandled error in an API handler")
     return ApiError(500, "an internal error occurred; see the API logs")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from functools import lru_cache
+from importlib import metadata
 from typing import Any
 
 from chalicelib.api.routing import Operation
@@ -15,10 +16,16 @@ DESCRIPTIONS = {200: "OK", 204: "No content", 400: "Invalid input", 401: "Missin
 INTEGER_PATH_PARAMS = {"try_number"}
 
 
+def levante_version() -> str:
+    try:
+        return metadata.version("levante")
+    except metadata.PackageNotFoundError:
+        return "0.1.0"
+
+
 @lru_cache(maxsize=1)
 def document() -> dict[str, Any]:
     from chalicelib.api import BLUEPRINTS, URL_PREFIX
-    from chalicelib.api.routes_meta import levante_version
 
     paths: dict[str, dict[str, Any]] = {}
     for api in BLUEPRINTS:

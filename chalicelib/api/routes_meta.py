@@ -2,19 +2,11 @@
 
 from __future__ import annotations
 
-from importlib import metadata
-
+from chalicelib.api.openapi import document, levante_version
 from chalicelib.api.routing import ApiBlueprint, Request
 
 api = ApiBlueprint(__name__, "Meta")
 API_VERSION = "1"
-
-
-def levante_version() -> str:
-    try:
-        return metadata.version("levante")
-    except metadata.PackageNotFoundError:
-        return "0.1.0"
 
 
 @api.operation("GET", "/health", summary="Liveness (no credentials needed)", role=None)
@@ -35,6 +27,4 @@ def get_whoami(req: Request) -> dict:
 
 @api.operation("GET", "/openapi.json", summary="This API's OpenAPI 3 document")
 def get_openapi(req: Request) -> dict:
-    from chalicelib.api.openapi import document
-
     return document()

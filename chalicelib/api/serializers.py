@@ -10,6 +10,8 @@ import json
 import math
 from typing import Any
 
+from cron_descriptor import ExpressionDescriptor, FormatException
+
 from chalicelib.core import cost
 from chalicelib.core.schedule import Schedule, ScheduleError
 from chalicelib.core.spec import DagSpec, TaskSpec
@@ -33,7 +35,8 @@ def schedule_fields(spec: DagSpec) -> dict[str, Any]:
 
 
 def describe_schedule(schedule: Schedule) -> str:
-    """A short human description; cron is kept as written (no cron-to-English dependency)."""
+    """The schedule in words, as Airflow's `timetable_description` (cron through cron-descriptor, as Airflow
+    does); the dashboard and the CLI show this text rather than describing cron themselves."""
     kind = schedule.kind.value
     if kind == "none":
         return "Never, external triggers only"
@@ -41,11 +44,10 @@ def describe_schedule(schedule: Schedule) -> str:
         return "Once, as soon as possible"
     if kind == "delta":
         return f"Every {schedule.delta}"
-    presets = {"0 * * * *": "Every hour, at minute 0", "0 0 * * *": "Every day at 00:00",
-               "0 0 * * 0": "Every Sunday at 00:00", "0 0 1 * *": "On day 1 of every month at 00:00",
-               "0 0 1 */3 *": "On day 1 of every third month at 00:00", "0 0 1 1 *": "Every year on 1 January at 00:00",
-               "* * * * *": "Every minute"}
-    text = presets.get(schedule.cron or "", f"At cron '{schedule.cron}'")
+    try:
+        text = ExpressionDescriptor(schedule.cron, use_24hour_time_format=True).get_description()
+    except FormatException:
+        text = f"At cron '{schedule.cron}'"
     return f"{text} ({schedule.timezone})"
 
 

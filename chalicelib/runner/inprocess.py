@@ -204,3 +204,6 @@ def _wait_for_next_try(snapshot: RunSnapshot, clock: Clock) -> bool:
         return False
     clock.sleep_until(min(pending))
     return True
+
+
+DAG.test_runner = run_dag  # `dag.test()` runs here (the SDK may not import the runner itself)

@@ -8,13 +8,14 @@ import copy
 import logging
 import traceback
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, TextIO
 
 from chalicelib.core.retries import after_failure
 from chalicelib.core.spec import RetryPolicy
 from chalicelib.core.states import TaskState
+from chalicelib.core.xcom import RETURN_VALUE
 from chalicelib.runner import logcapture
 from chalicelib.runner.timeout import Guard, execution_timeout
 from chalicelib.sdk.baseoperator import BaseOperator
@@ -29,7 +30,6 @@ from chalicelib.sdk.exceptions import (
     ParamValidationError,
 )
 from chalicelib.sdk.timeutil import as_aware, using_clock
-from chalicelib.sdk.xcom_arg import RETURN_VALUE
 
 log = logging.getLogger("levante.task")
 
@@ -45,7 +45,6 @@ class TryResult:
     skip_task_ids: frozenset[str] = frozenset()  # downstream tasks a branch/short-circuit skipped
     error: str | None = None
     log: str = ""
-    extra: dict[str, Any] = field(default_factory=dict)
 
     @property
     def duration(self) -> float:

@@ -11,8 +11,8 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
+from chalicelib.core.xcom import RETURN_VALUE, encode_xcom
 from chalicelib.sdk.variable import VariableAccessor
-from chalicelib.sdk.xcom_arg import RETURN_VALUE
 
 if TYPE_CHECKING:
     from chalicelib.sdk.baseoperator import BaseOperator
@@ -38,26 +38,6 @@ class MemoryXComStore:
     def clear_task(self, task_id: str) -> None:
         for k in [k for k in self.values if k[0] == task_id]:
             del self.values[k]
-
-
-def encode_xcom(value: Any) -> str:
-    """XComs must survive storage: JSON, with dates and sets made plain (Airflow 3 also refuses pickles)."""
-    try:
-        return json.dumps(value, default=_json_default)
-    except (TypeError, ValueError) as exc:
-        raise TypeError(f"XCom value is not JSON-serializable: {exc}") from None
-
-
-def _json_default(value: Any) -> Any:
-    if isinstance(value, datetime):
-        return value.isoformat()
-    if isinstance(value, (set, frozenset)):
-        return sorted(value, key=repr)
-    if hasattr(value, "isoformat"):
-        return value.isoformat()
-    if hasattr(value, "total_seconds"):
-        return value.total_seconds()
-    raise TypeError(f"{type(value).__name__} {value!r}")
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ import inspect
 import sys
 from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from chalicelib.sdk.deprecation import unsupported_argument
 from chalicelib.sdk.exceptions import DagDefinitionError, DuplicateTaskIdFound
@@ -175,11 +175,15 @@ class DAG:
 
         return os.path.dirname(self.fileloc)
 
+    # The in-process runner registers itself here when imported: the SDK is what DAG files build and
+    # must not depend on the code that runs them (the layer contracts in .importlinter).
+    test_runner: ClassVar[Callable[..., Any] | None] = None
+
     def test(self, **kwargs: Any) -> Any:
         """`dag.test()` as Airflow offers it: run the whole DAG in this process."""
-        from chalicelib.runner.inprocess import run_dag
-
-        return run_dag(self, **kwargs)
+        if DAG.test_runner is None:
+            raise RuntimeError("dag.test() needs Levante's runner: run `levante dags test DAG_ID` instead")
+        return DAG.test_runner(self, **kwargs)
 
     def __repr__(self) -> str:
         return f"<DAG: {self.dag_id}>"

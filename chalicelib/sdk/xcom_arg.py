@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
+from chalicelib.core.xcom import RETURN_VALUE
 from chalicelib.sdk.dependencies import DependencyMixin
 from chalicelib.sdk.exceptions import UnsupportedFeature
 
@@ -12,7 +13,6 @@ if TYPE_CHECKING:
     from chalicelib.sdk.baseoperator import BaseOperator
     from chalicelib.sdk.dag import DAG
 
-RETURN_VALUE = "return_value"
 
 
 class XComArg(DependencyMixin):

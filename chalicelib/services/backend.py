@@ -40,8 +40,13 @@ class Backend:
         return BlobStore(self.settings)
 
     @cached_property
+    def sqs(self) -> SqsTaskQueue:
+        return SqsTaskQueue(self.settings)
+
+    @cached_property
     def queue(self) -> TaskQueue:
-        return self.queue_override or SqsTaskQueue(self.settings)
+        """Where tasks are sent: SQS, or what a test put in its place."""
+        return self.queue_override or self.sqs
 
     @cached_property
     def secrets(self) -> SecretsStore:

@@ -15,22 +15,12 @@ from chalicelib.store.readers import ApiReader
 from chalicelib.store.stats import StatsRepository
 from chalicelib.store.timefmt import parse_iso
 
-QUEUE_ATTRIBUTES = ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible",
-                    "ApproximateNumberOfMessagesDelayed"]
 
-
-def queue_depths(backend: Backend, queue_name: str) -> dict[str, int | None]:
-    import boto3
-
-    sqs = boto3.client("sqs", region_name=backend.settings.region)
-    try:
-        url = sqs.get_queue_url(QueueName=queue_name)["QueueUrl"]
-        attrs = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=QUEUE_ATTRIBUTES)["Attributes"]
-    except sqs.exceptions.QueueDoesNotExist:
+def queue_status(backend: Backend, queue_name: str) -> dict[str, Any]:
+    depths = backend.sqs.depths(queue_name)
+    if depths is None:
         return {"name": queue_name, "exists": False, "visible": None, "in_flight": None, "delayed": None}
-    return {"name": queue_name, "exists": True, "visible": int(attrs.get("ApproximateNumberOfMessages", 0)),
-            "in_flight": int(attrs.get("ApproximateNumberOfMessagesNotVisible", 0)),
-            "delayed": int(attrs.get("ApproximateNumberOfMessagesDelayed", 0))}
+    return {"name": queue_name, "exists": True, **depths}
 
 
 def scheduler_status(backend: Backend, now: datetime) -> dict[str, Any]:
@@ -53,8 +43,8 @@ def monitoring(backend: Backend, now: datetime) -> dict[str, Any]:
     oldest = reader.oldest_due("queued")
     throughput = StatsRepository(backend.models).last_hour(now)
     return {
-        "queue": queue_depths(backend, backend.settings.queue_name),
-        "dead_letter_queue": queue_depths(backend, backend.settings.dlq_name),
+        "queue": queue_status(backend, backend.settings.queue_name),
+        "dead_letter_queue": queue_status(backend, backend.settings.dlq_name),
         "scheduler": scheduler_status(backend, now),
         "tasks": {
             "queued": reader.count_active("queued"),

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
-from chalicelib.sdk.xcom_arg import RETURN_VALUE
+from chalicelib.core.xcom import RETURN_VALUE
 from chalicelib.services.backend import Backend
 from chalicelib.store.blobs import log_key
 from chalicelib.store.errors import NotFoundError
@@ -29,27 +28,12 @@ def read_log(backend: Backend, dag_id: str, run_id: str, task_id: str, try_numbe
     if try_number < 1 or try_number > current:
         raise NotFoundError(f"task {task_id!r} of run {run_id!r} has no try {try_number} (tries so far: {current})")
     running = try_number == current and item.state in ("queued", "running")
-    client, bucket = backend.blobs.client, backend.settings.bucket
-    key = log_key(dag_id, run_id, task_id, try_number)
-    try:
-        response = client.get_object(Bucket=bucket, Key=key, Range=f"bytes={offset}-{offset + MAX_LOG_CHUNK - 1}")
-    except client.exceptions.NoSuchKey:
+    part = backend.blobs.get_range(log_key(dag_id, run_id, task_id, try_number), offset, MAX_LOG_CHUNK)
+    if part is None:
         return LogChunk("", offset, not running, False)
-    except client.exceptions.ClientError as exc:
-        if exc.response.get("Error", {}).get("Code") == "InvalidRange":  # offset at or past the end
-            return LogChunk("", offset, not running, True)
-        raise
-    data = response["Body"].read()
-    total = _total_size(response, offset + len(data))
-    text, used = _decode_prefix(data, complete=offset + len(data) >= total)
+    text, used = _decode_prefix(part.data, complete=offset + len(part.data) >= part.total)
     next_offset = offset + used
-    return LogChunk(text, next_offset, next_offset >= total and not running, True)
-
-
-def _total_size(response: dict[str, Any], fallback: int) -> int:
-    content_range = response.get("ContentRange") or ""
-    _, _, total = content_range.rpartition("/")
-    return int(total) if total.isdigit() else fallback
+    return LogChunk(text, next_offset, next_offset >= part.total and not running, True)
 
 
 def _decode_prefix(data: bytes, *, complete: bool) -> tuple[str, int]:

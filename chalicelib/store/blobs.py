@@ -59,6 +59,14 @@ class TextHead:
     truncated: bool
 
 
+@dataclass(frozen=True)
+class BlobRange:
+    """Part of an object: `data` from the asked offset, and the object's whole size."""
+
+    data: bytes
+    total: int
+
+
 class BlobStore:
     def __init__(self, settings: Settings, client: Any = None):
         self.settings = settings
@@ -104,18 +112,10 @@ class BlobStore:
 
     def get_head(self, key: str, max_bytes: int) -> TextHead | None:
         """The first `max_bytes` of an object and its full size, without reading the rest."""
-        try:
-            response = self.client.get_object(Bucket=self.settings.bucket, Key=key, Range=f"bytes=0-{max_bytes - 1}")
-        except self.client.exceptions.NoSuchKey:
+        part = self.get_range(key, 0, max_bytes)
+        if part is None:
             return None
-        except self.client.exceptions.ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") == "InvalidRange":  # an empty object
-                return TextHead("", 0, False)
-            raise
-        data = response["Body"].read()
-        total = response.get("ContentRange", "").rpartition("/")[2]
-        size = int(total) if total.isdigit() else len(data)
-        return TextHead(data.decode("utf-8", errors="ignore"), size, size > len(data))
+        return TextHead(part.data.decode("utf-8", errors="ignore"), part.total, part.total > len(part.data))
 
     def delete_keys(self, keys: list[str]) -> int:
         unique = sorted(set(keys))
@@ -131,6 +131,22 @@ class BlobStore:
         for page in self.client.get_paginator("list_objects_v2").paginate(Bucket=self.settings.bucket, Prefix=prefix):
             keys.extend(obj["Key"] for obj in page.get("Contents", []))
         return self.delete_keys(keys)
+
+    def get_range(self, key: str, offset: int, length: int) -> BlobRange | None:
+        """Up to `length` bytes from `offset`; None when the object does not exist, no data at or past its end."""
+        try:
+            response = self.client.get_object(Bucket=self.settings.bucket, Key=key,
+                                              Range=f"bytes={offset}-{offset + length - 1}")
+        except self.client.exceptions.NoSuchKey:
+            return None
+        except self.client.exceptions.ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") == "InvalidRange":  # offset at or past the end
+                return BlobRange(b"", offset)
+            raise
+        data = response["Body"].read()
+        # "bytes 0-99/1234": the total is after the slash; without a range answer, what was read is all.
+        _, _, total = (response.get("ContentRange") or "").rpartition("/")
+        return BlobRange(data, int(total) if total.isdigit() else offset + len(data))
 
 
 def cap_text(text: str, max_bytes: int) -> str:

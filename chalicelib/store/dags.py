@@ -161,8 +161,8 @@ class DagRepository:
     def _item(self, dag_id: str) -> Any:
         try:
             return self.m.Dag.get(dag_id, consistent_read=True)
-        except DoesNotExist:
-            raise NotFoundError(f"DAG {dag_id!r} not found") from None
+        except DoesNotExist as exc:
+            raise NotFoundError(f"DAG {dag_id!r} not found", cause=exc) from exc
 
     def list(self, *, include_inactive: bool = False) -> list[StoredDag]:
         # The index projects only the list's fields; whole DAGs (spec included) come from the table.

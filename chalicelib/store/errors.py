@@ -1,4 +1,5 @@
-"""Domain errors of the metadata store; the API maps each to its HTTP status, the CLI to a message."""
+"""Domain errors of the metadata store. They carry no HTTP status: the API maps each class to one
+(`api/errors.py`), the CLI to a message. The AWS/PynamoDB error behind one, if any, stays in `.cause`."""
 
 from __future__ import annotations
 
@@ -6,19 +7,21 @@ from typing import Any
 
 
 class StoreError(Exception):
-    status = 500
+    def __init__(self, message: str, *, cause: BaseException | None = None):
+        super().__init__(message)
+        self.cause = cause
 
 
 class NotFoundError(StoreError):
-    status = 404
+    """The item asked for does not exist."""
 
 
 class ConflictError(StoreError):
-    status = 409
+    """The write lost to the current state of the item (it exists already, or changed meanwhile)."""
 
 
 class BadRequestError(StoreError):
-    status = 400
+    """The value cannot be stored as given."""
 
 
 def conditional_failed(exc: Exception) -> bool:

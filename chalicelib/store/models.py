@@ -140,7 +140,6 @@ def build_models(settings: Settings) -> Models:
         failure_reason = UnicodeAttribute(null=True)  # why the scheduler failed the run, when it did
         roots_enqueued = BooleanAttribute(default=False)
         active = UnicodeAttribute(null=True)
-        expires_at = TTLAttribute(null=True)  # history retention: DynamoDB deletes the item after this time
         by_date = RunsByDate()
         active_runs = ActiveRuns()
 
@@ -180,7 +179,6 @@ def build_models(settings: Settings) -> Models:
         xcom_return_ref = UnicodeAttribute(null=True)  # S3 key when large
         active_state = UnicodeAttribute(null=True)
         due_at = UnicodeAttribute(null=True)
-        expires_at = TTLAttribute(null=True)
         active = ActiveTasks()
 
     class XCom(Model):
@@ -189,7 +187,6 @@ def build_models(settings: Settings) -> Models:
         task_key = UnicodeAttribute(range_key=True)  # task_id#key
         value = UnicodeAttribute(null=True)
         value_ref = UnicodeAttribute(null=True)
-        expires_at = TTLAttribute(null=True)
 
     class Variable(Model):
         Meta = _meta(settings, "variables")

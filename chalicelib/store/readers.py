@@ -52,8 +52,8 @@ class ApiReader:
     def dag_item(self, dag_id: str) -> Any:
         try:
             return self.m.Dag.get(dag_id)
-        except DoesNotExist:
-            raise NotFoundError(f"DAG {dag_id!r} not found") from None
+        except DoesNotExist as exc:
+            raise NotFoundError(f"DAG {dag_id!r} not found", cause=exc) from exc
 
     def active_run_counts(self) -> dict[str, Counter[str]]:
         """dag_id -> {queued: n, running: n} from the sparse active-runs index: grows with active work only."""
@@ -84,8 +84,8 @@ class ApiReader:
     def run_item(self, dag_id: str, run_id: str) -> Any:
         try:
             return self.m.DagRun.get(dag_id, run_id, consistent_read=True)
-        except DoesNotExist:
-            raise NotFoundError(f"DAG run {run_id!r} of DAG {dag_id!r} not found") from None
+        except DoesNotExist as exc:
+            raise NotFoundError(f"DAG run {run_id!r} of DAG {dag_id!r} not found", cause=exc) from exc
 
     def run(self, dag_id: str, run_id: str) -> StoredRun:
         return StoredRun.of(self.run_item(dag_id, run_id))

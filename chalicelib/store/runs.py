@@ -104,7 +104,7 @@ class RunRepository:
             item.save(condition=DagRun.run_id.does_not_exist())
         except PutError as exc:
             if conditional_failed(exc):
-                raise ConflictError(f"DAG run {run_id!r} of DAG {spec.dag_id!r} already exists") from None
+                raise ConflictError(f"DAG run {run_id!r} of DAG {spec.dag_id!r} already exists", cause=exc) from exc
             raise
         self._create_task_instances(spec, run_id)
         return StoredRun.of(item)
@@ -121,8 +121,8 @@ class RunRepository:
     def get(self, dag_id: str, run_id: str) -> StoredRun:
         try:
             return StoredRun.of(self.m.DagRun.get(dag_id, run_id, consistent_read=True))
-        except DoesNotExist:
-            raise NotFoundError(f"DAG run {run_id!r} of DAG {dag_id!r} not found") from None
+        except DoesNotExist as exc:
+            raise NotFoundError(f"DAG run {run_id!r} of DAG {dag_id!r} not found", cause=exc) from exc
 
     def list(self, dag_id: str, *, limit: int = 25, state: str | None = None) -> list[StoredRun]:
         DagRun = self.m.DagRun
@@ -186,8 +186,8 @@ class RunRepository:
     def task_instance(self, dag_id: str, run_id: str, task_id: str) -> Any:
         try:
             return self.m.TaskInstance.get(run_pk(dag_id, run_id), task_id, consistent_read=True)
-        except DoesNotExist:
-            raise NotFoundError(f"task instance {task_id!r} of run {run_id!r} not found") from None
+        except DoesNotExist as exc:
+            raise NotFoundError(f"task instance {task_id!r} of run {run_id!r} not found", cause=exc) from exc
 
     def snapshot(self, spec: DagSpec, run: StoredRun) -> RunSnapshot:
         # Only what the planner reads: every worker takes a snapshot, so keep each response small.

@@ -23,8 +23,8 @@ class VariableRepository:
     def get(self, key: str) -> Any:
         try:
             return self.m.Variable.get(key, consistent_read=True)
-        except DoesNotExist:
-            raise NotFoundError(f"variable {key!r} not found") from None
+        except DoesNotExist as exc:
+            raise NotFoundError(f"variable {key!r} not found", cause=exc) from exc
 
     def create(self, key: str, value: str, description: str | None) -> Any:
         Variable = self.m.Variable
@@ -33,7 +33,7 @@ class VariableRepository:
             item.save(condition=Variable.key.does_not_exist())
         except PutError as exc:
             if getattr(exc, "cause_response_code", None) == "ConditionalCheckFailedException":
-                raise ConflictError(f"variable {key!r} already exists") from None
+                raise ConflictError(f"variable {key!r} already exists", cause=exc) from exc
             raise
         return item
 
@@ -53,5 +53,5 @@ class VariableRepository:
             Variable(key).delete(condition=Variable.key.exists())
         except DeleteError as exc:
             if getattr(exc, "cause_response_code", None) == "ConditionalCheckFailedException":
-                raise NotFoundError(f"variable {key!r} not found") from None
+                raise NotFoundError(f"variable {key!r} not found", cause=exc) from exc
             raise

@@ -13,8 +13,7 @@ from pynamodb.exceptions import DoesNotExist
 
 from chalicelib.core.inputs import text_problem
 from chalicelib.core.limits import XComTooLarge
-from chalicelib.sdk.context import encode_xcom
-from chalicelib.sdk.xcom_arg import RETURN_VALUE
+from chalicelib.core.xcom import RETURN_VALUE, encode_xcom
 from chalicelib.store.blobs import BlobStore, xcom_key
 from chalicelib.store.models import Models
 from chalicelib.store.runs import run_pk

@@ -14,7 +14,7 @@ def test_list_dags_has_summary_fields(api) -> None:
     assert pipeline["owners"] == ["data"]
     assert {"name": "etl"} in pipeline["tags"]
     assert pipeline["schedule_interval"] == "0 0 * * *"
-    assert pipeline["timetable_description"] == "Every day at 00:00 (UTC)"
+    assert pipeline["timetable_description"] == "At 00:00 (UTC)"  # cron-descriptor, as in Airflow
     assert pipeline["fileloc"] == "pipeline.py"
     assert pipeline["is_paused"] is False
     assert pipeline["next_dagrun"] is not None

@@ -10,11 +10,11 @@ import { scheduleText } from "./schedule";
 hljs.registerLanguage("python", python);
 
 describe("schedule text", () => {
-  it("describes cron and presets", () => {
-    expect(scheduleText("0 0 * * *")).toMatch(/00:00/);
-    expect(scheduleText("@daily")).toMatch(/00:00/);
+  it("shows the API's description, else the expression as written", () => {
+    expect(scheduleText("0 0 * * *", "At 00:00 (UTC)")).toBe("At 00:00 (UTC)");
+    expect(scheduleText("0 0 * * *")).toBe("0 0 * * *");
     expect(scheduleText(null)).toMatch(/manual/);
-    expect(scheduleText("1 day, 0:00:00", "Every 1 day")).toBe("Every 1 day");
+    expect(scheduleText("@once")).toBe("Once");
   });
 });
 
