@@ -21,7 +21,7 @@ from chalicelib.sdk.exceptions import AirflowException, AirflowNotFoundException
 from chalicelib.sdk.masker import MASK, mask_secret, should_hide_value_for_key
 
 EXTRA_KEY = "__extra__"
-CONN_ID_PATTERN = re.compile(r"^[\w.-]{1,200}$")  # Airflow's validate_key: alphanumerics, '_', '.', '-'
+CONN_ID_PATTERN = re.compile(r"[\w.-]{1,200}", re.ASCII)  # Airflow's validate_key, ASCII only (SSM names)
 FIELDS = ("conn_type", "description", "host", "login", "password", "schema", "port", "extra")
 
 
@@ -57,7 +57,7 @@ def normalize_conn_type(conn_type: str | None) -> str | None:
 
 
 def validate_conn_id(conn_id: str) -> str:
-    if not isinstance(conn_id, str) or not CONN_ID_PATTERN.match(conn_id):
+    if not isinstance(conn_id, str) or not CONN_ID_PATTERN.fullmatch(conn_id):
         raise ValueError(f"invalid connection id {conn_id!r}: 1-200 characters among letters, digits, '_', '.', '-'")
     return conn_id
 

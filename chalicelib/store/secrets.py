@@ -13,14 +13,14 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-from chalicelib.store.errors import NotFoundError
+from chalicelib.store.errors import BadRequestError, NotFoundError
 from chalicelib.store.settings import Settings
 
 CONNECTIONS = "connections"
 VARIABLES = "variables"
 STANDARD_LIMIT = 4096  # bytes: larger values need the Advanced tier (8 KB)
 ADVANCED_LIMIT = 8192
-NAME = re.compile(r"^[A-Za-z0-9_.-]{1,200}$")
+NAME = re.compile(r"[A-Za-z0-9_.-]{1,200}")
 
 
 def secrets_path(settings: Settings) -> str:
@@ -49,12 +49,12 @@ class SecretsStore:
         return self._client
 
     def path(self, kind: str, name: str) -> str:
-        if not NAME.match(name):
-            raise ValueError(f"{name!r} cannot be stored as a secret: use 1-200 letters, digits, '_', '.' or '-'")
+        if not NAME.fullmatch(name):
+            raise BadRequestError(f"{name!r} cannot be stored as a secret: use 1-200 letters, digits, '_', '.' or '-'")
         return f"{self.root}/{kind}/{name}"
 
     def get(self, kind: str, name: str) -> str | None:
-        if not NAME.match(name):
+        if not NAME.fullmatch(name):
             return None  # such a name could never have been stored
         try:
             reply = self.client.get_parameter(Name=self.path(kind, name), WithDecryption=True)
