@@ -13,7 +13,7 @@ from typing import Any
 from urllib.parse import quote
 
 from chalicelib.cli.common import print_json
-from chalicelib.cli.errors import CliError
+from chalicelib.cli.errors import CliError, store_call
 from chalicelib.cli.remote import add_remote_options
 
 
@@ -103,15 +103,6 @@ def _service():
     return ConnectionService(Backend().secrets)
 
 
-def _local(call: Any) -> Any:
-    from chalicelib.store.errors import StoreError
-
-    try:
-        return call()
-    except StoreError as exc:
-        raise CliError(str(exc), 1 if exc.status >= 500 else 2) from None
-
-
 def add_connection(args: argparse.Namespace) -> int:
     conn = connection_from_args(args)
     if args.api:
@@ -119,7 +110,7 @@ def add_connection(args: argparse.Namespace) -> int:
 
         client(args).request("POST", "/connections", _payload(conn))
     else:
-        _local(lambda: _service().create(conn))
+        store_call(lambda: _service().create(conn))
     print(f"Successfully added `conn_id`={args.conn_id} : {_safe_uri(conn)}")
     return 0
 
@@ -135,8 +126,8 @@ def _shown(args: argparse.Namespace, conn_id: str | None = None) -> list[dict[st
     from chalicelib.services.connections import public_view as connection
 
     if conn_id:
-        return [connection(_local(lambda: _service().get(conn_id)))]
-    return [connection(c) for c in _local(lambda: _service().list())]
+        return [connection(store_call(lambda: _service().get(conn_id)))]
+    return [connection(c) for c in store_call(lambda: _service().list())]
 
 
 def get_connection(args: argparse.Namespace) -> int:
@@ -155,7 +146,7 @@ def delete_connection(args: argparse.Namespace) -> int:
 
         client(args).request("DELETE", f"/connections/{quote(args.conn_id, safe='')}")
     else:
-        _local(lambda: _service().delete(args.conn_id))
+        store_call(lambda: _service().delete(args.conn_id))
     print(f"Successfully deleted connection with `conn_id`={args.conn_id}")
     return 0
 

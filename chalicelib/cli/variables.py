@@ -6,11 +6,10 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from typing import Any
 from urllib.parse import quote
 
 from chalicelib.cli.common import print_json
-from chalicelib.cli.errors import CliError
+from chalicelib.cli.errors import CliError, store_call
 from chalicelib.cli.remote import add_remote_options
 
 
@@ -50,15 +49,6 @@ def _service():
     return VariableService(backend.models, backend.secrets)
 
 
-def _local(call: Any) -> Any:
-    from chalicelib.store.errors import StoreError
-
-    try:
-        return call()
-    except StoreError as exc:
-        raise CliError(str(exc), 1 if exc.status >= 500 else 2) from None
-
-
 def set_variable(args: argparse.Namespace) -> int:
     value = args.value
     if args.serialize_json:
@@ -79,7 +69,7 @@ def set_variable(args: argparse.Namespace) -> int:
                 raise
             api.request("POST", "/variables", body)
     else:
-        _local(lambda: _service().upsert(args.key, value, args.description))
+        store_call(lambda: _service().upsert(args.key, value, args.description))
     print(f"Variable {args.key} created")
     return 0
 
@@ -118,7 +108,7 @@ def list_variables(args: argparse.Namespace) -> int:
     else:
         from chalicelib.sdk.masker import MASK, should_hide_value_for_key
 
-        entries, _ = _local(lambda: _service().page(limit=10**6, offset=0))
+        entries, _ = store_call(lambda: _service().page(limit=10**6, offset=0))
         rows = [{"key": e.key, "value": MASK if should_hide_value_for_key(e.key) else e.value,
                  "description": e.description} for e in entries]
     if args.output == "json":
@@ -140,6 +130,6 @@ def delete_variable(args: argparse.Namespace) -> int:
 
         client(args).request("DELETE", f"/variables/{quote(args.key, safe='')}")
     else:
-        _local(lambda: _service().delete(args.key))
+        store_call(lambda: _service().delete(args.key))
     print(f"Variable {args.key} deleted")
     return 0
