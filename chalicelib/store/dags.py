@@ -16,6 +16,7 @@ from chalicelib.store.blobs import BlobStore
 from chalicelib.store.dag_specs import SpecStore, spec_hash_of, spec_json
 from chalicelib.store.errors import NotFoundError, conditional_failed
 from chalicelib.store.models import Models
+from chalicelib.store.shards import query_sharded
 from chalicelib.store.timefmt import iso, parse_iso
 
 
@@ -78,7 +79,7 @@ class DagRepository:
         encoded = self.specs.save(spec)
         inline_source, source_ref = self.specs.save_source(source, source_hash)
         if item is None:
-            item = Dag(spec.dag_id, is_paused=paused_on_create)
+            item = Dag(spec.dag_id, is_paused=paused_on_create, kind=self.m.shard("dag", spec.dag_id))
         if (item.spec_hash, item.source_hash) != (encoded.spec_hash, source_hash):
             item.version_number = int(item.version_number or 0) + 1
             self._record_version(spec, item.version_number, encoded.spec_hash, source_hash, relpath, bundle_version, now)
@@ -102,13 +103,13 @@ class DagRepository:
         last = parse_iso(item.last_automated_logical_date)
         after = first_run_after(spec, last_logical_date=last, now=now)
         item.next_run_after = iso(after) if after else None
-        item.schedulable = "1" if (after and item.is_active and not item.is_paused) else None
+        item.schedulable = self.m.shard("1", item.dag_id) if (after and item.is_active and not item.is_paused) else None
 
     def deactivate_missing(self, present: set[str], now: datetime) -> list[str]:
         """Retire DAGs whose file is gone; also stores the DAG counts the list shows (read in one GetItem)."""
         gone = []
         total = active = 0
-        for item in self.m.Dag.by_kind.query("dag"):
+        for item in self._listed():
             total += 1
             if item.dag_id not in present and item.is_active:
                 item.update(actions=[self.m.Dag.is_active.set(False), self.m.Dag.schedulable.remove(),
@@ -166,7 +167,7 @@ class DagRepository:
 
     def list(self, *, include_inactive: bool = False) -> list[StoredDag]:
         # The index projects only the list's fields; whole DAGs (spec included) come from the table.
-        ids = [i.dag_id for i in self.m.Dag.by_kind.query("dag") if include_inactive or i.is_active]
+        ids = [i.dag_id for i in self._listed() if include_inactive or i.is_active]
         items = {i.dag_id: i for i in self.m.Dag.batch_get(ids)} if ids else {}
         return [StoredDag.of(items[dag_id], self.specs.of_item(items[dag_id])) for dag_id in ids if dag_id in items]
 
@@ -182,7 +183,13 @@ class DagRepository:
     def due(self, now: datetime) -> list[str]:
         """DAG ids whose next scheduled run may be created now (sparse index; no scan)."""
         Dag = self.m.Dag
-        return [i.dag_id for i in Dag.due.query("1", Dag.next_run_after <= iso(now))]
+        due = query_sharded("1", self.m.index_shards, lambda key: Dag.due.query(key, Dag.next_run_after <= iso(now)),
+                            order=lambda i: (i.next_run_after, i.dag_id))
+        return [i.dag_id for i in due]
+
+    def _listed(self) -> list[Any]:
+        """Every DAG's list projection from the by-kind index, by dag_id (all shards)."""
+        return query_sharded("dag", self.m.index_shards, self.m.Dag.by_kind.query, order=lambda i: i.dag_id)
 
     def advance(self, dag_id: str, *, logical_date: datetime, spec: DagSpec, now: datetime) -> None:
         """After creating the scheduled run at `logical_date`, store when the following one is due."""

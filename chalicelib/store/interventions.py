@@ -67,7 +67,7 @@ class InterventionRepository:
     def reopen_run(self, dag_id: str, run_id: str, now: datetime) -> None:
         DagRun = self.m.DagRun
         DagRun(dag_id, run_id).update(
-            actions=[DagRun.state.set(RunState.RUNNING.value), DagRun.active.set("1"), DagRun.end_date.remove(),
+            actions=[DagRun.state.set(RunState.RUNNING.value), DagRun.active.set(self.m.shard("1", run_pk(dag_id, run_id))), DagRun.end_date.remove(),
                      DagRun.start_date.set(iso(now))],  # dagrun_timeout counts from the re-run
             condition=DagRun.run_id.exists(),
         )

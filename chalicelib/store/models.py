@@ -23,6 +23,7 @@ from pynamodb.indexes import (
 from pynamodb.models import Model
 
 from chalicelib.store.settings import Settings
+from chalicelib.store.shards import shard_key
 
 # Attributes the DAG list reads, projected into the by-kind index.
 LIST_FIELDS = ["relpath", "summary", "task_count", "is_paused", "is_active", "next_run_after", "next_logical_date",
@@ -37,6 +38,11 @@ class Models:
     XCom: type[Model]
     Variable: type[Model]
     Meta: type[Model]
+    index_shards: int = 1  # settings.index_shards: how many keys each sharded GSI value is spread over
+
+    def shard(self, value: str, item_id: str) -> str:
+        """The sharded GSI partition key an item with this id carries for `value` (store/shards.py)."""
+        return shard_key(value, item_id, self.index_shards)
 
     def all(self) -> list[type[Model]]:
         return [self.Dag, self.DagRun, self.TaskInstance, self.XCom, self.Variable, self.Meta]
@@ -61,7 +67,7 @@ def _index_meta(name: str) -> type:
 @lru_cache(maxsize=16)
 def build_models(settings: Settings) -> Models:
     class ListIndex(GlobalSecondaryIndex):
-        """All DAGs by id (the DAG list) without a scan: one partition, `kind` = "dag". Only the list's
+        """All DAGs by id (the DAG list) without a scan: `kind` = "dag" sharded (store/shards.py). Only the list's
         fields are projected (a few hundred bytes a DAG), so 1,000 DAGs come back in one page."""
 
         Meta = type("Meta", (), {"index_name": "by-kind", "projection": IncludeProjection(LIST_FIELDS)})
@@ -202,7 +208,7 @@ def build_models(settings: Settings) -> Models:
         updated_at = UnicodeAttribute(null=True)
         expires_at = TTLAttribute(null=True)  # per-minute stats counters (chalicelib/store/stats.py) expire
 
-    return Models(Dag, DagRun, TaskInstance, XCom, Variable, Meta_)
+    return Models(Dag, DagRun, TaskInstance, XCom, Variable, Meta_, index_shards=settings.index_shards)
 
 
 def forget_connections(models: Models) -> None:

@@ -17,6 +17,7 @@ from pynamodb.exceptions import DoesNotExist
 from chalicelib.store.errors import NotFoundError
 from chalicelib.store.models import LIST_FIELDS, Models
 from chalicelib.store.runs import StoredRun, run_pk
+from chalicelib.store.shards import count_sharded, over_shards, query_sharded
 from chalicelib.store.timefmt import parse_iso
 
 DAG_LIST_ATTRIBUTES = ["dag_id", *LIST_FIELDS]
@@ -31,13 +32,16 @@ class ApiReader:
     # --- DAGs ----------------------------------------------------------------------------------------
     def dag_items(self) -> list[Any]:
         """Every DAG item without its source (one Query of the by-kind index per MB of items)."""
-        return list(self.m.Dag.by_kind.query("dag", attributes_to_get=DAG_LIST_ATTRIBUTES))
+        by_kind = self.m.Dag.by_kind
+        return query_sharded("dag", self.m.index_shards,
+                             lambda key: by_kind.query(key, attributes_to_get=DAG_LIST_ATTRIBUTES), order=_dag_id)
 
     def dag_items_page(self, *, limit: int, offset: int) -> list[Any]:
         """The first `offset + limit` DAGs by id (one Query while that is under 1 MB), `offset` skipped."""
-        items = self.m.Dag.by_kind.query("dag", attributes_to_get=DAG_LIST_ATTRIBUTES, limit=offset + limit,
-                                         page_size=offset + limit)
-        return _slice(items, offset, limit)
+        by_kind, first = self.m.Dag.by_kind, offset + limit
+        items = query_sharded("dag", self.m.index_shards, lambda key: by_kind.query(
+            key, attributes_to_get=DAG_LIST_ATTRIBUTES, limit=first, page_size=first), order=_dag_id, limit=first)
+        return items[offset:]
 
     def count_dags(self, *, only_active: bool) -> int:
         """The counts the scheduler's DAG sync stores (one GetItem); counted from the index before a first sync."""
@@ -47,7 +51,8 @@ class ApiReader:
         except DoesNotExist:
             pass
         Dag = self.m.Dag
-        return Dag.by_kind.count("dag", filter_condition=(Dag.is_active == True) if only_active else None)  # noqa: E712
+        condition = (Dag.is_active == True) if only_active else None  # noqa: E712
+        return count_sharded("dag", self.m.index_shards, lambda key: Dag.by_kind.count(key, filter_condition=condition))
 
     def dag_item(self, dag_id: str) -> Any:
         try:
@@ -58,8 +63,11 @@ class ApiReader:
     def active_run_counts(self) -> dict[str, Counter[str]]:
         """dag_id -> {queued: n, running: n} from the sparse active-runs index: grows with active work only."""
         counts: dict[str, Counter[str]] = {}
-        for item in self.m.DagRun.active_runs.query("1", attributes_to_get=["dag_id", "state"]):
-            counts.setdefault(item.dag_id, Counter())[item.state] += 1
+        active_runs = self.m.DagRun.active_runs
+        for part in over_shards("1", self.m.index_shards,
+                                lambda key: active_runs.query(key, attributes_to_get=["dag_id", "state"])):
+            for item in part:
+                counts.setdefault(item.dag_id, Counter())[item.state] += 1
         return counts
 
     # --- runs ----------------------------------------------------------------------------------------
@@ -105,12 +113,12 @@ class ApiReader:
     def oldest_due(self, active_state: str) -> datetime | None:
         """`due_at` of the oldest task instance in an active state (for queued: the longest wait)."""
         TI = self.m.TaskInstance
-        for item in TI.active.query(active_state, scan_index_forward=True, limit=1, attributes_to_get=["due_at"]):
-            return parse_iso(item.due_at)
-        return None
+        oldest = query_sharded(active_state, self.m.index_shards, lambda key: TI.active.query(
+            key, scan_index_forward=True, limit=1, attributes_to_get=["due_at"]), order=lambda i: i.due_at, limit=1)
+        return parse_iso(oldest[0].due_at) if oldest else None
 
     def count_active(self, active_state: str) -> int:
-        return self.m.TaskInstance.active.count(active_state)
+        return count_sharded(active_state, self.m.index_shards, self.m.TaskInstance.active.count)
 
     # --- meta ------------------------------------------------------------------------------------------
     def import_error_items(self) -> list[dict[str, Any]]:
@@ -122,6 +130,10 @@ class ApiReader:
         except DoesNotExist:
             return None
         return json.loads(item.data), item.updated_at
+
+
+def _dag_id(item: Any) -> str:
+    return item.dag_id
 
 
 def _slice(items: Iterator[Any], offset: int, limit: int) -> list[Any]:

@@ -29,6 +29,7 @@ from chalicelib.core.spec import DagSpec
 from chalicelib.core.states import RunState, TaskState
 from chalicelib.store.errors import BadRequestError, ConflictError, NotFoundError, conditional_failed, update_if
 from chalicelib.store.models import Models
+from chalicelib.store.shards import count_sharded, over_shards, query_sharded
 from chalicelib.store.timefmt import iso, parse_iso
 
 _ACTIVE_TI = {TaskState.QUEUED, TaskState.RUNNING, TaskState.UP_FOR_RETRY, TaskState.UP_FOR_RESCHEDULE}
@@ -97,7 +98,8 @@ class RunRepository:
             spec.dag_id, run_id, run_key=run_pk(spec.dag_id, run_id), date_key=f"{iso(run_after)}#{run_id}",
             state=state.value, run_type=run_type, logical_date=iso(logical_date), run_after=iso(run_after),
             data_interval_start=iso(interval[0]), data_interval_end=iso(interval[1]), conf=conf_json,
-            note=note, start_date=iso(now) if state is RunState.RUNNING else None, created_at=iso(now), active="1", spec_hash=spec_hash,
+            note=note, start_date=iso(now) if state is RunState.RUNNING else None, created_at=iso(now),
+            active=self.m.shard("1", run_pk(spec.dag_id, run_id)), spec_hash=spec_hash,
             bundle_version=bundle_version,
         )
         try:
@@ -132,17 +134,21 @@ class RunRepository:
 
     def active(self) -> list[tuple[str, str]]:
         """(dag_id, run_id) of every queued or running run (sparse index)."""
-        return [(i.dag_id, i.run_id) for i in self.m.DagRun.active_runs.query("1")]
+        DagRun = self.m.DagRun
+        items = query_sharded("1", self.m.index_shards, DagRun.active_runs.query, order=lambda i: i.run_key)
+        return [(i.dag_id, i.run_id) for i in items]
 
     def active_states(self) -> list[tuple[str, str, RunState, str]]:
         """(dag_id, run_id, state, date_key) of every queued or running run, from the sparse index only."""
-        items = self.m.DagRun.active_runs.query("1", attributes_to_get=["dag_id", "run_id", "state", "date_key"])
+        active_runs = self.m.DagRun.active_runs
+        items = query_sharded("1", self.m.index_shards, lambda key: active_runs.query(
+            key, attributes_to_get=["dag_id", "run_id", "state", "date_key", "run_key"]), order=lambda i: i.run_key)
         return [(i.dag_id, i.run_id, RunState(i.state), i.date_key) for i in items]
 
     def running_count(self, dag_id: str) -> int:
         DagRun = self.m.DagRun
-        return DagRun.active_runs.count("1", DagRun.run_key.startswith(f"{dag_id}#"),
-                                        filter_condition=DagRun.state == RunState.RUNNING.value)
+        return count_sharded("1", self.m.index_shards, lambda key: DagRun.active_runs.count(
+            key, DagRun.run_key.startswith(f"{dag_id}#"), filter_condition=DagRun.state == RunState.RUNNING.value))
 
     def start(self, dag_id: str, run_id: str, now: datetime) -> bool:
         """QUEUED -> RUNNING (a max_active_runs slot freed, or the DAG was unpaused); False if not queued."""
@@ -152,7 +158,9 @@ class RunRepository:
 
     def active_count(self, dag_id: str) -> int:
         DagRun = self.m.DagRun
-        return sum(1 for _ in DagRun.active_runs.query("1", DagRun.run_key.startswith(f"{dag_id}#")))
+        parts = over_shards("1", self.m.index_shards,
+                            lambda key: DagRun.active_runs.query(key, DagRun.run_key.startswith(f"{dag_id}#")))
+        return sum(len(part) for part in parts)
 
     def mark_roots_enqueued(self, dag_id: str, run_id: str) -> None:
         DagRun = self.m.DagRun
@@ -219,7 +227,8 @@ class RunRepository:
             condition &= TI.try_number == expected_try
         return self._update(dag_id, run_id, task_id, condition, [
             TI.state.set("queued"), TI.try_number.set(try_number), TI.queued_at.set(iso(now)),
-            TI.active_state.set("queued"), TI.due_at.set(iso(now)), TI.next_retry_at.remove(),
+            TI.active_state.set(self._active("queued", dag_id, run_id, task_id)), TI.due_at.set(iso(now)),
+            TI.next_retry_at.remove(),
             TI.dag_id.set(dag_id), TI.run_id.set(run_id), TI.max_tries.set(TI.max_tries | retries),
         ])
 
@@ -264,7 +273,8 @@ class RunRepository:
         TI = self.m.TaskInstance
         actions = [
             TI.state.set("running"), TI.owner_token.set(token), TI.heartbeat_at.set(iso(now)),
-            TI.start_date.set(iso(now)), TI.active_state.set("running"), TI.due_at.set(iso(now)),
+            TI.start_date.set(iso(now)), TI.active_state.set(self._active("running", dag_id, run_id, task_id)),
+            TI.due_at.set(iso(now)),
             TI.hostname.set(hostname), TI.end_date.remove(), TI.error.remove(), TI.try_number.set(try_number),
             TI.next_retry_at.remove(), TI.delayed_try.remove(),
         ]
@@ -318,7 +328,8 @@ class RunRepository:
             TI.owner_token.remove(), TI.delayed_try.set(delayed_try) if delayed_try else TI.delayed_try.remove(),
         ]
         if state in _ACTIVE_TI and next_retry_at is not None:
-            actions += [TI.active_state.set(state.value), TI.due_at.set(iso(next_retry_at)),
+            actions += [TI.active_state.set(self._active(state.value, dag_id, run_id, task_id)),
+                        TI.due_at.set(iso(next_retry_at)),
                         TI.next_retry_at.set(iso(next_retry_at))]
         else:
             actions += [TI.active_state.remove(), TI.due_at.remove()]
@@ -337,7 +348,8 @@ class RunRepository:
         actions = [TI.state.set(state.value), TI.end_date.set(iso(now)), TI.owner_token.remove(), TI.error.set(reason),
                    TI.delayed_try.remove()]
         if state is TaskState.UP_FOR_RETRY and next_retry_at is not None:
-            actions += [TI.active_state.set(state.value), TI.due_at.set(iso(next_retry_at)),
+            actions += [TI.active_state.set(self._active(state.value, item.dag_id, item.run_id, item.task_id)),
+                        TI.due_at.set(iso(next_retry_at)),
                         TI.next_retry_at.set(iso(next_retry_at))]
         else:
             actions += [TI.active_state.remove(), TI.due_at.remove()]
@@ -363,7 +375,12 @@ class RunRepository:
 
     def by_active_state(self, state: str, due_before: datetime) -> list[Any]:
         TI = self.m.TaskInstance
-        return list(TI.active.query(state, TI.due_at <= iso(due_before)))
+        return query_sharded(state, self.m.index_shards, lambda key: TI.active.query(key, TI.due_at <= iso(due_before)),
+                             order=lambda i: (i.due_at, i.run_pk, i.task_id))
+
+    def _active(self, state: str, dag_id: str, run_id: str, task_id: str) -> str:
+        """The sharded `active_state` key of one task instance (one shard per task instance, store/shards.py)."""
+        return self.m.shard(state, f"{run_pk(dag_id, run_id)}#{task_id}")
 
     def _update(self, dag_id: str, run_id: str, task_id: str, condition: Any, actions: list[Any]) -> bool:
         return update_if(self.m.TaskInstance(run_pk(dag_id, run_id), task_id), condition=condition, actions=actions)

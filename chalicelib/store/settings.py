@@ -9,6 +9,8 @@ from dataclasses import dataclass
 from chalicelib.core.inputs import RUN_ID_PATTERN
 from chalicelib.core.limits import DEFAULT_LOG_MAX_BYTES, DEFAULT_XCOM_MAX_BYTES
 
+DEFAULT_INDEX_SHARDS = 16
+
 
 @dataclass(frozen=True)
 class Settings:
@@ -28,6 +30,9 @@ class Settings:
     log_max_bytes: int = DEFAULT_LOG_MAX_BYTES  # LEVANTE_LOG_MAX_BYTES: a try's log is cut here, with a marker line
     xcom_max_bytes: int = DEFAULT_XCOM_MAX_BYTES  # LEVANTE_XCOM_MAX_BYTES: a bigger XCom fails its task
     worker_memory_mb: int = 1024  # LEVANTE_WORKER_MEMORY_MB: the worker Lambda's memory, for the cost model
+    # LEVANTE_INDEX_SHARDS: partitions each low-cardinality GSI key is spread over (store/shards.py); the
+    # default keeps the busiest index key under 1,000 writes/s at 5,000 tasks/s (bench/partitions.py)
+    index_shards: int = DEFAULT_INDEX_SHARDS
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -46,6 +51,7 @@ class Settings:
             log_max_bytes=_positive_int(env, "LEVANTE_LOG_MAX_BYTES", DEFAULT_LOG_MAX_BYTES),
             xcom_max_bytes=_positive_int(env, "LEVANTE_XCOM_MAX_BYTES", DEFAULT_XCOM_MAX_BYTES),
             worker_memory_mb=_positive_int(env, "LEVANTE_WORKER_MEMORY_MB", 1024),
+            index_shards=_positive_int(env, "LEVANTE_INDEX_SHARDS", DEFAULT_INDEX_SHARDS),
         )
 
     @property
@@ -82,5 +88,5 @@ def _positive_int(env: Mapping[str, str], name: str, default: int) -> int:
     if not raw:
         return default
     if not raw.isdigit() or int(raw) < 1:
-        raise ValueError(f"{name}={raw!r} must be a positive whole number of bytes")
+        raise ValueError(f"{name}={raw!r} must be a positive whole number")
     return int(raw)
