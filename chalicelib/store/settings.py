@@ -9,7 +9,9 @@ from dataclasses import dataclass
 from chalicelib.core.inputs import RUN_ID_PATTERN
 from chalicelib.core.limits import DEFAULT_LOG_MAX_BYTES, DEFAULT_XCOM_MAX_BYTES
 
-DEFAULT_INDEX_SHARDS = 16
+# Keeps the busiest GSI partition key under DynamoDB's 1,000 WCU/s at 5,000 tasks/s with tasks of up to a
+# minute (heartbeats included): bench/partitions.py, docs/costs.md "Scale".
+DEFAULT_INDEX_SHARDS = 32
 
 
 @dataclass(frozen=True)
@@ -30,18 +32,20 @@ class Settings:
     log_max_bytes: int = DEFAULT_LOG_MAX_BYTES  # LEVANTE_LOG_MAX_BYTES: a try's log is cut here, with a marker line
     xcom_max_bytes: int = DEFAULT_XCOM_MAX_BYTES  # LEVANTE_XCOM_MAX_BYTES: a bigger XCom fails its task
     worker_memory_mb: int = 1024  # LEVANTE_WORKER_MEMORY_MB: the worker Lambda's memory, for the cost model
-    # LEVANTE_INDEX_SHARDS: partitions each low-cardinality GSI key is spread over (store/shards.py); the
-    # default keeps the busiest index key under 1,000 writes/s at 5,000 tasks/s (bench/partitions.py)
-    index_shards: int = DEFAULT_INDEX_SHARDS
+    # LEVANTE_INDEX_SHARDS: keys each low-cardinality GSI partition key is spread over (store/shards.py).
+    # On AWS the default is DEFAULT_INDEX_SHARDS; against a local endpoint (moto) it is 1: a local table has
+    # no partition limit and every extra shard is one more query per read.
+    index_shards: int = 1
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
         env = os.environ if env is None else env
+        endpoint = env.get("AWS_ENDPOINT_URL_DYNAMODB") or env.get("AWS_ENDPOINT_URL")
         return cls(
             prefix=env.get("LEVANTE_PREFIX", "levante"),
             stage=env.get("LEVANTE_STAGE", "dev"),
             region=env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or "us-east-1",
-            dynamodb_endpoint=env.get("AWS_ENDPOINT_URL_DYNAMODB") or env.get("AWS_ENDPOINT_URL"),
+            dynamodb_endpoint=endpoint,
             worker_timeout=int(env.get("LEVANTE_WORKER_TIMEOUT", "900")),
             heartbeat_timeout=float(env.get("LEVANTE_TASK_HEARTBEAT_TIMEOUT", "300")),
             queued_timeout=float(env.get("LEVANTE_QUEUED_TIMEOUT", "600")),
@@ -51,7 +55,7 @@ class Settings:
             log_max_bytes=_positive_int(env, "LEVANTE_LOG_MAX_BYTES", DEFAULT_LOG_MAX_BYTES),
             xcom_max_bytes=_positive_int(env, "LEVANTE_XCOM_MAX_BYTES", DEFAULT_XCOM_MAX_BYTES),
             worker_memory_mb=_positive_int(env, "LEVANTE_WORKER_MEMORY_MB", 1024),
-            index_shards=_positive_int(env, "LEVANTE_INDEX_SHARDS", DEFAULT_INDEX_SHARDS),
+            index_shards=_positive_int(env, "LEVANTE_INDEX_SHARDS", 1 if endpoint else DEFAULT_INDEX_SHARDS),
         )
 
     @property

@@ -42,7 +42,8 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
                  "AWS_PROFILE"):
         monkeypatch.delenv(name, raising=False)
     for name, value in (("AWS_ACCESS_KEY_ID", "testing"), ("AWS_SECRET_ACCESS_KEY", "testing"),
-                        ("AWS_DEFAULT_REGION", "us-east-1"), ("AWS_REGION", "us-east-1")):
+                        ("AWS_DEFAULT_REGION", "us-east-1"), ("AWS_REGION", "us-east-1"),
+                        ("LEVANTE_INDEX_SHARDS", "1")):
         monkeypatch.setenv(name, value)
     from moto import mock_aws
 

@@ -132,3 +132,15 @@ def test_shard_keys_are_stable_and_shard_zero_is_the_bare_value() -> None:
     assert shard_key("queued", "dag#run#t1", 4) == shard_key("queued", "dag#run#t1", 4)  # same in every process
     spread = {shard_key("running", f"d#r#t{i}", 8) for i in range(200)}
     assert spread == set(shard_keys("running", 8))
+
+
+def test_shard_count_comes_from_configuration() -> None:
+    import pytest
+
+    from chalicelib.store.settings import DEFAULT_INDEX_SHARDS, Settings
+
+    assert Settings.from_env({}).index_shards == DEFAULT_INDEX_SHARDS == 32  # on AWS
+    assert Settings.from_env({"AWS_ENDPOINT_URL": "http://localhost:5000"}).index_shards == 1  # moto: one partition
+    assert Settings.from_env({"LEVANTE_INDEX_SHARDS": "8"}).index_shards == 8
+    with pytest.raises(ValueError, match="LEVANTE_INDEX_SHARDS"):
+        Settings.from_env({"LEVANTE_INDEX_SHARDS": "0"})

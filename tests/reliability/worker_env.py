@@ -22,7 +22,8 @@ def env(monkeypatch: pytest.MonkeyPatch, tmp_path):
     for name in ("AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_DYNAMODB", "AWS_PROFILE"):
         monkeypatch.delenv(name, raising=False)
     for name, value in (("AWS_ACCESS_KEY_ID", "testing"), ("AWS_SECRET_ACCESS_KEY", "testing"),
-                        ("AWS_DEFAULT_REGION", "us-east-1"), ("AWS_REGION", "us-east-1")):
+                        ("AWS_DEFAULT_REGION", "us-east-1"), ("AWS_REGION", "us-east-1"),
+                        ("LEVANTE_INDEX_SHARDS", "1")):
         monkeypatch.setenv(name, value)
     with mock_aws():
         backend = Backend(Settings(prefix=f"r{uuid.uuid4().hex[:8]}", stage="test", heartbeat_timeout=300.0,
