@@ -87,6 +87,8 @@ def answers(backend) -> dict:
         "count_dags_active": reader.count_dags(only_active=True),
         "active_run_counts": {k: dict(v) for k, v in reader.active_run_counts().items()},
         "runs_active": runs.active(),
+        "runs_active_states": runs.active_states(),
+        "running_count": {f"dag_{d:02d}": runs.running_count(f"dag_{d:02d}") for d in range(N_DAGS)},
         "active_count": {f"dag_{d:02d}": runs.active_count(f"dag_{d:02d}") for d in range(N_DAGS)},
         "dags_list": [d.dag_id for d in dags.list()],
         "dags_list_all": [d.dag_id for d in dags.list(include_inactive=True)],
