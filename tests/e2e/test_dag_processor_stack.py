@@ -4,7 +4,6 @@ while a frequent DAG beside them gets every run on time (the scheduler never imp
 from __future__ import annotations
 
 import time
-from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -63,7 +62,9 @@ def test_hostile_files_are_import_errors_and_a_frequent_dag_keeps_its_schedule(l
     wait_until(lambda: len(backend.runs.list("every_5s", limit=10)) >= 3, timeout=40, what="three runs of every_5s")
     runs = sorted(backend.runs.list("every_5s", limit=10), key=lambda r: r.run_after)
     lateness = [(r.start_date - r.run_after).total_seconds() for r in runs]
-    gaps = {b.run_after - a.run_after for a, b in zip(runs, runs[1:])}
-    assert gaps == {timedelta(seconds=5)}, gaps  # no run skipped
+    gaps = [(b.run_after - a.run_after).total_seconds() for a, b in zip(runs, runs[1:])]
+    # Airflow's delta trigger without catchup: each run 5 s after the previous one's run_after or later,
+    # never a skipped interval (a stalled scheduler would show a gap of 10 s or more)
+    assert all(5 <= gap < 10 for gap in gaps), gaps
     assert max(lateness) < 5, lateness  # created within a few scheduler intervals (0.5 s) of being due
     local_stack.processes.assert_running()
