@@ -20,9 +20,11 @@ def register(parser: argparse.ArgumentParser) -> None:
     test.add_argument("--output", choices=("text", "json"), default="text")
     test.set_defaults(handler=test_task)
 
+    from chalicelib.cli import task_logs
     from chalicelib.cli.dag_runs import register_task_verbs
 
     register_task_verbs(commands)
+    task_logs.register(commands)
 
 
 def test_task(args: argparse.Namespace) -> int:

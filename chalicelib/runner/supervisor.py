@@ -11,9 +11,9 @@ Why fork and a pipe only: the DAG is already imported in the parent, so the chil
 millisecond, and AWS Lambda has no /dev/shm (multiprocessing queues, pools and semaphores fail there).
 
 The child talks to the parent through one pipe of frames: b"L" + text (a chunk of the task's log, sent as it
-is written, so the parent holds the log even when the child is killed; flushing it to S3 in chunks while
-the task runs is a matter of reading `Supervised.log` from the `on_log` callback, which runs in the parent
-after each batch of output) and b"R" + JSON
+is written, so the parent holds the log even when the child is killed; the `on_log` callback, run in
+the parent after each batch of output and at least once a second, reads `Supervised.log` to publish the
+log while the task runs) and b"R" + JSON
 (the child's report, the target's return value). Everything else the parent learns from waitpid.
 """
 
@@ -257,6 +257,8 @@ class _Parent:
             now = time.monotonic()
             wake = min(t for t in (next_beat, self.deadline, self.kill_at, now + _POLL_CAP) if t is not None)
             self._wait(max(wake - now, 0.0))
+            if self.on_log is not None:  # after output, and at least every _POLL_CAP: live logs flush on time
+                self.on_log(self.out)
             if self._reaped():
                 break
             now = time.monotonic()
@@ -313,7 +315,6 @@ class _Parent:
         return False
 
     def _frames(self) -> None:
-        logged = False
         while len(self.buffer) >= _HEADER.size:
             kind, length = _HEADER.unpack_from(self.buffer)
             if len(self.buffer) < _HEADER.size + length:
@@ -322,11 +323,8 @@ class _Parent:
             del self.buffer[:_HEADER.size + length]
             if kind == _LOG:
                 self.out.log_sink.write(payload.decode("utf-8", errors="replace"))
-                logged = True
             elif kind == _REPORT:
                 self.out.report = json.loads(payload)
-        if logged and self.on_log is not None:
-            self.on_log(self.out)
 
     def _terminate(self, *, timed_out: bool = False, stopped: str | None = None) -> None:
         if self.kill_at is not None:

@@ -90,8 +90,8 @@ def run_info(run: StoredRun) -> DagRunInfo:
 
 
 def run_supervised(backend: Backend, request: TryRequest, *, now: Callable[[], datetime],
-                   heartbeat: Callable[[], bool], should_stop: Callable[[], str | None]
-                   ) -> tuple[ChildReport | None, Supervised]:
+                   heartbeat: Callable[[], bool], should_stop: Callable[[], str | None],
+                   on_log: Callable[[Supervised], None] | None = None) -> tuple[ChildReport | None, Supervised]:
     """Run the try in a child; (its report or None when it died without one, what the parent observed)."""
     settings = backend.settings
 
@@ -113,6 +113,6 @@ def run_supervised(backend: Backend, request: TryRequest, *, now: Callable[[], d
     _warm(request.task)
     supervised = supervise(child, timeout=request.task.execution_timeout, kill_grace=settings.kill_grace,
                            heartbeat=heartbeat, heartbeat_interval=settings.heartbeat_interval,
-                           should_stop=should_stop, log_sink=BoundedText(log_limit()))
+                           should_stop=should_stop, log_sink=BoundedText(log_limit()), on_log=on_log)
     report = ChildReport.from_json(supervised.report) if supervised.report is not None else None
     return report, supervised

@@ -32,6 +32,7 @@ from chalicelib.services.advance import advance_run
 from chalicelib.services.backend import Backend
 from chalicelib.services.dag_callbacks import DagCallbacks
 from chalicelib.services.dagcache import DagCache, LoadedDag
+from chalicelib.services.live_log import LiveLog
 from chalicelib.services.supervised_try import ChildReport, TryRequest, run_info, run_supervised
 from chalicelib.store.blobs import log_key
 from chalicelib.store.errors import NotFoundError
@@ -86,12 +87,14 @@ def handle_message(backend: Backend, dags: DagCache, body: str, *, request_id: s
     request = TryRequest(loaded.dag.get_task(msg.task_id), run_info(run), msg.try_number, int(ti_item.max_tries),
                          first_start)
     started = now()
+    key = log_key(msg.dag_id, msg.run_id, msg.task_id, msg.try_number)
     report, supervised = run_supervised(backend, request, now=now, heartbeat=_heartbeat(backend, msg, token),
-                                        should_stop=should_stop)
+                                        should_stop=should_stop,
+                                        on_log=LiveLog(backend.blobs, key, backend.settings.log_flush_seconds))
     ended = now()
     text = supervised.log + _supervisor_note(supervised, report)
     # The log lands before the state does: whoever sees the try finished can read its log.
-    backend.blobs.put_log(log_key(msg.dag_id, msg.run_id, msg.task_id, msg.try_number), text)
+    backend.blobs.put_log(key, text)
     end = _try_end(msg, int(ti_item.max_tries), report, supervised, started, ended, first_start is not None)
     return _apply(backend, loaded, msg, token, end, report, parse_iso(ti_item.queued_at), now)
 

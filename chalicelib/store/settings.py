@@ -32,6 +32,7 @@ class Settings:
     log_max_bytes: int = DEFAULT_LOG_MAX_BYTES  # LEVANTE_LOG_MAX_BYTES: a try's log is cut here, with a marker line
     xcom_max_bytes: int = DEFAULT_XCOM_MAX_BYTES  # LEVANTE_XCOM_MAX_BYTES: a bigger XCom fails its task
     worker_memory_mb: int = 1024  # LEVANTE_WORKER_MEMORY_MB: the worker Lambda's memory, for the cost model
+    log_flush_seconds: float = 3.0  # LEVANTE_LOG_FLUSH_SECONDS: a running try's log is published this often
     # LEVANTE_INDEX_SHARDS: keys each low-cardinality GSI partition key is spread over (store/shards.py).
     # On AWS the default is DEFAULT_INDEX_SHARDS; against a local endpoint (moto) it is 1: a local table has
     # no partition limit and every extra shard is one more query per read.
@@ -55,6 +56,7 @@ class Settings:
             log_max_bytes=_positive_int(env, "LEVANTE_LOG_MAX_BYTES", DEFAULT_LOG_MAX_BYTES),
             xcom_max_bytes=_positive_int(env, "LEVANTE_XCOM_MAX_BYTES", DEFAULT_XCOM_MAX_BYTES),
             worker_memory_mb=_positive_int(env, "LEVANTE_WORKER_MEMORY_MB", 1024),
+            log_flush_seconds=float(env.get("LEVANTE_LOG_FLUSH_SECONDS", "3")),
             index_shards=_positive_int(env, "LEVANTE_INDEX_SHARDS", 1 if endpoint else DEFAULT_INDEX_SHARDS),
         )
 

@@ -60,3 +60,17 @@ def test_next_execution_and_unknown_run(folder, capsys):
     assert cli(capsys, "dags", "next-execution", "daily", "--dags-folder", folder).strip().endswith("T00:00:00+00:00")
     assert main(["dags", "state", "daily", "nope"]) == 2
     assert "not found" in capsys.readouterr().err
+
+
+def test_tasks_logs_prints_a_stored_try_and_names_a_missing_one(folder, capsys):
+    from chalicelib.services.backend import Backend
+    from chalicelib.store.blobs import log_key
+
+    made = json.loads(cli(capsys, "dags", "backfill", "daily", "-s", "2024-02-01", "-e", "2024-02-01",
+                          "--dags-folder", folder, "--output", "json"))
+    run_id = made["runs"][0]["run_id"]
+    backend = Backend()
+    backend.blobs.put_log(log_key("daily", run_id, "a", 1), "hello from a\n")
+    assert cli(capsys, "tasks", "logs", "daily", run_id, "a", "--try", "1") == "hello from a\n"
+    assert main(["tasks", "logs", "daily", run_id, "a", "--try", "7"]) == 2
+    assert "no try 7" in capsys.readouterr().err
