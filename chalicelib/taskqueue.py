@@ -17,9 +17,13 @@ class TaskMessage:
     run_id: str
     task_id: str
     try_number: int
+    map_index: int = -1
 
     def to_json(self) -> str:
-        return json.dumps(asdict(self), separators=(",", ":"))
+        data = asdict(self)
+        if self.map_index < 0:  # unmapped tasks keep the wave-1 message shape
+            del data["map_index"]
+        return json.dumps(data, separators=(",", ":"))
 
     @classmethod
     def from_json(cls, body: str) -> TaskMessage:
@@ -27,7 +31,7 @@ class TaskMessage:
         if not isinstance(data, dict):
             raise ValueError("message body is not a JSON object")
         return cls(dag_id=str(data["dag_id"]), run_id=str(data["run_id"]), task_id=str(data["task_id"]),
-                   try_number=int(data["try_number"]))
+                   try_number=int(data["try_number"]), map_index=int(data.get("map_index", -1)))
 
 
 @dataclass(frozen=True)

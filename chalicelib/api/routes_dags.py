@@ -64,11 +64,11 @@ def get_dag_grid(req: Request, dag_id: str) -> dict:
     index = grid.spec.task_index()
     return {
         "dag_id": dag_id,
-        "tasks": [{"task_id": t, "task_group_id": index[t].task_group, "operator": index[t].operator}
-                  for t in grid.task_order],
+        "tasks": [{"task_id": t, "task_group_id": index[t].task_group, "operator": index[t].operator,
+                   "is_mapped": index[t].mapped is not None} for t in grid.task_order],
         "task_groups": [{"group_id": g.group_id, "parent_group_id": g.parent, "children": list(g.children)}
                         for g in grid.spec.task_groups],
-        "dag_runs": [{**out.dag_run(run, costs.run_cost(req.backend, tis.values())),
+        "dag_runs": [{**out.dag_run(run, costs.run_cost(req.backend, [i for items in tis.values() for i in items])),
                       "task_instances": {t: out.grid_cell(tis[t]) for t in grid.task_order if t in tis}}
                      for run, tis in grid.runs],
     }

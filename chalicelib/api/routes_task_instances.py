@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from chalicelib.api import serializers as out
 from chalicelib.api.auth import Role
-from chalicelib.api.errors import BadRequest
+from chalicelib.api.errors import BadRequest, NotFound
 from chalicelib.api.routes_runs import RUN, clear_result
 from chalicelib.api.routing import ApiBlueprint, Request
 from chalicelib.api.validation import Body, Field, Query
+from chalicelib.core.mapping import split_key
 from chalicelib.core.states import TaskState
 from chalicelib.services import clearing, dag_views, task_views
 
@@ -16,21 +19,58 @@ TIS = RUN + "/taskInstances"
 TI = TIS + "/{task_id}"
 
 
-@api.operation("GET", TIS, summary="Task instances of a run", errors=(404,))
+MAP_INDEX = Query("map_index", int, None, -1, 1_000_000,
+                  description="a mapped task's instance (-1, the default, for an unmapped task)")
+
+
+@api.operation("GET", TIS, summary="Task instances of a run (a mapped task's instances one by one)",
+               query=(MAP_INDEX,), errors=(404,))
 def list_task_instances(req: Request, dag_id: str, dag_run_id: str) -> dict:
     _, spec = dag_views.spec_of(req.backend, dag_id)
     req.backend.runs.get(dag_id, dag_run_id)
     index = spec.task_index()
-    items = sorted(req.backend.runs.task_instances(dag_id, dag_run_id), key=lambda i: i.task_id)
+    items = req.backend.runs.instances(dag_id, dag_run_id)
+    if req.query["map_index"] is not None:
+        items = [i for i in items if split_key(i.ti_key)[1] == req.query["map_index"]]
     memory = req.backend.settings.worker_memory_mb
-    return out.page("task_instances", [out.task_instance(i, index.get(i.task_id), memory) for i in items], len(items))
+    return out.page("task_instances", [out.task_instance(i, index.get(split_key(i.ti_key)[0]), memory) for i in items],
+                    len(items))
 
 
-@api.operation("GET", TI, summary="One task instance with its tries", errors=(404,))
+@api.operation("GET", TI + "/listMapped", summary="The instances of a mapped task, by map_index",
+               query=(Query("state", str, None, max_length=40, description="only instances in this state"),
+                      Query("limit", int, 100, 1, 10_000), Query("offset", int, 0, 0, 1_000_000)), errors=(404,))
+def list_mapped_task_instances(req: Request, dag_id: str, dag_run_id: str, task_id: str) -> dict:
+    _, spec = dag_views.spec_of(req.backend, dag_id)
+    task = spec.task_index().get(task_id)
+    if task is None:
+        raise NotFound(f"task {task_id!r} not found in DAG {dag_id!r}")
+    if task.mapped is None:
+        raise NotFound(f"task {task_id!r} is not mapped; read it at .../taskInstances/{task_id}")
+    req.backend.runs.get(dag_id, dag_run_id)
+    items = [i for i in req.backend.runs.instances(dag_id, dag_run_id) if split_key(i.ti_key) [0] == task_id]
+    if req.query["state"]:
+        items = [i for i in items if (i.state or "none") == req.query["state"]]
+    page = items[req.query["offset"]:req.query["offset"] + req.query["limit"]]
+    return out.page("task_instances", [out.task_instance(i, task) for i in page], len(items))
+
+
+@api.operation("GET", TI, summary="One task instance with its tries (?map_index=N for a mapped task's instance)",
+               query=(MAP_INDEX,), errors=(404,))
 def get_task_instance(req: Request, dag_id: str, dag_run_id: str, task_id: str) -> dict:
     _, spec = dag_views.spec_of(req.backend, dag_id)
-    item = req.backend.runs.task_instance(dag_id, dag_run_id, task_id)
-    return out.task_instance_detail(item, spec.task_index().get(task_id), req.backend.settings.worker_memory_mb)
+    task = spec.task_index().get(task_id)
+    map_index = _map_index(req, task, task_id)
+    item = req.backend.runs.task_instance(dag_id, dag_run_id, task_id, map_index)
+    return out.task_instance_detail(item, task, req.backend.settings.worker_memory_mb)
+
+
+def _map_index(req: Request, task: Any, task_id: str) -> int:
+    """The instance asked for; like Airflow, a mapped task's instance needs its map_index."""
+    map_index = req.query["map_index"]
+    if task is not None and task.mapped is not None and (map_index is None or map_index < 0):
+        raise NotFound(f"task instance {task_id!r} is mapped: add ?map_index=N (see .../{task_id}/listMapped)")
+    return -1 if map_index is None else map_index
 
 
 SPREAD = {"include_upstream": Field(bool), "include_downstream": Field(bool), "include_past": Field(bool),
@@ -40,9 +80,11 @@ SPREAD = {"include_upstream": Field(bool), "include_downstream": Field(bool), "i
 @api.operation("PATCH", TI, summary="Mark a task instance success, failed or skipped (with Airflow's options), "
                "or edit its note", role=Role.OPERATOR, errors=(400, 404, 409), body=Body({
                    "new_state": Field(str, choices=("success", "failed", "skipped")),
-                   "note": Field(str, nullable=True, max_length=1000), "dry_run": Field(bool), **SPREAD}))
+                   "note": Field(str, nullable=True, max_length=1000), "dry_run": Field(bool),
+                   "map_index": Field(int), **SPREAD}))
 def patch_task_instance(req: Request, dag_id: str, dag_run_id: str, task_id: str) -> dict:
     b = req.body
+    map_index = -1 if b.get("map_index") is None else b["map_index"]  # a mapped task's instance
     if "new_state" not in b and "note" not in b:
         raise BadRequest("give 'new_state', 'note' or both")
     if "note" in b and not b.get("dry_run"):
@@ -56,9 +98,9 @@ def patch_task_instance(req: Request, dag_id: str, dag_run_id: str, task_id: str
                                                  dry_run=b.get("dry_run", False), now=req.now)
             return out.page("task_instances", [out.task_instance(i) for i in items], len(items))
         clearing.mark_task_instance(req.backend, dag_id, dag_run_id, task_id, state, dry_run=b.get("dry_run", False),
-                                    now=req.now)
+                                    now=req.now, map_index=map_index)
     _, spec = dag_views.spec_of(req.backend, dag_id)
-    item = req.backend.runs.task_instance(dag_id, dag_run_id, task_id)
+    item = req.backend.runs.task_instance(dag_id, dag_run_id, task_id, map_index)
     return out.task_instance_detail(item, spec.task_index().get(task_id), req.backend.settings.worker_memory_mb)
 
 
@@ -81,17 +123,24 @@ def clear_task_instances(req: Request, dag_id: str) -> dict:
 
 
 @api.operation("GET", TI + "/logs/{try_number}", summary="The log of one try, from a byte offset (for tailing)",
-               query=(Query("offset", int, 0, 0, 2**40, description="byte offset to read from"),), errors=(400, 404))
+               query=(Query("offset", int, 0, 0, 2**40, description="byte offset to read from"), MAP_INDEX),
+               errors=(400, 404))
 def get_log(req: Request, dag_id: str, dag_run_id: str, task_id: str, try_number: str) -> dict:
     if not try_number.isdigit() or len(try_number) > 6:
         raise BadRequest("try_number must be a positive integer")
-    chunk = task_views.read_log(req.backend, dag_id, dag_run_id, task_id, int(try_number), req.query["offset"])
+    _, spec = dag_views.spec_of(req.backend, dag_id)
+    map_index = _map_index(req, spec.task_index().get(task_id), task_id)
+    chunk = task_views.read_log(req.backend, dag_id, dag_run_id, task_id, int(try_number), req.query["offset"],
+                                map_index)
     return {"content": chunk.content, "offset": chunk.offset, "end_of_log": chunk.end_of_log,
-            "available": chunk.available, "try_number": int(try_number)}
+            "available": chunk.available, "try_number": int(try_number), "map_index": map_index}
 
 
-@api.operation("GET", TI + "/xcomEntries", summary="XComs pushed by a task instance", errors=(404,))
+@api.operation("GET", TI + "/xcomEntries", summary="XComs pushed by a task instance", query=(MAP_INDEX,),
+               errors=(404,))
 def list_xcom_entries(req: Request, dag_id: str, dag_run_id: str, task_id: str) -> dict:
-    entries = [out.xcom_entry(x.key, task_id, x.text, x.size, x.truncated)
-               for x in task_views.xcoms(req.backend, dag_id, dag_run_id, task_id)]
+    _, spec = dag_views.spec_of(req.backend, dag_id)
+    map_index = _map_index(req, spec.task_index().get(task_id), task_id)
+    entries = [out.xcom_entry(x.key, task_id, x.text, x.size, x.truncated, map_index)
+               for x in task_views.xcoms(req.backend, dag_id, dag_run_id, task_id, map_index)]
     return out.page("xcom_entries", entries, len(entries))

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import json
 import math
+from collections import Counter
 from typing import Any
 
 from cron_descriptor import ExpressionDescriptor, FormatException
 
 from chalicelib.core import cost
+from chalicelib.core.mapping import split_key
 from chalicelib.core.schedule import Schedule, ScheduleError
 from chalicelib.core.spec import DagSpec, TaskSpec
 from chalicelib.store.runs import StoredRun
@@ -123,8 +125,9 @@ def dag_run(run: StoredRun, cost_usd: float | None = None) -> dict[str, Any]:
 def task_instance(item: Any, spec_task: TaskSpec | None = None,
                   memory_mb: int = cost.DEFAULT_WORKER_MEMORY_MB) -> dict[str, Any]:
     state = item.state if item.state and item.state != "none" else None
+    task_id, map_index = split_key(item.ti_key)
     out = {
-        "dag_id": item.dag_id, "dag_run_id": item.run_id, "task_id": item.task_id, "map_index": -1,
+        "dag_id": item.dag_id, "dag_run_id": item.run_id, "task_id": task_id, "map_index": map_index,
         "state": state, "try_number": int(item.try_number or 0), "max_tries": int(item.max_tries or 0),
         "start_date": _date(item.start_date), "end_date": _date(item.end_date),
         "duration": float(item.duration) if item.duration is not None else None,
@@ -134,7 +137,7 @@ def task_instance(item: Any, spec_task: TaskSpec | None = None,
     }
     if spec_task is not None:
         out.update({"operator": spec_task.operator, "task_group_id": spec_task.task_group, "pool": spec_task.pool,
-                    "trigger_rule": spec_task.trigger_rule.value})
+                    "trigger_rule": spec_task.trigger_rule.value, "is_mapped": spec_task.mapped is not None})
     return out
 
 
@@ -164,16 +167,42 @@ def _marked_from(item: Any) -> str | None:
     return None if before in (None, "none") else before
 
 
-def grid_cell(item: Any) -> dict[str, Any]:
-    return {"state": item.state if item.state and item.state != "none" else None,
-            "try_number": int(item.try_number or 0), "next_retry_at": _date(item.next_retry_at),
-            "queued_when": _date(getattr(item, "queued_at", None)),
-            "start_date": _date(item.start_date), "end_date": _date(item.end_date),
-            "duration": float(item.duration) if item.duration is not None else None}
+def grid_cell(items: list[Any]) -> dict[str, Any]:
+    """One task in one run. A mapped task (instances with map_index >= 0) is summarised: its instance count,
+    counts by state, and the state that matters most (a failure over running over success), as Airflow's grid."""
+    indexed = [(split_key(i.ti_key)[1], i) for i in items]
+    if len(indexed) == 1 and indexed[0][0] < 0:
+        item = indexed[0][1]
+        return {"state": _public_state(item.state), "try_number": int(item.try_number or 0),
+                "next_retry_at": _date(item.next_retry_at), "queued_when": _date(getattr(item, "queued_at", None)),
+                "start_date": _date(item.start_date), "end_date": _date(item.end_date),
+                "duration": float(item.duration) if item.duration is not None else None}
+    states = Counter(i.state or "none" for _, i in indexed)
+    starts = [i.start_date for _, i in indexed if i.start_date]
+    ends = [i.end_date for _, i in indexed if i.end_date]
+    finished = all((i.state or "none") in _FINISHED for _, i in indexed)
+    overall = next((s for s in _SUMMARY_PRIORITY if states.get(s)), None)
+    return {"state": None if overall in (None, "none") else overall,
+            "try_number": max((int(i.try_number or 0) for _, i in indexed), default=0),
+            "start_date": _date(min(starts)) if starts else None,
+            "end_date": _date(max(ends)) if ends and finished else None, "duration": None,
+            "mapped": {"count": len(indexed), "states": {("none" if s is None else s): n for s, n in states.items()}}}
+
+
+def _public_state(state: str | None) -> str | None:
+    return state if state and state != "none" else None
+
+
+# Which instance state a mapped task's summary shows: the first present in this order.
+_SUMMARY_PRIORITY = ("failed", "upstream_failed", "up_for_retry", "up_for_reschedule", "running", "queued",
+                     "scheduled", "none", "success", "skipped", "removed")
+_FINISHED = frozenset({"success", "failed", "skipped", "upstream_failed", "removed"})
+
+
 
 
 def xcom_entry(key: str, task_id: str, value_text: str | None, size: int | None = None,
-               truncated: bool = False) -> dict[str, Any]:
+               truncated: bool = False, map_index: int = -1) -> dict[str, Any]:
     """A truncated value is returned as the start of its JSON text (a string), with `truncated: true`."""
     value: Any = value_text
     if not truncated and value_text is not None:
@@ -181,7 +210,7 @@ def xcom_entry(key: str, task_id: str, value_text: str | None, size: int | None 
             value = json.loads(value_text, parse_constant=lambda name: name, parse_float=_finite_or_text)
         except ValueError:
             value = value_text
-    entry = {"key": key, "task_id": task_id, "map_index": -1, "value": value, "truncated": truncated}
+    entry = {"key": key, "task_id": task_id, "map_index": map_index, "value": value, "truncated": truncated}
     if size is not None:
         entry["size_bytes"] = size
     return entry

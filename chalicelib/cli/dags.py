@@ -199,11 +199,12 @@ def trigger_dag(args: argparse.Namespace) -> int:
                 raise CliError(f"run {run.run_id} still {run.state.value} after {args.timeout:g}s", 1)
             time.sleep(0.2)
             run = backend.runs.get(args.dag_id, run.run_id)
-    tis = sorted(backend.runs.task_instances(args.dag_id, run.run_id), key=lambda i: i.task_id)
+    tis = backend.runs.instances(args.dag_id, run.run_id)  # by task id, then map_index
     result = {
         "dag_id": run.dag_id, "run_id": run.run_id, "state": run.state.value,
-        "task_instances": [{"task_id": i.task_id, "map_index": -1, "state": None if i.state == "none" else i.state,
-                            "try_number": int(i.try_number)} for i in tis],
+        "task_instances": [{"task_id": i.task_id, "map_index": int(i.map_index if i.map_index is not None else -1),
+                            "state": None if i.state == "none" else i.state, "try_number": int(i.try_number)}
+                           for i in tis],
     }
     if args.output == "json":
         print_json(result)

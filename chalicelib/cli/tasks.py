@@ -18,6 +18,7 @@ def register(parser: argparse.ArgumentParser) -> None:
     test.add_argument("--logical-date", help="ISO 8601 logical date (default: now)")
     test.add_argument("--conf", help="JSON object for dag_run.conf")
     test.add_argument("--output", choices=("text", "json"), default="text")
+    test.add_argument("--map-index", type=int, default=-1, help="the instance of a mapped task to run (Airflow's flag)")
     test.set_defaults(handler=test_task)
 
     from chalicelib.cli import task_logs
@@ -35,6 +36,7 @@ def test_task(args: argparse.Namespace) -> int:
     from chalicelib.runner.taskrun import run_try
     from chalicelib.sdk.context import DagRunInfo, MemoryXComStore
     from chalicelib.sdk.exceptions import ParamValidationError
+    from chalicelib.sdk.mappedoperator import is_mapped
 
     dag = load_dag(args.dags_folder, args.dag_id)
     if not dag.has_task(args.task_id):
@@ -49,11 +51,14 @@ def test_task(args: argparse.Namespace) -> int:
     run = DagRunInfo(dag.dag_id, f"__levante_tasks_test__{logical.isoformat()}", info.logical_date,
                      info.data_interval_start, info.data_interval_end, "manual", dict(conf or {}))
     echo = logcapture.real_stderr() if args.output == "text" else None
-    result = run_try(dag.get_task(args.task_id), run=run, try_number=1, xcoms=MemoryXComStore(),
-                     max_tries=0, echo=echo)
+    task = dag.get_task(args.task_id)
+    if is_mapped(task) and args.map_index < 0:
+        raise CliError(f"task {args.task_id!r} is mapped: choose an instance with --map-index N")
+    result = run_try(task, run=run, try_number=1, xcoms=MemoryXComStore(), max_tries=0, echo=echo,
+                     map_index=args.map_index)
     if args.output == "json":
-        print_json({"dag_id": dag.dag_id, "task_id": result.task_id, "state": result.state.value,
-                    "try_number": result.try_number, "log": result.log})
+        print_json({"dag_id": dag.dag_id, "task_id": result.task_id, "map_index": result.map_index,
+                    "state": result.state.value, "try_number": result.try_number, "log": result.log})
     else:
         print(f"Task {result.task_id}: {result.state.value.upper()}" + (f" ({result.error})" if result.error else ""))
     return 0 if result.state.value in ("success", "skipped") else 1

@@ -32,6 +32,8 @@ class TryEnd:
     error: str | None = None
     has_xcoms: bool = False
     first_start_known: bool = True  # the task instance already has first_start (reschedule-mode sensors)
+    map_index: int = -1
+    map_length: int | None = None  # what the output offers a downstream expansion (core/planner.py)
 
 
 # --- instructions -------------------------------------------------------------------------------------------
@@ -59,6 +61,7 @@ class FinishTry:
     error: str | None
     with_return_value: bool
     delayed_try: int | None = None  # the try whose delayed message follows (EnqueueLater)
+    map_length: int | None = None
 
 
 @dataclass(frozen=True)
@@ -95,7 +98,8 @@ def plan_after_try(spec: DagSpec, end: TryEnd, *, now: datetime, max_queue_delay
         out.append(SetFirstStart(end.start_date))
     then = _next(spec, end, end.state, end.next_retry_at, now=now, max_queue_delay=max_queue_delay)
     out.append(FinishTry(end.state, end.next_retry_at, end.error, with_return_value=end.has_xcoms,
-                         delayed_try=then.try_number if isinstance(then, EnqueueLater) else None))
+                         delayed_try=then.try_number if isinstance(then, EnqueueLater) else None,
+                         map_length=end.map_length if end.state is TaskState.SUCCESS else None))
     out.append(then)
     return [i for i in out if i is not None]
 
@@ -118,8 +122,9 @@ def _next(spec: DagSpec, end: TryEnd, state: TaskState, next_retry_at: datetime 
         if delay > max_queue_delay:  # longer waits are picked up by the tick when due
             return None
         return EnqueueLater(end.try_number + (1 if state is TaskState.UP_FOR_RETRY else 0), delay)
-    if len(spec.tasks) > spec.max_active_tasks:
+    if len(spec.tasks) > spec.max_active_tasks or any(t.mapped for t in spec.tasks):
         # This try freed a slot, and tasks beyond the direct downstream may be waiting for one (a fan-out
-        # wider than max_active_tasks): plan the whole run rather than leave them to the tick.
+        # wider than max_active_tasks, or mapped instances): plan the whole run rather than leave them to
+        # the tick.
         return AdvanceRun(candidates=None)
     return AdvanceRun(tuple(sorted(set(spec.task(end.task_id).downstream) | set(end.skip_task_ids))))

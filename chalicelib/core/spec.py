@@ -33,6 +33,24 @@ class SensorPolicy:
 
 
 @dataclass(frozen=True)
+class MapInput:
+    """One argument a mapped task expands over: a literal list/dict (length known when the DAG is parsed) or
+    the output of an upstream task (its length is known once that task has run)."""
+
+    name: str  # keyword argument; "" for expand_kwargs (each element is a dict of arguments)
+    length: int | None = None  # literal input
+    task_id: str | None = None  # XCom input: the task whose return value is mapped over
+
+
+@dataclass(frozen=True)
+class MapSpec:
+    """How a mapped task expands: one task instance per element of its inputs (cross product of several)."""
+
+    inputs: tuple[MapInput, ...]
+    group: str | None = None  # inside a mapped task group: instance i of an in-group upstream feeds instance i
+
+
+@dataclass(frozen=True)
 class TaskSpec:
     task_id: str
     operator: str  # class name, e.g. "PythonOperator", "_PythonDecoratedOperator"
@@ -55,6 +73,8 @@ class TaskSpec:
     on_failure_fail_dagrun: bool = False  # a teardown that fails the run when it fails
     depends_on_past: bool = False  # waits for its own instance in the previous run to succeed or skip
     wait_for_downstream: bool = False  # ... and for that instance's direct downstream ones too
+    mapped: MapSpec | None = None
+    feeds_mapping: bool = False  # a mapped task expands over this task's output: record its length
 
 
 @dataclass(frozen=True)
@@ -147,6 +167,9 @@ def _task_from_dict(data: dict[str, Any]) -> TaskSpec:
     values["trigger_rule"] = TriggerRule(data["trigger_rule"])
     values["retry"] = RetryPolicy(**data["retry"])
     values["sensor"] = SensorPolicy(**data["sensor"]) if data.get("sensor") else None
+    if data.get("mapped"):
+        mapped = data["mapped"]
+        values["mapped"] = MapSpec(tuple(MapInput(**i) for i in mapped["inputs"]), mapped.get("group"))
     for key in ("upstream", "downstream", "template_fields"):
         values[key] = tuple(data.get(key, ()))
     known = {f.name for f in fields(TaskSpec)}

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from chalicelib.core.spec import DagSpec, RetryPolicy, SensorPolicy, TaskGroupSpec, TaskSpec
+from chalicelib.core.spec import DagSpec, MapSpec, RetryPolicy, SensorPolicy, TaskGroupSpec, TaskSpec
 from chalicelib.sdk.dag import DAG
 from chalicelib.sdk.task_group import TaskGroup
 
@@ -72,7 +72,20 @@ def _task_spec(task: Any) -> TaskSpec:
         on_failure_fail_dagrun=task.on_failure_fail_dagrun,
         depends_on_past=task.depends_on_past,
         wait_for_downstream=task.wait_for_downstream,
+        mapped=_map_spec(task),
+        feeds_mapping=bool(task._feeds_mapping),
     )
+
+
+def _map_spec(task: Any) -> MapSpec | None:
+    from chalicelib.sdk.mappedoperator import MappedOperator, mapped_group_of
+
+    if isinstance(task, MappedOperator):
+        return MapSpec(task.expand_input.map_inputs())
+    group = mapped_group_of(task.task_group)
+    if group is not None:
+        return MapSpec(group.expand_input.map_inputs(), group=group.group_id)
+    return None
 
 
 def _groups(root: TaskGroup) -> list[TaskGroupSpec]:

@@ -10,8 +10,10 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol, TextIO
 
+from chalicelib.core.mapping import ti_key
 from chalicelib.core.planner import (
     EnqueueTask,
+    ExpandTask,
     FinishRun,
     RunSnapshot,
     SettleTask,
@@ -69,6 +71,7 @@ class TaskInstanceResult:
     state: TaskState = TaskState.NONE
     try_number: int = 0
     tries: list[TryResult] = field(default_factory=list)
+    map_index: int = -1
 
     @property
     def start_date(self) -> datetime | None:
@@ -94,7 +97,8 @@ class RunResult:
             "run_id": self.run_id,
             "state": self.state.value,
             "task_instances": [
-                {"task_id": ti.task_id, "map_index": -1, "state": _public_state(ti.state), "try_number": ti.try_number}
+                {"task_id": ti.task_id, "map_index": ti.map_index, "state": _public_state(ti.state),
+                 "try_number": ti.try_number}
                 for ti in self.task_instances
             ],
         }
@@ -128,16 +132,20 @@ def run_dag(
     )
     spec = tasks_in_run(dag_to_spec(dag), dag, run.logical_date)
     snapshot = RunSnapshot(spec, {t: TaskInstanceView(t) for t in spec.task_ids}, RunState.RUNNING, started)
-    results = {t: TaskInstanceResult(t) for t in spec.task_ids}
+    results = {t: TaskInstanceResult(t) for t in spec.task_ids}  # by ti_key
     xcoms = MemoryXComStore()
     reason = ""
     while not snapshot.state.finished:
         actions = plan(snapshot, now=clock.now())
-        settles = [a for a in actions if isinstance(a, (SettleTask, FinishRun))]
+        settles = [a for a in actions if isinstance(a, (SettleTask, ExpandTask, FinishRun))]
         snapshot = apply(snapshot, settles)
         for action in settles:
             if isinstance(action, SettleTask):
-                results[action.task_id].state = action.state
+                _result(results, action.task_id, action.map_index).state = action.state
+            elif isinstance(action, ExpandTask):
+                del results[action.task_id]  # like Airflow, the expanded task is its instances only
+                for i in range(action.count):
+                    _result(results, action.task_id, i)
             else:
                 reason = action.reason
         enqueues = [a for a in actions if isinstance(a, EnqueueTask)]
@@ -154,9 +162,10 @@ def run_dag(
         for enqueue in enqueues:
             snapshot = _run_one(dag, enqueue, snapshot, results, run, xcoms, clock, echo, jitter)
             if on_try is not None:
-                on_try(results[enqueue.task_id].tries[-1])
-    outcome = RunResult(dag.dag_id, run.run_id, run.logical_date, snapshot.state,
-                        [results[t] for t in spec.task_ids], reason)
+                on_try(_result(results, enqueue.task_id, enqueue.map_index).tries[-1])
+    order = {t: i for i, t in enumerate(spec.task_ids)}
+    instances = sorted(results.values(), key=lambda r: (order[r.task_id], r.map_index))
+    outcome = RunResult(dag.dag_id, run.run_id, run.logical_date, snapshot.state, instances, reason)
     run_dag_callbacks(dag, run, outcome.state, reason, xcoms)
     return outcome
 
@@ -179,21 +188,30 @@ def tasks_in_run(spec: DagSpec, dag: DAG, logical_date: datetime) -> DagSpec:
 
 def _run_one(dag: DAG, enqueue: EnqueueTask, snapshot: RunSnapshot, results: dict[str, TaskInstanceResult],
              run: DagRunInfo, xcoms: MemoryXComStore, clock: Clock, echo: TextIO | None, jitter: bool) -> RunSnapshot:
-    record = results[enqueue.task_id]
+    record = _result(results, enqueue.task_id, enqueue.map_index)
     first_start = record.tries[0].start_date if enqueue.reason == "reschedule" and record.tries else None
     result = run_try(
         dag.get_task(enqueue.task_id), run=run, try_number=enqueue.try_number, xcoms=xcoms,
-        now=clock.now, echo=echo, first_try_start=first_start, jitter=jitter,
+        now=clock.now, echo=echo, first_try_start=first_start, jitter=jitter, map_index=enqueue.map_index,
     )
     record.tries.append(result)
     record.state, record.try_number = result.state, result.try_number
     tis = dict(snapshot.tis)
-    tis[enqueue.task_id] = TaskInstanceView(enqueue.task_id, result.state, result.try_number, result.next_retry_at)
+    tis[ti_key(enqueue.task_id, enqueue.map_index)] = TaskInstanceView(
+        enqueue.task_id, result.state, result.try_number, result.next_retry_at, enqueue.map_index,
+        map_length=result.map_length)
     snapshot = replace(snapshot, tis=tis)
     skips = branch_skips(snapshot, result.skip_task_ids)
     for skip in skips:
-        results[skip.task_id].state = TaskState.SKIPPED
+        _result(results, skip.task_id, skip.map_index).state = TaskState.SKIPPED
     return apply(snapshot, skips)
+
+
+def _result(results: dict[str, TaskInstanceResult], task_id: str, map_index: int) -> TaskInstanceResult:
+    key = ti_key(task_id, map_index)
+    if key not in results:
+        results[key] = TaskInstanceResult(task_id, map_index=map_index)
+    return results[key]
 
 
 def _wait_for_next_try(snapshot: RunSnapshot, clock: Clock) -> bool:

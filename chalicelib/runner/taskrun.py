@@ -29,6 +29,13 @@ from chalicelib.sdk.exceptions import (
     AirflowTaskTimeout,
     ParamValidationError,
 )
+from chalicelib.sdk.expand_input import (
+    UnmappableXComLengthPushed,
+    UnmappableXComTypePushed,
+    XComForMappingNotPushed,
+    max_map_length,
+)
+from chalicelib.sdk.mappedoperator import MappedOperator
 from chalicelib.sdk.timeutil import as_aware, using_clock
 
 log = logging.getLogger("levante.task")
@@ -43,6 +50,8 @@ class TryResult:
     end_date: datetime
     next_retry_at: datetime | None = None  # for UP_FOR_RETRY and UP_FOR_RESCHEDULE
     skip_task_ids: frozenset[str] = frozenset()  # downstream tasks a branch/short-circuit skipped
+    map_index: int = -1
+    map_length: int | None = None  # what the output offers a downstream expansion (see TaskInstanceView)
     error: str | None = None
     log: str = ""
 
@@ -71,15 +80,17 @@ def run_try(
     jitter: bool = True,
     guard: Guard = execution_timeout,
     keep_log: bool = True,
+    map_index: int = -1,
 ) -> TryResult:
     """`guard` enforces execution_timeout around execute: a timer in process, or the supervisor's SIGTERM.
     Without `keep_log` the log only goes to `echo` (a supervised child streams it to its parent)."""
     task = copy.copy(task)  # rendering writes fields; keep the DAG's task pristine for the next try
     start = now()
     ti = RuntimeTaskInstance(task, run, try_number, xcoms, max_tries=max_tries if max_tries is not None else task.retries,
-                             start_date=start, first_try_start=first_try_start or start)
+                             start_date=start, first_try_start=first_try_start or start, map_index=map_index)
     with logcapture.capture(echo, keep=keep_log) as task_log:
-        log.info("Running %s (try %d) of run %s", task.task_id, try_number, run.run_id)
+        index = f" map_index={map_index}" if map_index >= 0 else ""
+        log.info("Running %s%s (try %d) of run %s", task.task_id, index, try_number, run.run_id)
         try:  # task-level params override the DAG's; the run's conf overrides both (Airflow's default)
             context = build_context(task, ti, run, task.params.resolve(run.conf))
         except ParamValidationError as exc:
@@ -88,7 +99,7 @@ def run_try(
             state, error, retryable, reschedule_at = TaskState.FAILED, exc, False, None
         else:
             with running_context(context), using_clock(now):
-                state, error, retryable, reschedule_at = _execute(task, context, ti, guard)
+                task, state, error, retryable, reschedule_at = _materialize_and_execute(task, context, ti, guard)
         next_retry_at = reschedule_at
         end = now()
         if state is TaskState.FAILED:
@@ -103,7 +114,23 @@ def run_try(
         task_id=task.task_id, try_number=try_number, state=state, start_date=start, end_date=end,
         next_retry_at=next_retry_at, skip_task_ids=frozenset(ti.skip_requested) if state is TaskState.SUCCESS else frozenset(),
         error=None if error is None else f"{type(error).__name__}: {error}", log=task_log.getvalue(),
+        map_index=map_index, map_length=ti.map_length if state is TaskState.SUCCESS else None,
     )
+
+
+def _materialize_and_execute(task: BaseOperator, context: dict[str, Any], ti: RuntimeTaskInstance, guard: Guard
+                             ) -> tuple[BaseOperator, TaskState, BaseException | None, bool, datetime | None]:
+    """A mapped task's instance runs as the real operator built from its partial and expanded arguments."""
+    if isinstance(task, MappedOperator):
+        try:
+            task = task.materialize(ti.map_index, context)
+        except Exception as exc:  # noqa: BLE001 - a bad mapped argument fails this instance
+            log.error("Could not build mapped instance %d:\n%s", ti.map_index,
+                      "".join(traceback.format_exception(exc)).rstrip())
+            return task, TaskState.FAILED, exc, True, None
+        ti.task = task
+        context["task"] = task
+    return (task, *_execute(task, context, ti, guard))
 
 
 def _execute(task: BaseOperator, context: dict[str, Any], ti: RuntimeTaskInstance, guard: Guard
@@ -133,8 +160,14 @@ def _execute(task: BaseOperator, context: dict[str, Any], ti: RuntimeTaskInstanc
 
 
 def _push_result(task: BaseOperator, ti: RuntimeTaskInstance, result: Any) -> None:
+    if task._feeds_mapping and ti.map_index < 0:
+        # Airflow fails the producer, not the mapped task: nothing pushed, not a list/dict, or too long.
+        _check_mappable(result if task.do_xcom_push else None)
+        ti.map_length = len(result)
     if not task.do_xcom_push or result is None:
         return
+    if ti.map_index >= 0:
+        ti.map_length = 1  # one more element of this mapped task's output (Airflow's second-order mapping)
     if task.multiple_outputs:
         if not isinstance(result, dict):
             raise TypeError(f"Returned output was type {type(result)} expected dictionary for multiple_outputs")
@@ -143,6 +176,16 @@ def _push_result(task: BaseOperator, ti: RuntimeTaskInstance, result: Any) -> No
                 raise TypeError(f"Returned dictionary keys must be strings when using multiple_outputs, found {key!r}")
             ti.xcom_push(key, value)
     ti.xcom_push(RETURN_VALUE, result)
+
+
+def _check_mappable(result: Any) -> None:
+    if result is None:
+        raise XComForMappingNotPushed()
+    if isinstance(result, (str, bytes)) or not isinstance(result, (list, tuple, dict)):
+        raise UnmappableXComTypePushed(result)
+    limit = max_map_length()
+    if len(result) > limit:
+        raise UnmappableXComLengthPushed(result, limit)
 
 
 def _finish_log(state: TaskState, next_retry_at: datetime | None) -> None:

@@ -12,7 +12,7 @@ from chalicelib.core.trigger_rules import TriggerRule
 from chalicelib.sdk.dag import DAG, DagContext, _check_id
 from chalicelib.sdk.dependencies import DependencyMixin, chain, cross_downstream
 from chalicelib.sdk.deprecation import unsupported_argument, warn_legacy
-from chalicelib.sdk.exceptions import DagDefinitionError, UnsupportedFeature
+from chalicelib.sdk.exceptions import DagDefinitionError
 from chalicelib.sdk.params import ParamsDict
 from chalicelib.sdk.timeutil import as_aware, to_seconds
 
@@ -83,6 +83,7 @@ class BaseOperator(DependencyMixin):
     template_fields_renderers: ClassVar[dict[str, str]] = {}
     ui_color: ClassVar[str] = "#fff"
     is_sensor: ClassVar[bool] = False
+    _feeds_mapping: bool = False  # a mapped task expands over this task's output (set by MappedOperator)
     _accepted_cache: ClassVar[frozenset[str] | None] = None
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
@@ -288,9 +289,6 @@ class BaseOperator(DependencyMixin):
             return []
         return list(value) if isinstance(value, Iterable) else [value]
 
-    def expand(self, **kwargs: Any) -> Any:
-        raise UnsupportedFeature("dynamic task mapping (.expand/.partial) is not supported by Levante")
-
     # --- setup / teardown (Airflow 2.7+) ------------------------------------------------------------
     is_setup = False
     is_teardown = False
@@ -318,7 +316,14 @@ class BaseOperator(DependencyMixin):
 
     @classmethod
     def partial(cls, **kwargs: Any) -> Any:
-        raise UnsupportedFeature("dynamic task mapping (.expand/.partial) is not supported by Levante")
+        """`Operator.partial(task_id=..., **fixed).expand(arg=[...])`: dynamic task mapping."""
+        from chalicelib.sdk.mappedoperator import OperatorPartial
+
+        return OperatorPartial(cls, kwargs)
+
+    @property
+    def is_mapped(self) -> bool:
+        return False
 
     def _from_default_args(self, name: str) -> str:
         """" (from default_args)" when the argument came from default_args, so messages can say where."""

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
+from chalicelib.core.mapping import ti_key
 from chalicelib.core.xcom import RETURN_VALUE, encode_xcom
 from chalicelib.sdk.variable import VariableAccessor
 
@@ -19,25 +20,37 @@ if TYPE_CHECKING:
 
 
 class XComStore(Protocol):
-    """XComs of one DAG run. Values are JSON-compatible; `get` raises KeyError when absent."""
+    """XComs of one DAG run, per task instance (task id, map index). Values are JSON-compatible."""
 
-    def get(self, task_id: str, key: str) -> Any: ...
-    def set(self, task_id: str, key: str, value: Any) -> None: ...
+    def get(self, task_id: str, key: str, map_index: int = -1) -> Any:
+        """The value; raises KeyError when absent."""
+        ...
+
+    def set(self, task_id: str, key: str, value: Any, map_index: int = -1) -> None: ...
+
+    def get_mapped(self, task_id: str, key: str) -> list[Any]:
+        """Values every instance of a mapped task pushed under `key`, by map_index (instances that pushed
+        nothing are left out, as in Airflow's lazy sequence)."""
+        ...
 
 
 class MemoryXComStore:
     def __init__(self) -> None:
-        self.values: dict[tuple[str, str], str] = {}
+        self.values: dict[tuple[str, str], str] = {}  # (ti_key, key) -> JSON
+        self.mapped: dict[tuple[str, str], dict[int, str]] = {}  # (task_id, key) -> {map_index: JSON}
 
-    def get(self, task_id: str, key: str) -> Any:
-        return json.loads(self.values[(task_id, key)])
+    def get(self, task_id: str, key: str, map_index: int = -1) -> Any:
+        return json.loads(self.values[(ti_key(task_id, map_index), key)])
 
-    def set(self, task_id: str, key: str, value: Any) -> None:
-        self.values[(task_id, key)] = encode_xcom(value)
+    def set(self, task_id: str, key: str, value: Any, map_index: int = -1) -> None:
+        text = encode_xcom(value)
+        self.values[(ti_key(task_id, map_index), key)] = text
+        if map_index >= 0:
+            self.mapped.setdefault((task_id, key), {})[map_index] = text
 
-    def clear_task(self, task_id: str) -> None:
-        for k in [k for k in self.values if k[0] == task_id]:
-            del self.values[k]
+    def get_mapped(self, task_id: str, key: str) -> list[Any]:
+        found = self.mapped.get((task_id, key), {})
+        return [json.loads(found[i]) for i in sorted(found)]
 
 
 @dataclass(frozen=True)
@@ -67,12 +80,13 @@ class RuntimeTaskInstance:
     """`ti` / `task_instance` in the context: identity, try number, and XCom access."""
 
     def __init__(self, task: BaseOperator, run: DagRunInfo, try_number: int, xcoms: XComStore,
-                 max_tries: int = 0, start_date: datetime | None = None, first_try_start: datetime | None = None):
+                 max_tries: int = 0, start_date: datetime | None = None, first_try_start: datetime | None = None,
+                 map_index: int = -1):
         self.task = task
         self.task_id = task.task_id
         self.dag_id = run.dag_id
         self.run_id = run.run_id
-        self.map_index = -1
+        self.map_index = map_index
         self.try_number = try_number
         self.max_tries = max_tries
         self.logical_date = run.logical_date
@@ -81,13 +95,14 @@ class RuntimeTaskInstance:
         self.hostname = socket.gethostname()
         self.xcoms = xcoms
         self.skip_requested: set[str] = set()  # downstream task ids a branch/short-circuit chose to skip
+        self.map_length: int | None = None  # set when the output feeds a mapped task (see TryResult)
 
     @property
     def execution_date(self) -> datetime:
         return self.logical_date
 
     def xcom_push(self, key: str, value: Any) -> None:
-        self.xcoms.set(self.task_id, key, value)
+        self.xcoms.set(self.task_id, key, value, self.map_index)
 
     def xcom_pull(self, task_ids: str | list[str] | None = None, key: str = RETURN_VALUE,
                   dag_id: str | None = None, map_indexes: Any = None, default: Any = None,
@@ -97,20 +112,48 @@ class RuntimeTaskInstance:
         if task_ids is None:
             task_ids = self.task_id
         if isinstance(task_ids, str):
-            return self._pull_one(task_ids, key, default)
-        return [self._pull_one(t, key, default) for t in task_ids]
+            return self._pull_one(task_ids, key, default, map_indexes)
+        return [self._pull_one(t, key, default, map_indexes) for t in task_ids]
 
-    def _pull_one(self, task_id: str, key: str, default: Any) -> Any:
+    def _pull_one(self, task_id: str, key: str, default: Any, map_indexes: Any) -> Any:
+        """A mapped task's XCom: the instance asked for, the same instance within one mapped task group,
+        otherwise every instance's value in map_index order (Airflow's lazy sequence)."""
+        if isinstance(map_indexes, (list, tuple, range)):
+            return [self._pull_one(task_id, key, default, int(i)) for i in map_indexes]
+        map_index = -1 if map_indexes is None else int(map_indexes)
+        if map_indexes is None and self._is_mapped(task_id):
+            if self.map_index >= 0 and self._same_mapped_group(task_id):
+                map_index = self.map_index
+            else:
+                return self.xcoms.get_mapped(task_id, key)
         try:
-            return self.xcoms.get(task_id, key)
+            return self.xcoms.get(task_id, key, map_index)
         except KeyError:
             return default
+
+    def _other(self, task_id: str) -> Any:
+        dag = getattr(self.task, "dag", None)
+        return dag.get_task(task_id) if dag is not None and dag.has_task(task_id) else None
+
+    def _is_mapped(self, task_id: str) -> bool:
+        from chalicelib.sdk.mappedoperator import is_mapped
+
+        other = self._other(task_id)
+        return other is not None and is_mapped(other)
+
+    def _same_mapped_group(self, task_id: str) -> bool:
+        from chalicelib.sdk.mappedoperator import mapped_group_of
+
+        group = mapped_group_of(getattr(self.task, "task_group", None))
+        other = self._other(task_id)
+        return group is not None and other is not None and mapped_group_of(other.task_group) is group
 
     def skip_downstream(self, task_ids: set[str]) -> None:
         self.skip_requested |= set(task_ids)
 
     def __repr__(self) -> str:
-        return f"<TaskInstance: {self.dag_id}.{self.task_id} {self.run_id} [try {self.try_number}]>"
+        index = f" map_index={self.map_index}" if self.map_index >= 0 else ""
+        return f"<TaskInstance: {self.dag_id}.{self.task_id} {self.run_id}{index} [try {self.try_number}]>"
 
 
 def _pendulum(value: datetime | None) -> Any:

@@ -72,27 +72,68 @@ class _TaskDecorator:
         functools.update_wrapper(self, func)
 
     def __call__(self, *args: Any, **kwargs: Any) -> XComArg:
-        options = dict(self.kwargs)
-        dag = options.get("dag") or DagContext.current()
-        if dag is None:
-            raise DagDefinitionError(f"task {self.function.__name__!r} was called outside a DAG")
-        task_id = _unique_task_id(options.pop("task_id", None) or self.function.__name__, dag)
-        if "multiple_outputs" not in options and self.operator_class is _PythonDecoratedOperator:
-            options["multiple_outputs"] = _returns_dict(self.function)
+        options = self._options()
         operator = self.operator_class(
-            task_id=task_id, python_callable=self.function, op_args=args, op_kwargs=kwargs, **options
+            python_callable=self.function, op_args=args, op_kwargs=kwargs, **options
         )
         if operator.doc_md is None and self.function.__doc__:
             operator.doc_md = inspect.cleandoc(self.function.__doc__)
         return XComArg(operator)
 
+    def _options(self) -> dict[str, Any]:
+        options = dict(self.kwargs)
+        dag = options.get("dag") or DagContext.current()
+        if dag is None:
+            raise DagDefinitionError(f"task {self.function.__name__!r} was called outside a DAG")
+        options["task_id"] = _unique_task_id(options.pop("task_id", None) or self.function.__name__, dag)
+        if "multiple_outputs" not in options and self.operator_class is _PythonDecoratedOperator:
+            options["multiple_outputs"] = _returns_dict(self.function)
+        return options
+
     def override(self, **kwargs: Any) -> _TaskDecorator:
         return _TaskDecorator(self.function, self.operator_class, {**self.kwargs, **kwargs})
 
-    def expand(self, *args: Any, **kwargs: Any) -> Any:
-        raise UnsupportedFeature("dynamic task mapping (.expand/.partial) is not supported by Levante")
+    # --- dynamic task mapping: f.expand(x=[...]), f.partial(y=1).expand(x=...), f.expand_kwargs([...]) ---
+    def partial(self, **kwargs: Any) -> _PartialTask:
+        return _PartialTask(self, kwargs)
 
-    partial = expand_kwargs = expand
+    def expand(self, **mapped: Any) -> XComArg:
+        return _PartialTask(self, {}).expand(**mapped)
+
+    def expand_kwargs(self, kwargs: Any) -> XComArg:
+        return _PartialTask(self, {}).expand_kwargs(kwargs)
+
+
+class _PartialTask:
+    def __init__(self, decorator: _TaskDecorator, fixed: dict[str, Any]):
+        self.decorator = decorator
+        self.fixed = fixed
+
+    def expand(self, **mapped: Any) -> XComArg:
+        from chalicelib.sdk.expand_input import DictExpandInput
+
+        where = f"{self.decorator.function.__name__}.expand"
+        params = inspect.signature(self.decorator.function).parameters
+        takes_any = any(p.kind is p.VAR_KEYWORD for p in params.values())
+        unknown = sorted(n for n in mapped if n not in params and not takes_any)
+        if unknown:
+            raise DagDefinitionError(f"{where}: {self.decorator.function.__name__}() has no argument(s) {', '.join(unknown)}")
+        return self._mapped(DictExpandInput(where, mapped))
+
+    def expand_kwargs(self, kwargs: Any) -> XComArg:
+        from chalicelib.sdk.expand_input import ListExpandInput
+
+        return self._mapped(ListExpandInput(f"{self.decorator.function.__name__}.expand_kwargs", kwargs))
+
+    def _mapped(self, expand_input: Any) -> XComArg:
+        from chalicelib.sdk.mappedoperator import MappedOperator
+
+        options = self.decorator._options()
+        options.update(python_callable=self.decorator.function, op_args=(), op_kwargs=dict(self.fixed))
+        operator = MappedOperator(self.decorator.operator_class, options, expand_input, "op_kwargs")
+        if operator.doc_md is None and self.decorator.function.__doc__:
+            operator.doc_md = inspect.cleandoc(self.decorator.function.__doc__)
+        return XComArg(operator)
 
 
 def _unique_task_id(task_id: str, dag: Any) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import inspect
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -34,6 +35,7 @@ class TaskGroup(DependencyMixin):
         self.default_args = dict(default_args or {})
         self.tooltip = tooltip
         self.children: dict[str, TaskGroup | BaseOperator] = {}
+        self.expand_input: Any = None  # set on a mapped task group (`@task_group` function `.expand(...)`)
         self._group_id = group_id
         if group_id is None:  # the DAG's root group
             self.parent_group = None
@@ -142,18 +144,27 @@ def task_group(group_id: str | Callable | None = None, **group_kwargs: Any) -> C
     """
 
     def decorator(func: Callable) -> Callable:
-        @functools.wraps(func)
-        def factory(*args: Any, **kwargs: Any) -> Any:
+        def build(args: tuple, kwargs: dict[str, Any], expand_input: Any = None) -> Any:
             name = group_id if isinstance(group_id, str) else func.__name__
             options = {"add_suffix_on_collision": True, **group_kwargs}
             with TaskGroup(name, **options) as group:
                 if func.__doc__ and not group.tooltip:
                     group.tooltip = func.__doc__.strip()
+                if expand_input is not None:
+                    group.expand_input = expand_input
+                    for producer in expand_input.producers():
+                        producer._feeds_mapping = True
+                    kwargs = {**kwargs, **_mapped_arguments(func, expand_input, kwargs)}
                 result = func(*args, **kwargs)
             return group if result is None else result
 
-        factory.expand = _unsupported_expand  # type: ignore[attr-defined]
-        factory.partial = _unsupported_expand  # type: ignore[attr-defined]
+        @functools.wraps(func)
+        def factory(*args: Any, **kwargs: Any) -> Any:
+            return build(args, kwargs)
+
+        factory.partial = lambda **fixed: _GroupPartial(func, build, fixed)  # type: ignore[attr-defined]
+        factory.expand = lambda **mapped: _GroupPartial(func, build, {}).expand(**mapped)  # type: ignore[attr-defined]
+        factory.expand_kwargs = lambda value: _GroupPartial(func, build, {}).expand_kwargs(value)  # type: ignore[attr-defined]
         return factory
 
     if callable(group_id):
@@ -162,7 +173,34 @@ def task_group(group_id: str | Callable | None = None, **group_kwargs: Any) -> C
     return decorator
 
 
-def _unsupported_expand(*args: Any, **kwargs: Any) -> Any:
-    from chalicelib.sdk.exceptions import UnsupportedFeature
+class _GroupPartial:
+    """A mapped task group: the function runs once, its mapped arguments are placeholders that each instance
+    of each task inside resolves to its own element (`MappedArgument`)."""
 
-    raise UnsupportedFeature("mapped task groups (.expand/.partial) are not supported by Levante")
+    def __init__(self, func: Callable, build: Callable, fixed: dict[str, Any]):
+        self.func, self.build, self.fixed = func, build, fixed
+
+    def expand(self, **mapped: Any) -> Any:
+        from chalicelib.sdk.expand_input import DictExpandInput
+
+        where = f"task group {self.func.__name__!r}.expand"
+        unknown = sorted(set(mapped) - set(inspect.signature(self.func).parameters))
+        if unknown:
+            raise DagDefinitionError(f"{where}: {self.func.__name__}() has no argument(s) {', '.join(unknown)}")
+        return self.build((), dict(self.fixed), DictExpandInput(where, mapped))
+
+    def expand_kwargs(self, value: Any) -> Any:
+        from chalicelib.sdk.expand_input import ListExpandInput
+
+        return self.build((), dict(self.fixed), ListExpandInput(f"task group {self.func.__name__!r}.expand_kwargs", value))
+
+
+def _mapped_arguments(func: Callable, expand_input: Any, fixed: dict[str, Any]) -> dict[str, Any]:
+    from chalicelib.sdk.expand_input import DictExpandInput, MappedArgument
+
+    if isinstance(expand_input, DictExpandInput):
+        names = list(expand_input.value)
+    else:
+        names = [n for n, p in inspect.signature(func).parameters.items()
+                 if n not in fixed and p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]
+    return {name: MappedArgument(expand_input, name) for name in names}

@@ -43,10 +43,14 @@ class XComArg(DependencyMixin):
     def task_id(self) -> str:
         return self.operator.task_id
 
-    def expand(self, *a: Any, **k: Any) -> Any:
-        raise UnsupportedFeature("dynamic task mapping (.expand/.partial) is not supported by Levante")
+    def map(self, function: Any) -> XComArg:
+        """A lazy transform of each element (Airflow's `XComArg.map`); mapping over it maps over the source."""
+        return _MapXComArg(self, (function,))
 
-    map = zip = concat = partial = expand
+    def zip(self, *a: Any, **k: Any) -> Any:
+        raise UnsupportedFeature("XComArg.zip() is not supported by Levante yet; map over one output")
+
+    concat = zip
 
     def as_setup(self) -> XComArg:
         self.operator.as_setup()
@@ -67,7 +71,37 @@ class XComArg(DependencyMixin):
         return f"XComArg({self.operator.task_id!r}, key={self.key!r})"
 
 
-class DagParamArg:
+class _MapXComArg(XComArg):
+    def __init__(self, source: XComArg, functions: tuple[Any, ...]):
+        super().__init__(source.operator, source.key)
+        self.source = source
+        self.functions = functions
+
+    def map(self, function: Any) -> XComArg:
+        return _MapXComArg(self.source, (*self.functions, function))
+
+    def resolve(self, context: dict[str, Any]) -> Any:
+        values = self.source.resolve(context)
+        items = list(values.items()) if isinstance(values, dict) else list(values or [])
+        out = []
+        for item in items:
+            for function in self.functions:
+                item = function(item)
+            out.append(item)
+        return out
+
+
+class ResolvableArg:
+    """A value known only at run time, replaced by `resolve(context)` before the task uses it."""
+
+    def resolve(self, context: dict[str, Any]) -> Any:
+        raise NotImplementedError
+
+    def xcom_args(self) -> list[XComArg]:
+        return []
+
+
+class DagParamArg(ResolvableArg):
     """An argument of a `@dag` function: the value of the DAG param of that name at run time."""
 
     def __init__(self, dag: DAG, name: str):
@@ -86,6 +120,8 @@ def iter_xcom_args(value: Any, _depth: int = 0) -> Iterator[XComArg]:
         return
     if isinstance(value, XComArg):
         yield value
+    elif isinstance(value, ResolvableArg):
+        yield from value.xcom_args()
     elif isinstance(value, (list, tuple, set, frozenset)):
         for item in value:
             yield from iter_xcom_args(item, _depth + 1)
@@ -96,7 +132,7 @@ def iter_xcom_args(value: Any, _depth: int = 0) -> Iterator[XComArg]:
 
 def resolve_args(value: Any, context: dict[str, Any]) -> Any:
     """`value` with every task output and DAG param inside it replaced by its run-time value."""
-    if isinstance(value, (XComArg, DagParamArg)):
+    if isinstance(value, (XComArg, ResolvableArg)):
         return value.resolve(context)
     if isinstance(value, list):
         return [resolve_args(v, context) for v in value]

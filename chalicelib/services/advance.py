@@ -13,7 +13,17 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Protocol
 
-from chalicelib.core.planner import EnqueueTask, FinishRun, RunSnapshot, SettleTask, apply, plan, run_outcome
+from chalicelib.core.mapping import ti_key
+from chalicelib.core.planner import (
+    EnqueueTask,
+    ExpandTask,
+    FinishRun,
+    RunSnapshot,
+    SettleTask,
+    apply,
+    plan,
+    run_outcome,
+)
 from chalicelib.core.spec import DagSpec
 from chalicelib.core.states import RunState
 from chalicelib.services.backend import Backend
@@ -45,25 +55,31 @@ def advance_run(backend: Backend, spec: DagSpec, run: StoredRun, now: datetime, 
     to_send: list[tuple[TaskMessage, int]] = []
     for action in actions:
         if isinstance(action, SettleTask):
-            backend.runs.settle(spec.dag_id, run.run_id, action.task_id, action.state, now, action.reason)
+            backend.runs.settle(spec.dag_id, run.run_id, action.task_id, action.state, now, action.reason,
+                                map_index=action.map_index)
+        elif isinstance(action, ExpandTask):
+            backend.runs.expand(spec.dag_id, run.run_id, action.task_id, action.count, now)
         elif isinstance(action, EnqueueTask):
-            expected = snapshot.tis[action.task_id].try_number if action.task_id in snapshot.tis else None
+            key = ti_key(action.task_id, action.map_index)
+            expected = snapshot.tis[key].try_number if key in snapshot.tis else None
             retries = spec.task(action.task_id).retry.retries
-            if backend.runs.enqueue(spec.dag_id, run.run_id, action.task_id, action.try_number, now, expected, retries):
-                to_send.append((TaskMessage(spec.dag_id, run.run_id, action.task_id, action.try_number), 0))
+            if backend.runs.enqueue(spec.dag_id, run.run_id, action.task_id, action.try_number, now, expected, retries,
+                                    action.map_index):
+                to_send.append((TaskMessage(spec.dag_id, run.run_id, action.task_id, action.try_number,
+                                            action.map_index), 0))
     failed = backend.queue.send(to_send) if to_send else []
     if failed:  # left QUEUED: the tick re-sends tasks queued too long
         log.warning("could not send %d task message(s); the scheduler will re-send them", len(failed))
     finish = next((a for a in actions if isinstance(a, FinishRun)), None)
     after = apply(snapshot, actions)
-    final_states = {t: after.state_of(t) for t in spec.task_ids}
+    final_states = after.live_states()
     if finish is None and candidates is not None:
         outcome = run_outcome(spec, final_states)
         finish = FinishRun(outcome) if outcome is not None else None
     if finish is None:
         return None
     if backend.runs.finish(spec.dag_id, run.run_id, finish.state, now):
-        counts = Counter(state.value for state in final_states.values())
+        counts = Counter(state.value for state in final_states.values())  # every instance of a mapped task
         backend.dags.record_last_run(spec.dag_id, run.run_id, finish.state.value, now, dict(counts))
         log.info("run %s of %s finished: %s %s", run.run_id, spec.dag_id, finish.state.value, finish.reason)
         _pause_after_consecutive_failures(backend, spec, finish.state, now)

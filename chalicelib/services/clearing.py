@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from chalicelib.core.mapping import split_key
 from chalicelib.core.spec import DagSpec
 from chalicelib.core.states import FINISHED_TASK_STATES, RunState, TaskState
 from chalicelib.services.advance import advance_run
@@ -105,7 +106,9 @@ def clear_task_instances(backend: Backend, dag_id: str, run_id: str, *, task_ids
     cleared: list[Any] = []
     busy: list[str] = []
     for target in selection.runs(backend, run):
-        items = [i for i in backend.runs.task_instances(dag_id, target.run_id) if i.task_id in wanted]
+        # An expanded mapped task is cleared through its instances; its -1 item keeps the expansion.
+        items = [i for i in backend.runs.task_instances(dag_id, target.run_id)
+                 if i.task_id in wanted and i.map_count is None]
         if only_failed:
             items = [i for i in items if i.state in FAILED_LIKE]
         if only_running:
@@ -142,17 +145,19 @@ def clear_run(backend: Backend, dag_id: str, run_id: str, *, only_failed: bool, 
 
 
 def mark_task_instance(backend: Backend, dag_id: str, run_id: str, task_id: str, new_state: TaskState, *,
-                       dry_run: bool, now: datetime) -> Any:
-    marked = mark_task_instances(backend, dag_id, run_id, Selection((task_id,)), new_state, dry_run=dry_run, now=now)
+                       dry_run: bool, now: datetime, map_index: int = -1) -> Any:
+    """One task instance (`map_index` for one instance of a mapped task; -1 marks all its instances)."""
+    marked = mark_task_instances(backend, dag_id, run_id, Selection((task_id,)), new_state, dry_run=dry_run, now=now,
+                                 map_index=map_index if map_index >= 0 else None)
     if not dry_run and not any(i.task_id == task_id and i.run_id == run_id for i in marked):
-        item = backend.runs.task_instance(dag_id, run_id, task_id)
+        item = backend.runs.task_instance(dag_id, run_id, task_id, map_index)
         if TaskState(item.state or "none") is not new_state:
             raise ConflictError(f"task instance {task_id!r} changed while being marked; read it again")
-    return backend.runs.task_instance(dag_id, run_id, task_id)
+    return backend.runs.task_instance(dag_id, run_id, task_id, map_index)
 
 
 def mark_task_instances(backend: Backend, dag_id: str, run_id: str, selection: Selection, new_state: TaskState, *,
-                        dry_run: bool, now: datetime) -> list[Any]:
+                        dry_run: bool, now: datetime, map_index: int | None = None) -> list[Any]:
     """Set the state of the selected task instances, then resume what the change unblocks.
 
     As Airflow's `set_task_instance_state` does: downstream tasks left failed or upstream_failed are
@@ -163,7 +168,8 @@ def mark_task_instances(backend: Backend, dag_id: str, run_id: str, selection: S
         raise NotFoundError(f"task {', '.join(selection.task_ids)!r} not found in DAG {dag_id!r}")
     wanted = selection.tasks(spec)
     targets = [(r, i) for r in selection.runs(backend, run) for i in backend.runs.task_instances(dag_id, r.run_id)
-               if i.task_id in wanted and TaskState(i.state or "none") is not new_state]
+               if i.task_id in wanted and TaskState(i.state or "none") is not new_state and i.map_count is None
+               and (map_index is None or split_key(i.ti_key)[1] == map_index)]
     if dry_run:
         return [i for _, i in targets]
     repo = InterventionRepository(backend.models)
@@ -193,6 +199,8 @@ def set_run_state(backend: Backend, dag_id: str, run_id: str, state: RunState, *
     spec, run = _load(backend, dag_id, run_id)
     repo = InterventionRepository(backend.models)
     for item in backend.runs.task_instances(dag_id, run_id):
+        if item.map_count is not None:
+            continue  # an expanded mapped task's -1 item: its instances are marked one by one
         target = _mark_target(item.state or "none", state)
         if target is not None and not repo.set_task_state(item, target, now):
             log.info("task %s of %s/%s changed while marking the run; left as is", item.task_id, dag_id, run_id)

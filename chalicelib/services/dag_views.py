@@ -13,6 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
+from chalicelib.core.mapping import split_key
 from chalicelib.core.planner import topological_order
 from chalicelib.core.spec import DagSpec
 from chalicelib.services.backend import Backend
@@ -138,7 +139,7 @@ def spec_of(backend: Backend, dag_id: str) -> tuple[Any, DagSpec]:
 class Grid:
     spec: DagSpec
     task_order: list[str]
-    runs: list[tuple[StoredRun, dict[str, Any]]]  # newest first, with task_id -> TI item
+    runs: list[tuple[StoredRun, dict[str, list[Any]]]]  # newest first, task_id -> its TI items (a mapped task's n)
 
 
 def grid(backend: Backend, dag_id: str, *, limit: int) -> Grid:
@@ -150,13 +151,21 @@ def grid(backend: Backend, dag_id: str, *, limit: int) -> Grid:
     # grid costs about one round trip per `GRID_PARALLELISM` runs instead of one per run.
     with ThreadPoolExecutor(max_workers=GRID_PARALLELISM) as pool:
         per_run = list(pool.map(lambda run: reader.grid_task_instances(dag_id, run.run_id), runs))
-    cells = [(run, {ti.task_id: ti for ti in tis}) for run, tis in zip(runs, per_run)]
+    cells = [(run, _by_task(tis)) for run, tis in zip(runs, per_run)]
     return Grid(spec, topological_order(spec), cells)
+
+
+def _by_task(items: list[Any]) -> dict[str, list[Any]]:
+    grouped: dict[str, list[Any]] = {}
+    for item in items:
+        grouped.setdefault(split_key(item.ti_key)[0], []).append(item)
+    return grouped
 
 
 def graph(spec: DagSpec) -> dict[str, Any]:
     nodes = [{"task_id": t.task_id, "operator": t.operator, "task_group_id": t.task_group,
-              "trigger_rule": t.trigger_rule.value, "ui_color": t.ui_color, "is_sensor": t.sensor is not None}
+              "trigger_rule": t.trigger_rule.value, "ui_color": t.ui_color, "is_sensor": t.sensor is not None,
+              "is_mapped": t.mapped is not None}
              for t in spec.tasks]
     edges = [{"source_id": t.task_id, "target_id": down} for t in spec.tasks for down in t.downstream]
     groups = [{"group_id": g.group_id, "parent_group_id": g.parent, "tooltip": g.tooltip, "children": list(g.children)}

@@ -24,7 +24,7 @@ from chalicelib.services.advance import advance_run
 from chalicelib.services.backend import Backend
 from chalicelib.store.dags import StoredDag
 from chalicelib.store.errors import ConflictError, NotFoundError
-from chalicelib.store.runs import StoredRun
+from chalicelib.store.runs import StoredRun, identity_of
 from chalicelib.taskqueue import DagCallbackMessage, TaskMessage
 
 log = logging.getLogger("levante.scheduler")
@@ -157,23 +157,24 @@ def _reap_zombies(backend: Backend, specs: _Specs, now: datetime, report: TickRe
         try:
             _reap(backend, specs, item, now, report)
         except Exception as exc:  # noqa: BLE001 - the other zombies are still reaped
-            log.exception("could not reap %s/%s/%s", item.dag_id, item.run_id, item.task_id)
-            report.errors.append(f"reap {item.dag_id}/{item.run_id}/{item.task_id}: {type(exc).__name__}: {exc}")
+            log.exception("could not reap %s/%s/%s", item.dag_id, item.run_id, item.ti_key)
+            report.errors.append(f"reap {item.dag_id}/{item.run_id}/{item.ti_key}: {type(exc).__name__}: {exc}")
 
 
 def _reap(backend: Backend, specs: _Specs, item, now: datetime, report: TickReport) -> None:
     spec = specs.latest(item.dag_id)
-    if spec is None or item.task_id not in spec.task_index():
+    task_id, _ = identity_of(item)
+    if spec is None or task_id not in spec.task_index():
         verdict_state, next_retry_at = TaskState.FAILED, None
     else:
-        verdict = after_failure(spec.task(item.task_id).retry, try_number=int(item.try_number),
+        verdict = after_failure(spec.task(task_id).retry, try_number=int(item.try_number),
                                 max_tries=int(item.max_tries), failed_at=now,
-                                seed=f"{item.dag_id}#{item.task_id}#{item.run_id}")
+                                seed=f"{item.dag_id}#{task_id}#{item.run_id}")
         verdict_state, next_retry_at = verdict.state, verdict.next_retry_at
     reason = f"zombie: no heartbeat since {item.heartbeat_at or item.start_date or 'the claim'}"
     if backend.runs.reap(item, state=verdict_state, next_retry_at=next_retry_at, now=now, reason=reason):
-        report.reaped.append(f"{item.dag_id}/{item.run_id}/{item.task_id}")
-        log.warning("reaped %s/%s/%s -> %s", item.dag_id, item.run_id, item.task_id, verdict_state.value)
+        report.reaped.append(f"{item.dag_id}/{item.run_id}/{item.ti_key}")
+        log.warning("reaped %s/%s/%s -> %s", item.dag_id, item.run_id, item.ti_key, verdict_state.value)
 
 
 def _resend_stuck(backend: Backend, now: datetime, report: TickReport) -> None:
@@ -183,16 +184,18 @@ def _resend_stuck(backend: Backend, now: datetime, report: TickReport) -> None:
         if attempts > backend.settings.max_enqueue_attempts:
             backend.runs.fail_queued(item, now, f"never picked up by a worker after {attempts - 1} re-sends")
             continue
-        if backend.runs.requeue(item.dag_id, item.run_id, item.task_id, int(item.try_number), now, attempts):
-            backend.queue.send([(TaskMessage(item.dag_id, item.run_id, item.task_id, int(item.try_number)), 0)])
-            report.resent.append(f"{item.dag_id}/{item.run_id}/{item.task_id}")
+        task_id, map_index = identity_of(item)
+        if backend.runs.requeue(item.dag_id, item.run_id, task_id, int(item.try_number), now, attempts, map_index):
+            backend.queue.send([(TaskMessage(item.dag_id, item.run_id, task_id, int(item.try_number), map_index), 0)])
+            report.resent.append(f"{item.dag_id}/{item.run_id}/{item.ti_key}")
     # A retry waiting on a delayed message (up_for_retry until claimed) whose message never came.
     for waiting in ("up_for_retry", "up_for_reschedule"):
         for item in backend.runs.by_active_state(waiting, stuck_before):
             if item.delayed_try is None or not backend.runs.redeliver_delayed(item, now):
                 continue
-            backend.queue.send([(TaskMessage(item.dag_id, item.run_id, item.task_id, int(item.delayed_try)), 0)])
-            report.resent.append(f"{item.dag_id}/{item.run_id}/{item.task_id}")
+            task_id, map_index = identity_of(item)
+            backend.queue.send([(TaskMessage(item.dag_id, item.run_id, task_id, int(item.delayed_try), map_index), 0)])
+            report.resent.append(f"{item.dag_id}/{item.run_id}/{item.ti_key}")
 
 
 def _advance_active_runs(backend: Backend, specs: _Specs, now: datetime, report: TickReport) -> None:

@@ -48,18 +48,21 @@ class ChildReport:
     next_retry_at: datetime | None = None
     skip_task_ids: frozenset[str] = frozenset()
     error: str | None = None
-    xcoms: dict[tuple[str, str], str] = field(default_factory=dict)  # (task_id, key) -> JSON pushed
+    # (task_id, map_index, key) -> JSON pushed
+    xcoms: dict[tuple[str, int, str], str] = field(default_factory=dict)
+    map_length: int | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {"state": self.state.value, "start": iso(self.start_date), "end": iso(self.end_date),
                 "next": iso(self.next_retry_at) if self.next_retry_at else None, "skips": sorted(self.skip_task_ids),
-                "error": self.error, "xcoms": [[t, k, v] for (t, k), v in self.xcoms.items()]}
+                "error": self.error, "xcoms": [[t, i, k, v] for (t, i, k), v in self.xcoms.items()],
+                "map_length": self.map_length}
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> ChildReport:
         return cls(TaskState(data["state"]), parse_iso(data["start"]), parse_iso(data["end"]),
                    parse_iso(data["next"]), frozenset(data["skips"]), data["error"],
-                   {(t, k): v for t, k, v in data["xcoms"]})
+                   {(t, int(i), k): v for t, i, k, v in data["xcoms"]}, data.get("map_length"))
 
 
 @dataclass(frozen=True)
@@ -69,6 +72,7 @@ class TryRequest:
     try_number: int
     max_tries: int
     first_try_start: datetime | None
+    map_index: int = -1
 
 
 def _warm(task: BaseOperator) -> None:
@@ -105,10 +109,10 @@ def run_supervised(backend: Backend, request: TryRequest, *, now: Callable[[], d
               using_dag_runs(StoreDagRuns(own, now))):
             result = run_try(request.task, run=run, try_number=request.try_number, xcoms=xcoms,
                              max_tries=request.max_tries, first_try_start=request.first_try_start, now=now,
-                             echo=LogWriter(channel), guard=on_sigterm, keep_log=False)
+                             echo=LogWriter(channel), guard=on_sigterm, keep_log=False, map_index=request.map_index)
         # Masked here: the secrets this task read are known to this process's masker only.
         return ChildReport(result.state, result.start_date, result.end_date, result.next_retry_at,
-                           result.skip_task_ids, redact(result.error), dict(xcoms.pending)).to_json()
+                           result.skip_task_ids, redact(result.error), dict(xcoms.pending), result.map_length).to_json()
 
     _warm(request.task)
     supervised = supervise(child, timeout=request.task.execution_timeout, kill_grace=settings.kill_grace,

@@ -9,6 +9,7 @@ from chalicelib.services.backend import Backend
 from chalicelib.store.blobs import log_key
 from chalicelib.store.errors import NotFoundError
 from chalicelib.store.readers import ApiReader
+from chalicelib.store.xcoms import parse_task_key
 
 MAX_LOG_CHUNK = 1024 * 1024  # bytes per response; the client asks again from `offset`
 MAX_XCOM_PREVIEW = 1024 * 1024  # bytes of one XCom in an API answer (Lambda answers are at most 6 MB)
@@ -22,13 +23,14 @@ class LogChunk:
     available: bool  # a log object exists for this try
 
 
-def read_log(backend: Backend, dag_id: str, run_id: str, task_id: str, try_number: int, offset: int) -> LogChunk:
-    item = backend.runs.task_instance(dag_id, run_id, task_id)
+def read_log(backend: Backend, dag_id: str, run_id: str, task_id: str, try_number: int, offset: int,
+             map_index: int = -1) -> LogChunk:
+    item = backend.runs.task_instance(dag_id, run_id, task_id, map_index)
     current = int(item.try_number or 0)
     if try_number < 1 or try_number > current:
         raise NotFoundError(f"task {task_id!r} of run {run_id!r} has no try {try_number} (tries so far: {current})")
     running = try_number == current and item.state in ("queued", "running")
-    part = backend.blobs.get_range(log_key(dag_id, run_id, task_id, try_number), offset, MAX_LOG_CHUNK)
+    part = backend.blobs.get_range(log_key(dag_id, run_id, task_id, try_number, map_index), offset, MAX_LOG_CHUNK)
     if part is None:
         return LogChunk("", offset, not running, False)
     text, used = _decode_prefix(part.data, complete=offset + len(part.data) >= part.total)
@@ -55,14 +57,14 @@ class XComText:
     truncated: bool
 
 
-def xcoms(backend: Backend, dag_id: str, run_id: str, task_id: str) -> list[XComText]:
-    """The task's XComs, the return value first; big ones (in S3) only as a preview, never loaded whole."""
-    item = backend.runs.task_instance(dag_id, run_id, task_id)
+def xcoms(backend: Backend, dag_id: str, run_id: str, task_id: str, map_index: int = -1) -> list[XComText]:
+    """One task instance's XComs, the return value first; big ones (in S3) only as a preview, never loaded whole."""
+    item = backend.runs.task_instance(dag_id, run_id, task_id, map_index)
     entries: list[XComText] = []
     if item.xcom_return is not None or item.xcom_return_ref:
         entries.append(_entry(backend, RETURN_VALUE, item.xcom_return, item.xcom_return_ref))
-    for xcom in ApiReader(backend.models).xcom_items(dag_id, run_id, task_id):
-        entries.append(_entry(backend, xcom.task_key.split("#", 1)[1], xcom.value, xcom.value_ref))
+    for xcom in ApiReader(backend.models).xcom_items(dag_id, run_id, task_id, map_index):
+        entries.append(_entry(backend, parse_task_key(xcom.task_key)[2], xcom.value, xcom.value_ref))
     return entries
 
 

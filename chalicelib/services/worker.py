@@ -68,7 +68,7 @@ def handle_message(backend: Backend, dags: DagCache, body: str, *, request_id: s
         raise PoisonMessage(f"unreadable task message {body[:200]!r}: {exc}") from None
     token = uuid.uuid4().hex
     ti_item = backend.runs.claim(msg.dag_id, msg.run_id, msg.task_id, msg.try_number, token, now(),
-                                 socket.gethostname(), request_id)
+                                 socket.gethostname(), request_id, msg.map_index)
     if ti_item is None:
         if _resent_early(backend, msg, now()):
             return "early"
@@ -85,9 +85,9 @@ def handle_message(backend: Backend, dags: DagCache, body: str, *, request_id: s
         return _record_crash(backend, msg, token, now(), f"task {msg.task_id!r} not found in DAG {msg.dag_id!r}")
     first_start = parse_iso(ti_item.first_start)
     request = TryRequest(loaded.dag.get_task(msg.task_id), run_info(run), msg.try_number, int(ti_item.max_tries),
-                         first_start)
+                         first_start, msg.map_index)
     started = now()
-    key = log_key(msg.dag_id, msg.run_id, msg.task_id, msg.try_number)
+    key = log_key(msg.dag_id, msg.run_id, msg.task_id, msg.try_number, msg.map_index)
     report, supervised = run_supervised(backend, request, now=now, heartbeat=_heartbeat(backend, msg, token),
                                         should_stop=should_stop,
                                         on_log=LiveLog(backend.blobs, key, backend.settings.log_flush_seconds))
@@ -103,10 +103,10 @@ def _try_end(msg: TaskMessage, max_tries: int, report: ChildReport | None, super
              ended: datetime, first_start_known: bool) -> TryEnd:
     if report is None:
         return TryEnd(msg.run_id, msg.task_id, msg.try_number, max_tries, None, started, ended,
-                      error=_death(supervised), first_start_known=first_start_known)
+                      error=_death(supervised), first_start_known=first_start_known, map_index=msg.map_index)
     return TryEnd(msg.run_id, msg.task_id, msg.try_number, max_tries, report.state, report.start_date,
                   report.end_date, report.next_retry_at, report.skip_task_ids, report.error, bool(report.xcoms),
-                  first_start_known)
+                  first_start_known, msg.map_index, report.map_length)
 
 
 def _handle_dag_callback(backend: Backend, dags: DagCache, msg: DagCallbackMessage) -> str:
@@ -152,7 +152,7 @@ def _apply(backend: Backend, loaded: LoadedDag, msg: TaskMessage, token: str, en
         step = instructions.pop(0)
         if isinstance(step, WriteXComs):
             try:
-                return_value = xcoms.take_return_value(msg.task_id)
+                return_value = xcoms.take_return_value(msg.task_id, msg.map_index)
                 xcoms.flush()
             except Exception as exc:  # noqa: BLE001 - the try's real error, recorded as its failure
                 log.exception("%s: could not store the XComs the task pushed", msg)
@@ -165,19 +165,21 @@ def _apply(backend: Backend, loaded: LoadedDag, msg: TaskMessage, token: str, en
                 backend.runs.settle(msg.dag_id, msg.run_id, task_id, TaskState.SKIPPED, now(), "skipped by branch",
                                     queued_after=queued_at)
         elif isinstance(step, SetFirstStart):
-            backend.runs.set_first_start(msg.dag_id, msg.run_id, msg.task_id, step.when)
+            backend.runs.set_first_start(msg.dag_id, msg.run_id, msg.task_id, step.when, msg.map_index)
         elif isinstance(step, FinishTry):
             state = step.state
             inline, ref = return_value if step.with_return_value else (None, None)
             if not backend.runs.finish_try(msg.dag_id, msg.run_id, msg.task_id, token=token, state=step.state,
                                            start=end.start_date, end=end.end_date, next_retry_at=step.next_retry_at,
                                            error=step.error, xcom_return=inline, xcom_return_ref=ref,
-                                           delayed_try=step.delayed_try):
+                                           delayed_try=step.delayed_try, map_index=msg.map_index,
+                                           map_length=step.map_length):
                 log.warning("%s: lost ownership while running (reaped, timed out or marked); outcome %s dropped",
                             msg, step.state.value)
                 return "lost"
             _stats(backend).record(step.state.value, end.end_date, time.monotonic())
-            log.info("%s.%s [%s] try %d: %s in %.2fs", msg.dag_id, msg.task_id, msg.run_id, msg.try_number,
+            log.info("%s.%s%s [%s] try %d: %s in %.2fs", msg.dag_id, msg.task_id,
+                     f"[{msg.map_index}]" if msg.map_index >= 0 else "", msg.run_id, msg.try_number,
                      step.state.value, (end.end_date - end.start_date).total_seconds())
         elif isinstance(step, EnqueueLater):
             _enqueue_later(backend, msg, step)
@@ -193,7 +195,7 @@ def _apply(backend: Backend, loaded: LoadedDag, msg: TaskMessage, token: str, en
 def _heartbeat(backend: Backend, msg: TaskMessage, token: str) -> Callable[[], bool]:
     def beat() -> bool:
         try:
-            return backend.runs.heartbeat(msg.dag_id, msg.run_id, msg.task_id, token, utcnow())
+            return backend.runs.heartbeat(msg.dag_id, msg.run_id, msg.task_id, token, utcnow(), msg.map_index)
         except Exception:  # noqa: BLE001 - a missed beat (endpoint outage) is retried at the next interval
             log.exception("heartbeat failed for %s", msg)
             return True
@@ -219,15 +221,15 @@ def _enqueue_later(backend: Backend, msg: TaskMessage, step: EnqueueLater) -> No
     """The task instance stays up_for_retry (or up_for_reschedule) with its current try until the delayed
     message claims it, as Airflow shows a task waiting for its retry. A lost message is the tick's: it
     enqueues due retries itself."""
-    if backend.queue.send([(TaskMessage(msg.dag_id, msg.run_id, msg.task_id, step.try_number),
+    if backend.queue.send([(TaskMessage(msg.dag_id, msg.run_id, msg.task_id, step.try_number, msg.map_index),
                             int(step.delay_seconds + 0.999))]):
-        backend.runs.undelay(msg.dag_id, msg.run_id, msg.task_id, step.try_number)
+        backend.runs.undelay(msg.dag_id, msg.run_id, msg.task_id, step.try_number, msg.map_index)
 
 
 def _resent_early(backend: Backend, msg: TaskMessage, now: datetime) -> bool:
     """A retry message delivered before its due time (a queue that lost the delay, e.g. a restored local
     state dir) is sent again for the time left, never run early."""
-    due = backend.runs.waiting_until(msg.dag_id, msg.run_id, msg.task_id, msg.try_number)
+    due = backend.runs.waiting_until(msg.dag_id, msg.run_id, msg.task_id, msg.try_number, msg.map_index)
     if due is None or due <= now:
         return False
     delay = min((due - now).total_seconds(), MAX_SQS_DELAY)
@@ -239,6 +241,7 @@ def _resent_early(backend: Backend, msg: TaskMessage, now: datetime) -> bool:
 def _record_crash(backend: Backend, msg: TaskMessage, token: str, now: datetime, error: str) -> str:
     log.error("%s: %s", msg, error)
     if backend.runs.finish_try(msg.dag_id, msg.run_id, msg.task_id, token=token, state=TaskState.FAILED, start=now,
-                               end=now, next_retry_at=None, error=error, xcom_return=None, xcom_return_ref=None):
+                               end=now, next_retry_at=None, error=error, xcom_return=None, xcom_return_ref=None,
+                               map_index=msg.map_index):
         _stats(backend).record(TaskState.FAILED.value, now, time.monotonic())
     return "failed"

@@ -26,8 +26,10 @@ def segment(value: str) -> str:
     return value if _PLAIN_SEGMENT.fullmatch(value) else quote(value, safe="")
 
 
-def log_key(dag_id: str, run_id: str, task_id: str, try_number: int) -> str:
-    return f"{run_log_prefix(dag_id, run_id)}task_id={segment(task_id)}/attempt={int(try_number)}.log"
+def log_key(dag_id: str, run_id: str, task_id: str, try_number: int, map_index: int = -1) -> str:
+    # Airflow's remote-log layout: a mapped instance's tries sit under map_index=N.
+    index = f"map_index={int(map_index)}/" if map_index >= 0 else ""
+    return f"{run_log_prefix(dag_id, run_id)}task_id={segment(task_id)}/{index}attempt={int(try_number)}.log"
 
 
 def run_log_prefix(dag_id: str, run_id: str) -> str:
@@ -44,8 +46,9 @@ def dag_source_key(source_hash: str) -> str:
     return f"dags/sources/{source_hash}.py"
 
 
-def xcom_key(dag_id: str, run_id: str, task_id: str, key: str) -> str:
-    return f"{run_xcom_prefix(dag_id, run_id)}{segment(task_id)}/{segment(key)}.json"
+def xcom_key(dag_id: str, run_id: str, task_id: str, key: str, map_index: int = -1) -> str:
+    index = f"map_index={int(map_index)}/" if map_index >= 0 else ""
+    return f"{run_xcom_prefix(dag_id, run_id)}{segment(task_id)}/{index}{segment(key)}.json"
 
 
 def run_xcom_prefix(dag_id: str, run_id: str) -> str:

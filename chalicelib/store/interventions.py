@@ -90,7 +90,7 @@ class InterventionRepository:
         """Delete the run's task instances and XComs, then the run; returns how many items went."""
         pk = run_pk(dag_id, run_id)
         deleted = 0
-        for Model, range_attr in ((self.m.TaskInstance, "task_id"), (self.m.XCom, "task_key")):
+        for Model, range_attr in ((self.m.TaskInstance, "ti_key"), (self.m.XCom, "task_key")):
             keys = list(Model.query(pk, attributes_to_get=["run_pk", range_attr]))
             with Model.batch_write() as batch:
                 for item in keys:
@@ -105,5 +105,5 @@ class InterventionRepository:
         return deleted + 1
 
     def _update_ti(self, item: Any, condition: Any, actions: list[Any]) -> bool:
-        return update_if(self.m.TaskInstance(run_pk(item.dag_id, item.run_id), item.task_id),
+        return update_if(self.m.TaskInstance(run_pk(item.dag_id, item.run_id), item.ti_key),
                          condition=condition, actions=actions)

@@ -160,10 +160,14 @@ def build_models(settings: Settings) -> Models:
     class TaskInstance(Model):
         Meta = _meta(settings, "task-instances")
         run_pk = UnicodeAttribute(hash_key=True)  # dag_id#run_id
-        task_id = UnicodeAttribute(range_key=True)
+        ti_key = UnicodeAttribute(range_key=True)  # task_id, or task_id#map_index for a mapped instance
+        task_id = UnicodeAttribute(null=True)
+        map_index = NumberAttribute(default=-1)
         dag_id = UnicodeAttribute()
         run_id = UnicodeAttribute()
         state = UnicodeAttribute(default="none")
+        map_count = NumberAttribute(null=True)  # on a mapped task's -1 item once expanded: its instance count
+        map_length = NumberAttribute(null=True)  # length of the output a downstream task maps over
         try_number = NumberAttribute(default=0)
         max_tries = NumberAttribute(default=0)
         start_date = UnicodeAttribute(null=True)
@@ -190,7 +194,7 @@ def build_models(settings: Settings) -> Models:
     class XCom(Model):
         Meta = _meta(settings, "xcoms")
         run_pk = UnicodeAttribute(hash_key=True)
-        task_key = UnicodeAttribute(range_key=True)  # task_id#key
+        task_key = UnicodeAttribute(range_key=True)  # ti_key#key (task_id#key, task_id#map_index#key)
         value = UnicodeAttribute(null=True)
         value_ref = UnicodeAttribute(null=True)
 

@@ -16,13 +16,14 @@ from pynamodb.exceptions import DoesNotExist
 
 from chalicelib.store.errors import NotFoundError
 from chalicelib.store.models import LIST_FIELDS, Models
-from chalicelib.store.runs import StoredRun, run_pk
+from chalicelib.store.runs import StoredRun, live_instances, run_pk
 from chalicelib.store.shards import count_sharded, over_shards, query_sharded
 from chalicelib.store.timefmt import parse_iso
+from chalicelib.store.xcoms import parse_task_key
 
 DAG_LIST_ATTRIBUTES = ["dag_id", *LIST_FIELDS]
-GRID_TI_ATTRIBUTES = ["task_id", "state", "try_number", "start_date", "end_date", "duration", "next_retry_at",
-                      "queued_at"]
+GRID_TI_ATTRIBUTES = ["run_pk", "ti_key", "dag_id", "run_id", "state", "try_number", "start_date", "end_date",
+                      "duration", "map_count", "next_retry_at", "queued_at"]
 
 
 class ApiReader:
@@ -100,15 +101,19 @@ class ApiReader:
 
     # --- task instances ----------------------------------------------------------------------------
     def grid_task_instances(self, dag_id: str, run_id: str) -> list[Any]:
-        return list(self.m.TaskInstance.query(run_pk(dag_id, run_id), attributes_to_get=GRID_TI_ATTRIBUTES))
+        """Every task instance of the run (mapped ones one by one), with what the grid shows."""
+        items = list(self.m.TaskInstance.query(run_pk(dag_id, run_id), attributes_to_get=GRID_TI_ATTRIBUTES))
+        return live_instances(self.m, items)
 
     def run_xcom_items(self, dag_id: str, run_id: str) -> list[Any]:
         """Every XCom item of a run other than return values (those sit on the task instance)."""
         return list(self.m.XCom.query(run_pk(dag_id, run_id), attributes_to_get=["run_pk", "task_key", "value_ref"]))
 
-    def xcom_items(self, dag_id: str, run_id: str, task_id: str) -> list[Any]:
+    def xcom_items(self, dag_id: str, run_id: str, task_id: str, map_index: int = -1) -> list[Any]:
+        """XComs (other than the return value) of one task instance."""
         XCom = self.m.XCom
-        return list(XCom.query(run_pk(dag_id, run_id), XCom.task_key.startswith(f"{task_id}#")))
+        items = XCom.query(run_pk(dag_id, run_id), XCom.task_key.startswith(f"{task_id}#"))
+        return [i for i in items if parse_task_key(i.task_key)[1] == map_index]
 
     def oldest_due(self, active_state: str) -> datetime | None:
         """`due_at` of the oldest task instance in an active state (for queued: the longest wait)."""

@@ -24,6 +24,7 @@ from typing import Any
 from pynamodb.exceptions import DoesNotExist, PutError, UpdateError
 
 from chalicelib.core.bounds import RUN_CONF_LIMIT, RUN_NOTE_LIMIT, truncate
+from chalicelib.core.mapping import split_key, ti_key
 from chalicelib.core.planner import RunSnapshot, TaskInstanceView
 from chalicelib.core.spec import DagSpec
 from chalicelib.core.states import RunState, TaskState
@@ -34,7 +35,7 @@ from chalicelib.store.timefmt import iso, parse_iso
 
 _ACTIVE_TI = {TaskState.QUEUED, TaskState.RUNNING, TaskState.UP_FOR_RETRY, TaskState.UP_FOR_RESCHEDULE}
 _ENQUEUEABLE = ("none", "scheduled", "up_for_retry", "up_for_reschedule")
-_SNAPSHOT_ATTRIBUTES = ["task_id", "state", "try_number", "next_retry_at", "delayed_try"]
+_SNAPSHOT_ATTRIBUTES = ["ti_key", "state", "try_number", "next_retry_at", "delayed_try", "map_count", "map_length"]
 CLAIM_EARLY_TOLERANCE = timedelta(seconds=1)  # clocks of queue and worker may differ a little
 
 
@@ -117,7 +118,8 @@ class RunRepository:
         TI = self.m.TaskInstance
         with TI.batch_write() as batch:
             for task in spec.tasks:
-                batch.save(TI(run_pk(spec.dag_id, run_id), task.task_id, dag_id=spec.dag_id, run_id=run_id,
+                batch.save(TI(run_pk(spec.dag_id, run_id), task.task_id, task_id=task.task_id, map_index=-1,
+                              dag_id=spec.dag_id, run_id=run_id,
                               state=TaskState.NONE.value, try_number=0, max_tries=task.retry.retries))
 
     def get(self, dag_id: str, run_id: str) -> StoredRun:
@@ -189,19 +191,25 @@ class RunRepository:
 
     # --- task instances ----------------------------------------------------------------------------------
     def task_instances(self, dag_id: str, run_id: str) -> list[Any]:
+        """Every stored item of the run, an expanded task's -1 item included (see `instances`)."""
         return list(self.m.TaskInstance.query(run_pk(dag_id, run_id), consistent_read=True))
 
-    def task_instance(self, dag_id: str, run_id: str, task_id: str) -> Any:
+    def instances(self, dag_id: str, run_id: str) -> list[Any]:
+        """The run's task instances as users see them (`live_instances` of its items)."""
+        return live_instances(self.m, self.task_instances(dag_id, run_id))
+
+    def task_instance(self, dag_id: str, run_id: str, task_id: str, map_index: int = -1) -> Any:
         try:
-            return self.m.TaskInstance.get(run_pk(dag_id, run_id), task_id, consistent_read=True)
+            return self.m.TaskInstance.get(run_pk(dag_id, run_id), ti_key(task_id, map_index), consistent_read=True)
         except DoesNotExist as exc:
-            raise NotFoundError(f"task instance {task_id!r} of run {run_id!r} not found", cause=exc) from exc
+            where = f" map_index {map_index}" if map_index >= 0 else ""
+            raise NotFoundError(f"task instance {task_id!r}{where} of run {run_id!r} not found", cause=exc) from exc
 
     def snapshot(self, spec: DagSpec, run: StoredRun) -> RunSnapshot:
         # Only what the planner reads: every worker takes a snapshot, so keep each response small.
         items = self.m.TaskInstance.query(run_pk(spec.dag_id, run.run_id), consistent_read=True,
                                           attributes_to_get=_SNAPSHOT_ATTRIBUTES)
-        views = {i.task_id: view_of(i) for i in items}
+        views = {i.ti_key: view_of(i) for i in items}
         return RunSnapshot(spec, views, run.state, run.start_date, previous=self._previous_states(spec, run))
 
     def _previous_states(self, spec: DagSpec, run: StoredRun) -> dict[str, TaskState] | None:
@@ -212,14 +220,15 @@ class RunRepository:
         if not earlier:
             return None
         previous = max(earlier, key=lambda r: r.logical_date)
-        return {i.task_id: view_of(i).state for i in self.task_instances(spec.dag_id, previous.run_id)}
+        # By ti_key: a mapped instance's own key; an expanded task's -1 item is left out (live_instances).
+        return {i.ti_key: view_of(i).state for i in self.instances(spec.dag_id, previous.run_id)}
 
     def enqueue(self, dag_id: str, run_id: str, task_id: str, try_number: int, now: datetime,
-                expected_try: int | None = None, retries: int = 0) -> bool:
+                expected_try: int | None = None, retries: int = 0, map_index: int = -1) -> bool:
         """Move to QUEUED for try `try_number`; False when another actor got there first.
 
         `retries` fills max_tries only when the row is missing it (a row created by this very write after a
-        crash part-way through the run's creation), so recovered tasks keep their retries.
+        crash part-way through the run's creation, or a mapped instance's first write), so it keeps its retries.
         """
         TI = self.m.TaskInstance
         condition = TI.state.is_in(*_ENQUEUEABLE) | TI.state.does_not_exist()
@@ -227,20 +236,39 @@ class RunRepository:
             condition &= TI.try_number == expected_try
         return self._update(dag_id, run_id, task_id, condition, [
             TI.state.set("queued"), TI.try_number.set(try_number), TI.queued_at.set(iso(now)),
-            TI.active_state.set(self._active("queued", dag_id, run_id, task_id)), TI.due_at.set(iso(now)),
-            TI.next_retry_at.remove(),
-            TI.dag_id.set(dag_id), TI.run_id.set(run_id), TI.max_tries.set(TI.max_tries | retries),
-        ])
+            TI.active_state.set(self._active("queued", dag_id, run_id, ti_key(task_id, map_index))),
+            TI.due_at.set(iso(now)), TI.next_retry_at.remove(),
+            *_identity(TI, dag_id, run_id, task_id, map_index), TI.max_tries.set(TI.max_tries | retries),
+        ], map_index)
 
-    def requeue(self, dag_id: str, run_id: str, task_id: str, try_number: int, now: datetime, attempts: int) -> bool:
+    def requeue(self, dag_id: str, run_id: str, task_id: str, try_number: int, now: datetime, attempts: int,
+                map_index: int = -1) -> bool:
         """A QUEUED task whose message was lost: stamp a new queued time before re-sending it."""
         TI = self.m.TaskInstance
         return self._update(dag_id, run_id, task_id, (TI.state == "queued") & (TI.try_number == try_number), [
             TI.queued_at.set(iso(now)), TI.due_at.set(iso(now)), TI.enqueue_attempts.set(attempts),
+        ], map_index)
+
+    def expand(self, dag_id: str, run_id: str, task_id: str, count: int, now: datetime) -> bool:
+        """Record that a mapped task expanded to `count` instances (on its -1 item); False if another actor
+        expanded or settled it first.
+
+        One conditional write, however many instances: each instance's item is written by its first enqueue
+        or settle (a conditional write that creates it), and readers take a missing instance as state none.
+        Writing the items here as well would race with those conditional writes:
+
+            expander A: mark -1 expanded ........................ batch-write instances (state none)
+            worker B:                   read, enqueue instance 0 -> queued   ^ reset to none by A's batch
+        """
+        TI = self.m.TaskInstance
+        condition = (TI.state.is_in("none", "scheduled") | TI.state.does_not_exist()) & TI.map_count.does_not_exist()
+        return self._update(dag_id, run_id, task_id, condition, [
+            TI.state.set(TaskState.REMOVED.value), TI.map_count.set(count), TI.end_date.set(iso(now)),
+            *_identity(TI, dag_id, run_id, task_id, -1), TI.active_state.remove(), TI.due_at.remove(),
         ])
 
     def settle(self, dag_id: str, run_id: str, task_id: str, state: TaskState, now: datetime,
-               reason: str = "", queued_after: datetime | None = None) -> bool:
+               reason: str = "", queued_after: datetime | None = None, map_index: int = -1) -> bool:
         """A task that will not run (skipped / upstream_failed): only from a not-yet-started state.
 
         `queued_after` (when the branch itself was queued): also take back a task queued after that but not
@@ -255,16 +283,16 @@ class RunRepository:
             condition = TI.state.is_in("none", "scheduled", "queued", "running", "up_for_retry",
                                        "up_for_reschedule") | TI.state.does_not_exist()
         actions = [TI.state.set(state.value), TI.end_date.set(iso(now)), TI.active_state.remove(),
-                   TI.due_at.remove(), TI.dag_id.set(dag_id), TI.run_id.set(run_id)]
-        if self._update(dag_id, run_id, task_id, condition, actions):
+                   TI.due_at.remove(), *_identity(TI, dag_id, run_id, task_id, map_index)]
+        if self._update(dag_id, run_id, task_id, condition, actions, map_index):
             return True
         if queued_after is None:
             return False
         taken_back = (TI.state == "queued") & (TI.queued_at > iso(queued_after)) & (TI.try_number == 1)
-        return self._update(dag_id, run_id, task_id, taken_back, [*actions, TI.try_number.set(0)])
+        return self._update(dag_id, run_id, task_id, taken_back, [*actions, TI.try_number.set(0)], map_index)
 
     def claim(self, dag_id: str, run_id: str, task_id: str, try_number: int, token: str, now: datetime,
-              hostname: str, request_id: str | None) -> Any | None:
+              hostname: str, request_id: str | None, map_index: int = -1) -> Any | None:
         """QUEUED -> RUNNING for this try; the claimed item (its attributes after the write), or None if lost.
 
         A try waiting for its retry or reschedule stays in that state (as Airflow shows it) until its delayed
@@ -284,7 +312,7 @@ class RunRepository:
         condition |= (TI.state == "up_for_reschedule") & (TI.try_number == try_number) & due
         if request_id:
             actions.append(TI.request_id.set(request_id))
-        item = TI(run_pk(dag_id, run_id), task_id)
+        item = TI(run_pk(dag_id, run_id), ti_key(task_id, map_index))
         try:  # UpdateItem returns the new attributes: no separate read of the task instance
             item.update(actions=actions, condition=condition)
         except UpdateError as exc:
@@ -293,10 +321,11 @@ class RunRepository:
             raise
         return item
 
-    def waiting_until(self, dag_id: str, run_id: str, task_id: str, try_number: int) -> datetime | None:
+    def waiting_until(self, dag_id: str, run_id: str, task_id: str, try_number: int,
+                      map_index: int = -1) -> datetime | None:
         """When try `try_number` is due, if the task instance is waiting for it (retry or reschedule)."""
         try:
-            item = self.m.TaskInstance.get(run_pk(dag_id, run_id), task_id, consistent_read=True,
+            item = self.m.TaskInstance.get(run_pk(dag_id, run_id), ti_key(task_id, map_index), consistent_read=True,
                                            attributes_to_get=["state", "try_number", "next_retry_at"])
         except DoesNotExist:
             return None
@@ -305,18 +334,20 @@ class RunRepository:
             item.state == "up_for_reschedule" and current == try_number)
         return parse_iso(item.next_retry_at) if waiting else None
 
-    def heartbeat(self, dag_id: str, run_id: str, task_id: str, token: str, now: datetime) -> bool:
+    def heartbeat(self, dag_id: str, run_id: str, task_id: str, token: str, now: datetime, map_index: int = -1) -> bool:
         TI = self.m.TaskInstance
         return self._update(dag_id, run_id, task_id, (TI.owner_token == token) & (TI.state == "running"),
-                            [TI.heartbeat_at.set(iso(now)), TI.due_at.set(iso(now))])
+                            [TI.heartbeat_at.set(iso(now)), TI.due_at.set(iso(now))], map_index)
 
-    def set_first_start(self, dag_id: str, run_id: str, task_id: str, when: datetime) -> None:
+    def set_first_start(self, dag_id: str, run_id: str, task_id: str, when: datetime, map_index: int = -1) -> None:
         TI = self.m.TaskInstance
-        self._update(dag_id, run_id, task_id, TI.first_start.does_not_exist(), [TI.first_start.set(iso(when))])
+        self._update(dag_id, run_id, task_id, TI.first_start.does_not_exist() & TI.state.exists(),
+                     [TI.first_start.set(iso(when))], map_index)
 
     def finish_try(self, dag_id: str, run_id: str, task_id: str, *, token: str, state: TaskState,
                    start: datetime, end: datetime, next_retry_at: datetime | None, error: str | None,
-                   xcom_return: str | None, xcom_return_ref: str | None, delayed_try: int | None = None) -> bool:
+                   xcom_return: str | None, xcom_return_ref: str | None, delayed_try: int | None = None,
+                   map_index: int = -1, map_length: int | None = None) -> bool:
         """Record the try's outcome if this worker still owns it (not reaped meanwhile).
 
         `delayed_try`: the worker sends that try's message with a delivery delay right after this write, so
@@ -338,7 +369,10 @@ class RunRepository:
             actions.append(TI.xcom_return.set(xcom_return))
         if xcom_return_ref is not None:
             actions.append(TI.xcom_return_ref.set(xcom_return_ref))
-        return self._update(dag_id, run_id, task_id, (TI.owner_token == token) & (TI.state == "running"), actions)
+        if map_length is not None:
+            actions.append(TI.map_length.set(map_length))
+        return self._update(dag_id, run_id, task_id, (TI.owner_token == token) & (TI.state == "running"), actions,
+                            map_index)
 
     def reap(self, item: Any, *, state: TaskState, next_retry_at: datetime | None, now: datetime, reason: str) -> bool:
         """Fail or retry a zombie, conditional on the heartbeat we judged stale (a live worker moves it)."""
@@ -353,25 +387,26 @@ class RunRepository:
                         TI.next_retry_at.set(iso(next_retry_at))]
         else:
             actions += [TI.active_state.remove(), TI.due_at.remove()]
-        return self._update(item.dag_id, item.run_id, item.task_id, condition, actions)
+        return self._update(item.dag_id, item.run_id, *_identity_args(item, condition, actions))
 
     def fail_queued(self, item: Any, now: datetime, reason: str) -> bool:
         TI = self.m.TaskInstance
-        return self._update(item.dag_id, item.run_id, item.task_id,
-                            (TI.state == "queued") & (TI.try_number == item.try_number),
-                            [TI.state.set("failed"), TI.end_date.set(iso(now)), TI.active_state.remove(),
-                             TI.due_at.remove(), TI.error.set(reason)])
+        condition = (TI.state == "queued") & (TI.try_number == item.try_number)
+        actions = [TI.state.set("failed"), TI.end_date.set(iso(now)), TI.active_state.remove(), TI.due_at.remove(),
+                   TI.error.set(reason)]
+        return self._update(item.dag_id, item.run_id, *_identity_args(item, condition, actions))
 
-    def undelay(self, dag_id: str, run_id: str, task_id: str, delayed_try: int) -> bool:
+    def undelay(self, dag_id: str, run_id: str, task_id: str, delayed_try: int, map_index: int = -1) -> bool:
         """The delayed message was not sent after all: let the tick enqueue the try when due."""
         TI = self.m.TaskInstance
-        return self._update(dag_id, run_id, task_id, TI.delayed_try == delayed_try, [TI.delayed_try.remove()])
+        return self._update(dag_id, run_id, task_id, TI.delayed_try == delayed_try, [TI.delayed_try.remove()],
+                            map_index)
 
     def redeliver_delayed(self, item: Any, now: datetime) -> bool:
         """A delayed message that never arrived: stamp the re-send (once per queued timeout), then re-send."""
         TI = self.m.TaskInstance
         condition = (TI.state == item.state) & (TI.try_number == item.try_number) & (TI.delayed_try == item.delayed_try)
-        return self._update(item.dag_id, item.run_id, item.task_id, condition, [TI.due_at.set(iso(now))])
+        return self._update(item.dag_id, item.run_id, *_identity_args(item, condition, [TI.due_at.set(iso(now))]))
 
     def by_active_state(self, state: str, due_before: datetime) -> list[Any]:
         TI = self.m.TaskInstance
@@ -382,14 +417,53 @@ class RunRepository:
         """The sharded `active_state` key of one task instance (one shard per task instance, store/shards.py)."""
         return self.m.shard(state, f"{run_pk(dag_id, run_id)}#{task_id}")
 
-    def _update(self, dag_id: str, run_id: str, task_id: str, condition: Any, actions: list[Any]) -> bool:
-        return update_if(self.m.TaskInstance(run_pk(dag_id, run_id), task_id), condition=condition, actions=actions)
+    def _update(self, dag_id: str, run_id: str, task_id: str, condition: Any, actions: list[Any],
+                map_index: int = -1) -> bool:
+        item = self.m.TaskInstance(run_pk(dag_id, run_id), ti_key(task_id, map_index))
+        return update_if(item, condition=condition, actions=actions)
+
+
+def _identity_args(item: Any, condition: Any, actions: list[Any]) -> tuple[str, Any, list[Any], int]:
+    """(task_id, condition, actions, map_index) for `_update` on an item read from an index."""
+    task_id, map_index = split_key(item.ti_key)
+    return task_id, condition, actions, map_index
+
+
+def _identity(TI: Any, dag_id: str, run_id: str, task_id: str, map_index: int) -> list[Any]:  # noqa: N803
+    """Set on writes that may create the item (a mapped instance's first write, or a row lost in a crash)."""
+    return [TI.dag_id.set(dag_id), TI.run_id.set(run_id), TI.task_id.set(task_id), TI.map_index.set(map_index)]
+
+
+def identity_of(item: Any) -> tuple[str, int]:
+    """(task_id, map_index) of a task-instance item, from its key (always present)."""
+    return split_key(item.ti_key)
+
+
+def live_instances(models: Models, items: list[Any]) -> list[Any]:
+    """Task instances as users see them: an expanded mapped task is its instances 0..n-1, without its -1
+    item; an instance not written yet (waiting for a slot) is shown as an unsaved item in state none."""
+    present = {i.ti_key for i in items}
+    out = []
+    for item in items:
+        if item.map_count is None:
+            out.append(item)
+            continue
+        task_id = split_key(item.ti_key)[0]
+        for index in range(int(item.map_count)):
+            key = ti_key(task_id, index)
+            if key not in present:
+                out.append(models.TaskInstance(item.run_pk, key, task_id=task_id, map_index=index, dag_id=item.dag_id,
+                                               run_id=item.run_id, state=TaskState.NONE.value, try_number=0))
+    return sorted(out, key=lambda i: split_key(i.ti_key))
 
 
 def view_of(item: Any) -> TaskInstanceView:
     state, current = TaskState(item.state or "none"), int(item.try_number or 0)
-    return TaskInstanceView(item.task_id, state, current, parse_iso(item.next_retry_at),
-                            delayed=item.delayed_try is not None and int(item.delayed_try) == next_try(state, current))
+    task_id, map_index = split_key(item.ti_key)
+    return TaskInstanceView(task_id, state, current, parse_iso(item.next_retry_at),
+                            delayed=item.delayed_try is not None and int(item.delayed_try) == next_try(state, current),
+                            map_index=map_index, map_count=None if item.map_count is None else int(item.map_count),
+                            map_length=None if item.map_length is None else int(item.map_length))
 
 
 def next_try(state: TaskState, try_number: int) -> int:

@@ -13,6 +13,7 @@ from pynamodb.exceptions import DoesNotExist
 
 from chalicelib.core.inputs import text_problem
 from chalicelib.core.limits import XComTooLarge
+from chalicelib.core.mapping import split_key, ti_key
 from chalicelib.core.xcom import RETURN_VALUE, encode_xcom
 from chalicelib.store.blobs import BlobStore, xcom_key
 from chalicelib.store.models import Models
@@ -20,7 +21,11 @@ from chalicelib.store.runs import run_pk
 
 
 class DynamoXComStore:
-    """XComs of one run. Pushes are buffered and flushed by the worker after the task body finishes."""
+    """XComs of one run. Pushes are buffered and flushed by the worker after the task body finishes.
+
+    Items are keyed by task instance: the return value on the task-instance item (`ti_key`), other keys in
+    the xcoms table under `ti_key#key` (`task_id#key`, or `task_id#map_index#key` for a mapped instance).
+    """
 
     def __init__(self, models: Models, blobs: BlobStore, dag_id: str, run_id: str, inline_limit: int):
         self.m = models
@@ -29,10 +34,10 @@ class DynamoXComStore:
         self.run_id = run_id
         self.inline_limit = inline_limit
         self.max_bytes = blobs.settings.xcom_max_bytes
-        self.pending: dict[tuple[str, str], str] = {}  # (task_id, key) -> JSON
-        self._cache: dict[tuple[str, str], Any] = {}
+        self.pending: dict[tuple[str, int, str], str] = {}  # (task_id, map_index, key) -> JSON
+        self._cache: dict[tuple[str, int, str], Any] = {}
 
-    def set(self, task_id: str, key: str, value: Any) -> None:
+    def set(self, task_id: str, key: str, value: Any, map_index: int = -1) -> None:
         """Buffer a push. Called inside the task's try: a bad key or a too-large value is the task's error."""
         check_xcom_key(key)
         text = encode_xcom(value)
@@ -43,27 +48,29 @@ class DynamoXComStore:
             text.encode("utf-8")
         except UnicodeEncodeError:
             raise ValueError(f"XCom {key!r} holds a lone UTF-16 surrogate, which cannot be stored") from None
-        self.pending[(task_id, key)] = text
-        self._cache.pop((task_id, key), None)
+        self.pending[(task_id, map_index, key)] = text
+        self._cache.pop((task_id, map_index, key), None)
 
-    def get(self, task_id: str, key: str) -> Any:
-        if (task_id, key) in self.pending:
-            return json.loads(self.pending[(task_id, key)])
-        if (task_id, key) not in self._cache:
-            self._cache[(task_id, key)] = self._load(task_id, key)
-        value = self._cache[(task_id, key)]
+    def get(self, task_id: str, key: str, map_index: int = -1) -> Any:
+        slot = (task_id, map_index, key)
+        if slot in self.pending:
+            return json.loads(self.pending[slot])
+        if slot not in self._cache:
+            self._cache[slot] = self._load(task_id, key, map_index)
+        value = self._cache[slot]
         if value is _MISSING:
-            raise KeyError((task_id, key))
+            raise KeyError(slot)
         return value
 
-    def _load(self, task_id: str, key: str) -> Any:
+    def _load(self, task_id: str, key: str, map_index: int) -> Any:
         pk = run_pk(self.dag_id, self.run_id)
         try:
             if key == RETURN_VALUE:
-                item = self.m.TaskInstance.get(pk, task_id, attributes_to_get=["xcom_return", "xcom_return_ref"])
+                item = self.m.TaskInstance.get(pk, ti_key(task_id, map_index),
+                                               attributes_to_get=["xcom_return", "xcom_return_ref"])
                 text, ref = item.xcom_return, item.xcom_return_ref
             else:
-                item = self.m.XCom.get(pk, f"{task_id}#{key}")
+                item = self.m.XCom.get(pk, f"{ti_key(task_id, map_index)}#{key}")
                 text, ref = item.value, item.value_ref
         except DoesNotExist:
             return _MISSING
@@ -71,14 +78,33 @@ class DynamoXComStore:
             text = self.blobs.get_text(ref)
         return _MISSING if text is None else json.loads(text)
 
-    def take_return_value(self, task_id: str) -> tuple[str | None, str | None]:
+    def get_mapped(self, task_id: str, key: str) -> list[Any]:
+        """Every instance's value of a mapped task, by map_index: one Query (per MB) of its instances."""
+        pk = run_pk(self.dag_id, self.run_id)
+        found: dict[int, str | None] = {}
+        if key == RETURN_VALUE:
+            TI = self.m.TaskInstance
+            for item in TI.query(pk, TI.ti_key.startswith(f"{task_id}#"), consistent_read=True,
+                                 attributes_to_get=["ti_key", "xcom_return", "xcom_return_ref"]):
+                if item.xcom_return is not None or item.xcom_return_ref:
+                    found[split_key(item.ti_key)[1]] = (
+                        item.xcom_return if item.xcom_return is not None else self.blobs.get_text(item.xcom_return_ref))
+        else:
+            XCom = self.m.XCom
+            for item in XCom.query(pk, XCom.task_key.startswith(f"{task_id}#"), consistent_read=True):
+                map_index, item_key = parse_task_key(item.task_key)[1:]
+                if map_index >= 0 and item_key == key:
+                    found[map_index] = item.value if item.value is not None else self.blobs.get_text(item.value_ref)
+        return [json.loads(found[i]) for i in sorted(found) if found[i] is not None]
+
+    def take_return_value(self, task_id: str, map_index: int = -1) -> tuple[str | None, str | None]:
         """(inline JSON, S3 key) of the buffered return value, removed from the pending pushes."""
-        text = self.pending.pop((task_id, RETURN_VALUE), None)
+        text = self.pending.pop((task_id, map_index, RETURN_VALUE), None)
         if text is None:
             return None, None
         if len(text.encode()) <= self.inline_limit:
             return text, None
-        ref = xcom_key(self.dag_id, self.run_id, task_id, RETURN_VALUE)
+        ref = xcom_key(self.dag_id, self.run_id, task_id, RETURN_VALUE, map_index)
         self.blobs.put_text(ref, text, "application/json")
         return None, ref
 
@@ -89,15 +115,24 @@ class DynamoXComStore:
         XCom = self.m.XCom
         pk = run_pk(self.dag_id, self.run_id)
         with XCom.batch_write() as batch:
-            for (task_id, key), text in self.pending.items():
-                item = XCom(pk, f"{task_id}#{key}")
+            for (task_id, map_index, key), text in self.pending.items():
+                item = XCom(pk, f"{ti_key(task_id, map_index)}#{key}")
                 if len(text.encode()) <= self.inline_limit:
                     item.value = text
                 else:
-                    item.value_ref = xcom_key(self.dag_id, self.run_id, task_id, key)
+                    item.value_ref = xcom_key(self.dag_id, self.run_id, task_id, key, map_index)
                     self.blobs.put_text(item.value_ref, text, "application/json")
                 batch.save(item)
         self.pending.clear()
+
+
+def parse_task_key(task_key: str) -> tuple[str, int, str]:
+    """(task_id, map_index, key) of an xcoms-table range key."""
+    task_id, _, rest = task_key.partition("#")
+    index, sep, key = rest.partition("#")
+    if sep and index.isdigit():
+        return task_id, int(index), key
+    return task_id, -1, rest
 
 
 _MISSING = object()

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.functional.harness import instance_name
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -139,4 +141,4 @@ class Stack:
         return tick(self.backend, now or utcnow())
 
     def states(self, dag_id: str, run_id: str) -> dict[str, tuple[str, int]]:
-        return {i.task_id: (i.state, int(i.try_number)) for i in self.backend.runs.task_instances(dag_id, run_id)}
+        return {instance_name(i): (i.state, int(i.try_number)) for i in self.backend.runs.instances(dag_id, run_id)}

@@ -12,6 +12,8 @@ from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
 
+from chalicelib.core.mapping import split_key
+
 T0 = datetime(2024, 6, 1, 12, 0, tzinfo=UTC)
 
 
@@ -71,7 +73,13 @@ def drain(backend, dags, queue: RecordingQueue, now: datetime, *, limit: int = 2
 
 
 def states(backend, dag_id: str, run_id: str) -> dict[str, tuple[str, int]]:
-    return {i.task_id: (i.state, int(i.try_number)) for i in backend.runs.task_instances(dag_id, run_id)}
+    return {instance_name(i): (i.state, int(i.try_number)) for i in backend.runs.instances(dag_id, run_id)}
+
+
+def instance_name(item) -> str:
+    """"task" or "task[3]" for a mapped instance, as tests/conformance/expected.json names them."""
+    task_id, map_index = split_key(item.ti_key)
+    return task_id if map_index < 0 else f"{task_id}[{map_index}]"
 
 
 def run_ids(backend, dag_id: str) -> list[str]:
