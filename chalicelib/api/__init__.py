@@ -8,6 +8,7 @@ from typing import Any
 from chalice import Chalice
 
 from chalicelib.api import (
+    routes_assets,
     routes_connections,
     routes_costs,
     routes_dag_versions,
@@ -26,7 +27,7 @@ BLUEPRINTS: list[ApiBlueprint] = [routes_meta.api, routes_dags.api, routes_dag_v
                                   routes_task_instances.api,
                                   routes_variables.api, routes_connections.api,
                                   routes_monitoring.api, routes_costs.api,
-                                  routes_dead_letters.api]
+                                  routes_dead_letters.api, routes_assets.api]
 
 
 def register_api(app: Chalice, backend: Callable[[], Any], authorizer: Any = None) -> None:

@@ -14,6 +14,7 @@ from typing import Any
 from cron_descriptor import ExpressionDescriptor, FormatException
 
 from chalicelib.core import cost
+from chalicelib.core.assets import describe as describe_assets
 from chalicelib.core.mapping import split_key
 from chalicelib.core.schedule import Schedule, ScheduleError
 from chalicelib.core.spec import DagSpec, TaskSpec
@@ -27,6 +28,9 @@ def _date(value: str | None) -> str | None:
 
 
 def schedule_fields(spec: DagSpec) -> dict[str, Any]:
+    if spec.asset_condition and spec.schedule.get("kind") == "none":
+        return {"schedule_interval": None, "schedule_kind": "assets",
+                "timetable_description": f"Triggered by assets: {describe_assets(spec.asset_condition)}"}
     try:
         schedule = Schedule.from_dict(spec.schedule)
     except ScheduleError:
@@ -93,6 +97,9 @@ def dag_detail(item: Any, spec: DagSpec) -> dict[str, Any]:
         "dagrun_timeout": spec.dagrun_timeout,
         "max_active_tasks": spec.max_active_tasks,
         "tasks": [task(t) for t in spec.tasks],
+        # Scheduled on assets: the condition as data ({"asset"} / {"all"} / {"any"}) and as text.
+        "asset_expression": spec.asset_condition,
+        "asset_expression_text": describe_assets(spec.asset_condition) if spec.asset_condition else None,
     }
 
 
@@ -104,6 +111,7 @@ def task(t: TaskSpec) -> dict[str, Any]:
         "task_group_id": t.task_group, "doc_md": t.doc_md, "pool": t.pool, "queue": t.queue,
         "priority_weight": t.priority_weight, "template_fields": list(t.template_fields), "ui_color": t.ui_color,
         "is_sensor": t.sensor is not None, "sensor_mode": t.sensor.mode if t.sensor else None,
+        "is_mapped": t.mapped is not None, "outlets": list(t.outlets),
     }
 
 
@@ -119,6 +127,7 @@ def dag_run(run: StoredRun, cost_usd: float | None = None) -> dict[str, Any]:
         "duration": (run.end_date - run.start_date).total_seconds() if run.start_date and run.end_date else None,
         "conf": run.conf, "note": run.note, "external_trigger": run.run_type == "manual", "cost_usd": cost_usd,
         "dag_version_hash": run.spec_hash, "bundle_version": run.bundle_version, "failure_reason": run.failure_reason,
+        "triggering_asset_events": [asset_event(e) for e in run.triggering_events],
     }
 
 
@@ -219,6 +228,22 @@ def xcom_entry(key: str, task_id: str, value_text: str | None, size: int | None 
 def _finite_or_text(text: str) -> float | str:
     value = float(text)
     return value if math.isfinite(value) else text
+
+
+def asset(data: dict[str, Any]) -> dict[str, Any]:
+    last = data.get("last_event")
+    return {"uri": data["uri"], "name": data.get("name") or data["uri"], "group": data.get("group") or "asset",
+            "producing_tasks": data.get("producing_tasks", []), "consuming_dags": data.get("consuming_dags", []),
+            "last_asset_event": {"id": last["id"], "timestamp": last["timestamp"]} if last else None,
+            "updated_at": _date(data.get("updated_at"))}
+
+
+def asset_event(event: dict[str, Any]) -> dict[str, Any]:
+    return {"id": event["id"], "uri": event["uri"], "name": event.get("name") or event["uri"],
+            "group": event.get("group") or "asset", "extra": event.get("extra") or {},
+            "source_dag_id": event.get("source_dag_id"), "source_task_id": event.get("source_task_id"),
+            "source_run_id": event.get("source_run_id"), "source_map_index": event.get("source_map_index", -1),
+            "timestamp": event["timestamp"]}
 
 
 def page(name: str, items: list[Any], total: int) -> dict[str, Any]:

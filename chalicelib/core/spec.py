@@ -74,6 +74,7 @@ class TaskSpec:
     depends_on_past: bool = False  # waits for its own instance in the previous run to succeed or skip
     wait_for_downstream: bool = False  # ... and for that instance's direct downstream ones too
     mapped: MapSpec | None = None
+    outlets: tuple[str, ...] = ()  # asset uris a success records an event for
     feeds_mapping: bool = False  # a mapped task expands over this task's output: record its length
 
 
@@ -105,6 +106,7 @@ class DagSpec:
     owner: str = "airflow"
     task_groups: tuple[TaskGroupSpec, ...] = ()
     has_callbacks: bool = False
+    asset_condition: dict[str, Any] | None = None  # scheduled on assets (chalicelib.core.assets)
     fail_fast: bool = False  # a failed task stops the rest of the run (Airflow's fail_fast, once fail_stop)
     max_consecutive_failed_dag_runs: int = 0  # pause the DAG after this many failed runs in a row (0: never)
 
@@ -159,6 +161,7 @@ def _task_to_dict(task: TaskSpec) -> dict[str, Any]:
     data["upstream"] = list(task.upstream)
     data["downstream"] = list(task.downstream)
     data["template_fields"] = list(task.template_fields)
+    data["outlets"] = list(task.outlets)
     return data
 
 
@@ -170,7 +173,7 @@ def _task_from_dict(data: dict[str, Any]) -> TaskSpec:
     if data.get("mapped"):
         mapped = data["mapped"]
         values["mapped"] = MapSpec(tuple(MapInput(**i) for i in mapped["inputs"]), mapped.get("group"))
-    for key in ("upstream", "downstream", "template_fields"):
+    for key in ("upstream", "downstream", "template_fields", "outlets"):
         values[key] = tuple(data.get(key, ()))
     known = {f.name for f in fields(TaskSpec)}
     return TaskSpec(**{k: v for k, v in values.items() if k in known})

@@ -91,6 +91,7 @@ LEGACY_MODULES: dict[str, str] = {
     "airflow.utils.state": "airflow.sdk or plain state strings",
     "airflow.utils.timezone": "airflow.sdk.timezone or pendulum",
     "airflow.configuration": "environment variables or airflow.sdk.Variable (Levante has no airflow.cfg)",
+    "airflow.datasets": "airflow.sdk (Asset, AssetAll, AssetAny)",
 }
 
 # "legacy module.name" -> what to write instead (names whose module is not itself deprecated)
@@ -103,4 +104,6 @@ LEGACY_NAMES: dict[str, str] = {
     "airflow.models.Param": "use airflow.sdk.Param",
     "airflow.models.TaskInstance": "use the `ti` in the task context",
     "airflow.models.DagRun": "use the `dag_run` in the task context",
+    "airflow.Dataset": "use airflow.sdk.Asset",
+    "airflow.Asset": "use airflow.sdk.Asset",
 }

@@ -35,7 +35,7 @@ _SDK_NAMES = ("DAG", "dag", "task", "BaseOperator", "BaseSensorOperator", "PokeR
 
 # module path -> {exported name: "module:attribute"}
 ALIASES: dict[str, dict[str, str]] = {
-    "airflow": {"DAG": f"{_SDK}.dag:DAG", "Dataset": "", "Asset": ""},
+    "airflow": {"DAG": f"{_SDK}.dag:DAG", "Dataset": f"{_SDK}.assets:Dataset", "Asset": f"{_SDK}.assets:Asset"},
     "airflow.sdk": {name: f"{_SDK}:{name}" for name in _SDK_NAMES},
     "airflow.sdk.definitions.dag": {"DAG": f"{_SDK}.dag:DAG", "dag": f"{_SDK}.dag:dag"},
     "airflow.sdk.exceptions": {n: f"{_SDK}.exceptions:{n}" for n in _EXCEPTIONS},
@@ -56,8 +56,16 @@ ALIASES: dict[str, dict[str, str]] = {
     **{path: {n: f"{_SDK}.masker:{n}" for n in ("mask_secret", "redact", "should_hide_value_for_key")}
        for path in ("airflow.utils.log.secrets_masker", "airflow.sdk.execution_time.secrets_masker", "airflow.sdk.log")},
 }
+_ASSET_NAMES = {n: f"{_SDK}.assets:{n}" for n in ("Asset", "AssetAll", "AssetAny", "AssetAlias", "AssetOrTimeSchedule")}
+_DATASET_NAMES = {n: f"{_SDK}.assets:{n}" for n in ("Dataset", "DatasetAll", "DatasetAny")}
 for _module, _names in {
-    "airflow.sdk": {"Connection": f"{_SDK}.connection:Connection", "BaseHook": f"{_SDK}.hooks.base:BaseHook"},
+    "airflow.sdk": {"Connection": f"{_SDK}.connection:Connection", "BaseHook": f"{_SDK}.hooks.base:BaseHook",
+                    **_ASSET_NAMES, "asset": f"{_SDK}.assets:asset"},
+    "airflow.sdk.definitions.asset": {**_ASSET_NAMES, "BaseAsset": f"{_SDK}.assets:BaseAsset"},
+    "airflow.sdk.definitions.asset.decorators": {"asset": f"{_SDK}.assets:asset"},
+    "airflow.datasets": _DATASET_NAMES,
+    "airflow.timetables.assets": {"AssetOrTimeSchedule": f"{_SDK}.assets:AssetOrTimeSchedule"},
+    "airflow.timetables.datasets": {"DatasetOrTimeSchedule": f"{_SDK}.assets:AssetOrTimeSchedule"},
     "airflow.models": {"Connection": f"{_SDK}.connection:Connection"},
     "airflow.exceptions": {"AirflowNotFoundException": f"{_SDK}.exceptions:AirflowNotFoundException"},
     "airflow.sdk.exceptions": {"AirflowNotFoundException": f"{_SDK}.exceptions:AirflowNotFoundException"},

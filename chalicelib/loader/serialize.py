@@ -34,6 +34,7 @@ def dag_to_spec(dag: DAG) -> DagSpec:
         owner=dag.owner,
         task_groups=tuple(_groups(dag.task_group)),
         has_callbacks=callbacks,
+        asset_condition=dag.asset_condition.as_condition() if getattr(dag, "asset_condition", None) else None,
         fail_fast=dag.fail_fast,
         max_consecutive_failed_dag_runs=dag.max_consecutive_failed_dag_runs,
     )
@@ -73,6 +74,7 @@ def _task_spec(task: Any) -> TaskSpec:
         depends_on_past=task.depends_on_past,
         wait_for_downstream=task.wait_for_downstream,
         mapped=_map_spec(task),
+        outlets=tuple(a.uri for a in getattr(task, "outlets", ()) or ()),
         feeds_mapping=bool(task._feeds_mapping),
     )
 

@@ -52,6 +52,7 @@ class TryResult:
     skip_task_ids: frozenset[str] = frozenset()  # downstream tasks a branch/short-circuit skipped
     map_index: int = -1
     map_length: int | None = None  # what the output offers a downstream expansion (see TaskInstanceView)
+    asset_events: tuple[dict[str, Any], ...] = ()  # one per outlet, when the try succeeded
     error: str | None = None
     log: str = ""
 
@@ -115,7 +116,14 @@ def run_try(
         next_retry_at=next_retry_at, skip_task_ids=frozenset(ti.skip_requested) if state is TaskState.SUCCESS else frozenset(),
         error=None if error is None else f"{type(error).__name__}: {error}", log=task_log.getvalue(),
         map_index=map_index, map_length=ti.map_length if state is TaskState.SUCCESS else None,
+        asset_events=_asset_events(task, ti) if state is TaskState.SUCCESS else (),
     )
+
+
+def _asset_events(task: BaseOperator, ti: RuntimeTaskInstance) -> tuple[dict[str, Any], ...]:
+    """The events a successful try records: one per outlet, with the extra the task set on it."""
+    return tuple({"uri": a.uri, "name": a.name, "group": a.group, "extra": ti.outlet_events.extra_for(a)}
+                 for a in getattr(task, "outlets", []) or [])
 
 
 def _materialize_and_execute(task: BaseOperator, context: dict[str, Any], ti: RuntimeTaskInstance, guard: Guard

@@ -183,6 +183,10 @@ class BaseOperator(DependencyMixin):
         self.email = email
         self.email_on_failure = email_on_failure
         self.email_on_retry = email_on_retry
+        from chalicelib.sdk.assets import outlet_assets
+
+        self.outlets = outlet_assets(kwargs.get("outlets"))  # an event per asset when the task succeeds
+        self.inlets = outlet_assets(kwargs.get("inlets"))
         self._pre_execute_hook = pre_execute
         self._post_execute_hook = post_execute
         self.upstream_task_ids: set[str] = set()

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from chalicelib.core.mapping import ti_key
 from chalicelib.core.xcom import RETURN_VALUE, encode_xcom
+from chalicelib.sdk.assets import InletEventAccessors, OutletEventAccessors, TriggeringAssetEvents
 from chalicelib.sdk.variable import VariableAccessor
 
 if TYPE_CHECKING:
@@ -66,6 +67,7 @@ class DagRunInfo:
     conf: dict[str, Any] = field(default_factory=dict)
     start_date: datetime | None = None
     run_after: datetime | None = None
+    triggering_events: tuple[dict[str, Any], ...] = ()  # asset events that started an asset-triggered run
 
     @property
     def execution_date(self) -> datetime:  # Airflow 2 name
@@ -96,6 +98,7 @@ class RuntimeTaskInstance:
         self.xcoms = xcoms
         self.skip_requested: set[str] = set()  # downstream task ids a branch/short-circuit chose to skip
         self.map_length: int | None = None  # set when the output feeds a mapped task (see TryResult)
+        self.outlet_events = OutletEventAccessors()  # extras the task sets on its outlets' events
 
     @property
     def execution_date(self) -> datetime:
@@ -211,8 +214,11 @@ def build_context(task: BaseOperator, ti: RuntimeTaskInstance, run: DagRunInfo, 
         "conf": _ConfProxy(),
         "macros": macros,
         "var": {"value": VariableAccessor(False), "json": VariableAccessor(True)},
-        "inlets": [],
-        "outlets": [],
+        "inlets": list(getattr(task, "inlets", []) or []),
+        "outlets": list(getattr(task, "outlets", []) or []),
+        "outlet_events": ti.outlet_events,
+        "inlet_events": InletEventAccessors(),
+        "triggering_asset_events": TriggeringAssetEvents.of(run.triggering_events),
         "map_index_template": None,
         "try_number": ti.try_number,
     }

@@ -110,9 +110,15 @@ class DAG:
 
     def _validate_schedule(self) -> None:
         from chalicelib.core.schedule import ScheduleError, parse_schedule
+        from chalicelib.sdk.assets import AssetOrTimeSchedule, asset_schedule
 
+        # Scheduled on assets: no time schedule; the scheduler starts a run when the condition is met.
+        self.asset_condition = asset_schedule(self.schedule)
         try:
-            self.parsed_schedule = parse_schedule(self.schedule, timezone=self.timezone)
+            schedule = None if self.asset_condition is not None else self.schedule
+            if isinstance(self.schedule, AssetOrTimeSchedule):
+                schedule = self.schedule.timetable
+            self.parsed_schedule = parse_schedule(schedule, timezone=self.timezone)
         except ScheduleError as exc:
             raise DagDefinitionError(f"DAG {self.dag_id!r}: {exc}") from None
 

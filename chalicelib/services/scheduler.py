@@ -21,6 +21,7 @@ from chalicelib.core.schedule import Schedule, runs_between
 from chalicelib.core.spec import DagSpec
 from chalicelib.core.states import RunState, TaskState
 from chalicelib.services.advance import advance_run
+from chalicelib.services.asset_runs import create_asset_triggered_runs
 from chalicelib.services.backend import Backend
 from chalicelib.store.dags import StoredDag
 from chalicelib.store.errors import ConflictError, NotFoundError
@@ -59,6 +60,8 @@ def tick(backend: Backend, now: datetime) -> TickReport:
     specs = _Specs(backend)
     try:
         _step(report, "create due runs", lambda: _create_due_runs(backend, specs, now, report))
+        _step(report, "create asset-triggered runs",
+              lambda: report.runs_created.extend(create_asset_triggered_runs(backend, specs.stored, now)))
         _step(report, "reap zombies", lambda: _reap_zombies(backend, specs, now, report))
         _step(report, "re-send stuck tasks", lambda: _resend_stuck(backend, now, report))
         _step(report, "start queued runs", lambda: _start_queued_runs(backend, specs, now, report))

@@ -51,18 +51,20 @@ class ChildReport:
     # (task_id, map_index, key) -> JSON pushed
     xcoms: dict[tuple[str, int, str], str] = field(default_factory=dict)
     map_length: int | None = None
+    asset_events: tuple[dict[str, Any], ...] = ()  # one per outlet of a successful try
 
     def to_json(self) -> dict[str, Any]:
         return {"state": self.state.value, "start": iso(self.start_date), "end": iso(self.end_date),
                 "next": iso(self.next_retry_at) if self.next_retry_at else None, "skips": sorted(self.skip_task_ids),
                 "error": self.error, "xcoms": [[t, i, k, v] for (t, i, k), v in self.xcoms.items()],
-                "map_length": self.map_length}
+                "map_length": self.map_length, "asset_events": list(self.asset_events)}
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> ChildReport:
         return cls(TaskState(data["state"]), parse_iso(data["start"]), parse_iso(data["end"]),
                    parse_iso(data["next"]), frozenset(data["skips"]), data["error"],
-                   {(t, int(i), k): v for t, i, k, v in data["xcoms"]}, data.get("map_length"))
+                   {(t, int(i), k): v for t, i, k, v in data["xcoms"]}, data.get("map_length"),
+                   tuple(data.get("asset_events") or ()))
 
 
 @dataclass(frozen=True)
@@ -90,7 +92,7 @@ def _warm(task: BaseOperator) -> None:
 def run_info(run: StoredRun) -> DagRunInfo:
     """The run as task code sees it (`dag_run` in the context)."""
     return DagRunInfo(run.dag_id, run.run_id, run.logical_date, run.data_interval_start, run.data_interval_end,
-                      run.run_type, run.conf, run.start_date, run.run_after)
+                      run.run_type, run.conf, run.start_date, run.run_after, run.triggering_events)
 
 
 def run_supervised(backend: Backend, request: TryRequest, *, now: Callable[[], datetime],
@@ -112,7 +114,8 @@ def run_supervised(backend: Backend, request: TryRequest, *, now: Callable[[], d
                              echo=LogWriter(channel), guard=on_sigterm, keep_log=False, map_index=request.map_index)
         # Masked here: the secrets this task read are known to this process's masker only.
         return ChildReport(result.state, result.start_date, result.end_date, result.next_retry_at,
-                           result.skip_task_ids, redact(result.error), dict(xcoms.pending), result.map_length).to_json()
+                           result.skip_task_ids, redact(result.error), dict(xcoms.pending), result.map_length,
+                           result.asset_events).to_json()
 
     _warm(request.task)
     supervised = supervise(child, timeout=request.task.execution_timeout, kill_grace=settings.kill_grace,

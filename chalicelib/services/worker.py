@@ -34,6 +34,7 @@ from chalicelib.services.dag_callbacks import DagCallbacks
 from chalicelib.services.dagcache import DagCache, LoadedDag
 from chalicelib.services.live_log import LiveLog
 from chalicelib.services.supervised_try import ChildReport, TryRequest, run_info, run_supervised
+from chalicelib.store.assets import AssetRepository
 from chalicelib.store.blobs import log_key
 from chalicelib.store.errors import NotFoundError
 from chalicelib.store.stats import BufferedStats, StatsRepository
@@ -178,6 +179,11 @@ def _apply(backend: Backend, loaded: LoadedDag, msg: TaskMessage, token: str, en
                             msg, step.state.value)
                 return "lost"
             _stats(backend).record(step.state.value, end.end_date, time.monotonic())
+            if step.state is TaskState.SUCCESS and report is not None and report.asset_events:
+                # After the success is recorded: a consumer never starts on a try that was lost.
+                AssetRepository(backend.models).record_events(list(report.asset_events), dag_id=msg.dag_id,
+                                                              task_id=msg.task_id, run_id=msg.run_id,
+                                                              map_index=msg.map_index, now=end.end_date)
             log.info("%s.%s%s [%s] try %d: %s in %.2fs", msg.dag_id, msg.task_id,
                      f"[{msg.map_index}]" if msg.map_index >= 0 else "", msg.run_id, msg.try_number,
                      step.state.value, (end.end_date - end.start_date).total_seconds())

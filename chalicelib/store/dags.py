@@ -12,6 +12,7 @@ from pynamodb.exceptions import DoesNotExist, UpdateError
 from chalicelib.core.bounds import IMPORT_ERROR_MESSAGE_LIMIT, IMPORT_ERROR_TRACEBACK_LIMIT, truncate
 from chalicelib.core.schedule import Schedule, next_run
 from chalicelib.core.spec import DagSpec
+from chalicelib.store.assets import AssetRepository
 from chalicelib.store.blobs import BlobStore
 from chalicelib.store.dag_specs import SpecStore, spec_hash_of, spec_json
 from chalicelib.store.errors import NotFoundError, conditional_failed
@@ -97,6 +98,8 @@ class DagRepository:
         item.updated_at = iso(now)
         self._reschedule(item, spec, now)
         item.save()
+        if spec.asset_condition or any(t.outlets for t in spec.tasks):
+            AssetRepository(self.m).register(spec, now)
         return True
 
     def _reschedule(self, item: Any, spec: DagSpec, now: datetime) -> None:

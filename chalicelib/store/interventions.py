@@ -17,6 +17,7 @@ from typing import Any
 
 from pynamodb.exceptions import DeleteError, UpdateError
 
+from chalicelib.core.mapping import ti_key
 from chalicelib.core.states import RunState, TaskState
 from chalicelib.store.errors import conditional_failed, update_if
 from chalicelib.store.models import Models
@@ -59,10 +60,11 @@ class InterventionRepository:
         action = DagRun.note.set(note) if note else DagRun.note.remove()
         return update_if(DagRun(dag_id, run_id), actions=[action], condition=DagRun.run_id.exists())
 
-    def set_task_note(self, dag_id: str, run_id: str, task_id: str, note: str | None) -> bool:
+    def set_task_note(self, dag_id: str, run_id: str, task_id: str, note: str | None, map_index: int = -1) -> bool:
         TI = self.m.TaskInstance
         action = TI.note.set(note) if note else TI.note.remove()
-        return update_if(TI(run_pk(dag_id, run_id), task_id), actions=[action], condition=TI.task_id.exists())
+        return update_if(TI(run_pk(dag_id, run_id), ti_key(task_id, map_index)), actions=[action],
+                         condition=TI.ti_key.exists())
 
     def reopen_run(self, dag_id: str, run_id: str, now: datetime) -> None:
         DagRun = self.m.DagRun

@@ -141,6 +141,7 @@ def build_models(settings: Settings) -> Models:
         start_date = UnicodeAttribute(null=True)
         end_date = UnicodeAttribute(null=True)
         created_at = UnicodeAttribute()
+        triggering_events = UnicodeAttribute(null=True)  # JSON list: asset events that started this run
         spec_hash = UnicodeAttribute(null=True)  # the DAG version the run was created with (its tasks run it)
         bundle_version = UnicodeAttribute(null=True)  # the bundle holding that version's files
         failure_reason = UnicodeAttribute(null=True)  # why the scheduler failed the run, when it did

@@ -61,13 +61,15 @@ class StoredRun:
     spec_hash: str | None = None  # the DAG version the run was created with; its tasks run that version
     bundle_version: str | None = None
     failure_reason: str | None = None
+    triggering_events: tuple[dict[str, Any], ...] = ()  # the asset events that started an asset-triggered run
 
     @classmethod
     def of(cls, item: Any) -> StoredRun:
         return cls(item.dag_id, item.run_id, RunState(item.state), item.run_type, parse_iso(item.logical_date),
                    parse_iso(item.run_after), parse_iso(item.data_interval_start), parse_iso(item.data_interval_end),
                    load_conf(item.conf), parse_iso(item.start_date), parse_iso(item.end_date), item.note,
-                   bool(item.roots_enqueued), item.spec_hash, item.bundle_version, item.failure_reason)
+                   bool(item.roots_enqueued), item.spec_hash, item.bundle_version, item.failure_reason,
+                   tuple(json.loads(item.triggering_events)) if item.triggering_events else ())
 
 
 def load_conf(text: str | None) -> dict[str, Any]:
@@ -84,7 +86,8 @@ class RunRepository:
     def create(self, spec: DagSpec, *, run_id: str, run_type: str, logical_date: datetime, run_after: datetime,
                interval: tuple[datetime, datetime], conf: dict[str, Any], note: str | None, now: datetime,
                spec_hash: str | None = None, bundle_version: str | None = None,
-               state: RunState = RunState.RUNNING) -> StoredRun:
+               state: RunState = RunState.RUNNING,
+               triggering_events: list[dict[str, Any]] | None = None) -> StoredRun:
         """Create the run and its task instances. Two creators of the same run id: one wins, one gets ConflictError.
 
         `spec_hash` and `bundle_version` pin the DAG version: the run's tasks run it even if the DAG changes.
@@ -102,6 +105,7 @@ class RunRepository:
             note=note, start_date=iso(now) if state is RunState.RUNNING else None, created_at=iso(now),
             active=self.m.shard("1", run_pk(spec.dag_id, run_id)), spec_hash=spec_hash,
             bundle_version=bundle_version,
+            triggering_events=json.dumps(triggering_events) if triggering_events else None,
         )
         try:
             item.save(condition=DagRun.run_id.does_not_exist())

@@ -1,5 +1,6 @@
 """Airflow's own example DAGs that use what wave 2 added (setup/teardown, branch labels, short circuit,
-latest only, datetime branching, sensors, trigger controller/target, external task marker).
+latest only, datetime branching, sensors, trigger controller/target, external task marker, dynamic task
+mapping, assets).
 
 They are Airflow's files, so they are not copied into this repository: the tests read them from an
 Airflow 3.3 install (`LEVANTE_AIRFLOW_VENV`, default /work/airflow-venv) and skip when there is none.
@@ -27,6 +28,17 @@ EXAMPLES: dict[str, str] = {
     "example_trigger_controller_dag": "providers/standard/example_dags/example_trigger_controller_dag.py",
     "example_external_task_marker_parent": "providers/standard/example_dags/example_external_task_marker_dag.py",
     "example_sensors": "providers/standard/example_dags/example_sensors.py",
+    # dynamic task mapping (one file, three DAGs) and mapped classic operators
+    "example_dynamic_task_mapping": "example_dags/example_dynamic_task_mapping.py",
+    "example_task_mapping_second_order": "example_dags/example_dynamic_task_mapping.py",
+    "example_task_group_mapping": "example_dags/example_dynamic_task_mapping.py",
+    "example_dynamic_task_mapping_with_no_taskflow_operators":
+        "example_dags/example_dynamic_task_mapping_with_no_taskflow_operators.py",
+    # assets: a producer and a consumer (schedule=[asset]), and the @asset decorator's pair
+    "asset_produces_1": "example_dags/example_assets.py",
+    "asset_consumes_1": "example_dags/example_assets.py",
+    "asset2_producer": "example_dags/example_asset_decorator.py",
+    "consumes_asset_decorator": "example_dags/example_asset_decorator.py",
 }
 
 
