@@ -28,6 +28,11 @@ def examples(tmp_path_factory) -> Path:
     return folder
 
 
+def _name(ti: dict) -> str:
+    """A mapped instance is "task[i]", as expected_examples.json names it."""
+    return ti["task_id"] if ti["map_index"] < 0 else f"{ti['task_id']}[{ti['map_index']}]"
+
+
 def _states(task_instances: dict) -> dict[str, tuple[str, int]]:
     return {t: (v["state"], v["try_number"]) for t, v in task_instances.items()}
 
@@ -42,7 +47,7 @@ def test_dags_test_matches_airflow(examples: Path, dag_id: str) -> None:
            "--logical-date", airflow_examples.LOGICAL_DATE, "--output", "json", "--no-retry-wait", "--quiet"]
     proc = subprocess.run(cmd, cwd=HERE.parents[1], capture_output=True, text=True, timeout=600)
     payload = json.loads(proc.stdout)
-    got = {t["task_id"]: (t["state"], t["try_number"]) for t in payload["task_instances"]}
+    got = {_name(t): (t["state"], t["try_number"]) for t in payload["task_instances"]}
 
     assert got == _states(EXPECTED["dags"][dag_id]["task_instances"]), proc.stderr[-3000:]
     assert payload["state"] == EXPECTED["dags"][dag_id]["state"]
