@@ -198,7 +198,7 @@ def _run_one(dag: DAG, enqueue: EnqueueTask, snapshot: RunSnapshot, results: dic
     record.state, record.try_number = result.state, result.try_number
     tis = dict(snapshot.tis)
     tis[ti_key(enqueue.task_id, enqueue.map_index)] = TaskInstanceView(
-        enqueue.task_id, result.state, result.try_number, result.next_retry_at, enqueue.map_index,
+        enqueue.task_id, result.state, result.try_number, result.next_retry_at, map_index=enqueue.map_index,
         map_length=result.map_length)
     snapshot = replace(snapshot, tis=tis)
     skips = branch_skips(snapshot, result.skip_task_ids)
