@@ -6,13 +6,14 @@ from typing import Any
 
 from chalicelib.api import serializers as out
 from chalicelib.api.auth import Role
-from chalicelib.api.errors import BadRequest, NotFound
+from chalicelib.api.errors import BadRequest
 from chalicelib.api.routes_runs import RUN, clear_result
 from chalicelib.api.routing import ApiBlueprint, Request
 from chalicelib.api.validation import Body, Field, Query
 from chalicelib.core.mapping import split_key
 from chalicelib.core.states import TaskState
 from chalicelib.services import clearing, dag_views, task_views
+from chalicelib.store.errors import NotFoundError
 
 api = ApiBlueprint(__name__, "TaskInstance")
 TIS = RUN + "/taskInstances"
@@ -44,9 +45,9 @@ def list_mapped_task_instances(req: Request, dag_id: str, dag_run_id: str, task_
     _, spec = dag_views.spec_of(req.backend, dag_id)
     task = spec.task_index().get(task_id)
     if task is None:
-        raise NotFound(f"task {task_id!r} not found in DAG {dag_id!r}")
+        raise NotFoundError(f"task {task_id!r} not found in DAG {dag_id!r}")
     if task.mapped is None:
-        raise NotFound(f"task {task_id!r} is not mapped; read it at .../taskInstances/{task_id}")
+        raise NotFoundError(f"task {task_id!r} is not mapped; read it at .../taskInstances/{task_id}")
     req.backend.runs.get(dag_id, dag_run_id)
     items = [i for i in req.backend.runs.instances(dag_id, dag_run_id) if split_key(i.ti_key) [0] == task_id]
     if req.query["state"]:
@@ -69,7 +70,7 @@ def _map_index(req: Request, task: Any, task_id: str) -> int:
     """The instance asked for; like Airflow, a mapped task's instance needs its map_index."""
     map_index = req.query["map_index"]
     if task is not None and task.mapped is not None and (map_index is None or map_index < 0):
-        raise NotFound(f"task instance {task_id!r} is mapped: add ?map_index=N (see .../{task_id}/listMapped)")
+        raise NotFoundError(f"task instance {task_id!r} is mapped: add ?map_index=N (see .../{task_id}/listMapped)")
     return -1 if map_index is None else map_index
 
 
