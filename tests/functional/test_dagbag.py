@@ -60,12 +60,12 @@ BROKEN = [
         "asset.py",
         """\
         from airflow.sdk import DAG
-        from airflow.sdk import Asset
+        from airflow.sdk import ObjectStoragePath
 
         with DAG("asset_dag"):
             pass
         """,
-        2, ["does not support", "'airflow.sdk.Asset'"], id="unsupported-name",
+        2, ["does not support", "'airflow.sdk.ObjectStoragePath'"], id="unsupported-name",
     ),
     pytest.param(
         "operator_name.py",
@@ -164,9 +164,9 @@ BROKEN = [
             def double(x):
                 return 2 * x
 
-            double.expand(x=[1, 2, 3])
+            double.expand(x=[1, 2, 3]).zip([4, 5, 6])
         """,
-        8, ["expand", "not supported"], id="expand",
+        8, ["zip", "not supported"], id="expand-zip",
     ),
 ]
 
@@ -289,12 +289,12 @@ def levante(*args: str, folder: Path) -> subprocess.CompletedProcess[str]:
 
 
 def test_cli_missing_dag_exits_2_and_lists_the_import_errors(tmp_path):
-    write(tmp_path, "broken.py", "from airflow.sdk import DAG\nfrom airflow.sdk import Asset\n")
+    write(tmp_path, "broken.py", "from airflow.sdk import DAG\nfrom airflow.sdk import ObjectStoragePath\n")
     result = levante("dags", "test", "missing_dag", folder=tmp_path)
     assert result.returncode == 2
     assert "missing_dag" in result.stderr
     assert "broken.py:2" in result.stderr
-    assert "airflow.sdk.Asset" in result.stderr
+    assert "airflow.sdk.ObjectStoragePath" in result.stderr
 
 
 def test_cli_conf_that_is_not_json_exits_2(tmp_path):
