@@ -60,8 +60,8 @@ def test_template_tables_equal_the_models(packages, aws, stage):
     template = template_tables(load_template(packages, stage))
 
     assert template == created_tables(stage)
-    assert {name for name, shape in template.items() if shape["ttl"]} == {
-        f"levante-{stage}-{t}" for t in ("runs", "task-instances", "xcoms", "meta")}
+    # Only the per-minute stats counters expire; run history is kept (no retention setting, docs/data-model.md).
+    assert {name for name, shape in template.items() if shape["ttl"]} == {f"levante-{stage}-meta"}
 
 
 def test_stateful_resources_survive_deletion_only_in_prod(packages):
