@@ -27,7 +27,8 @@ EXPECTED = json.loads((HERE / "expected.json").read_text())
 TIMEOUT_S = 180
 
 
-def _key(ti: dict) -> str:
+def ti_key(ti: dict) -> str:
+    """A task instance as the expectations name it: `task` or, for a mapped instance, `task[i]`."""
     map_index = ti.get("map_index", -1)
     if map_index is None or map_index == -1:
         return ti["task_id"]
@@ -59,7 +60,7 @@ def test_dag_matches_airflow(dag_id: str) -> None:
     assert payload.get("dag_id") == dag_id, payload
     assert isinstance(payload.get("run_id"), str) and payload["run_id"], payload
 
-    actual_tis = {_key(ti): ti for ti in payload.get("task_instances", [])}
+    actual_tis = {ti_key(ti): ti for ti in payload.get("task_instances", [])}
     assert sorted(actual_tis) == sorted(expected["task_instances"]), (
         "task instance ids differ from Airflow" + context
     )

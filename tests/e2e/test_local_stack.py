@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 
+from tests.conformance.test_conformance import ti_key
 from tests.e2e.conftest import CONFORMANCE_DAGS, LocalStack
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
@@ -98,7 +99,7 @@ def test_conformance_dag_through_the_stack(conformance_runs: dict[str, Triggered
     proc, run = conformance_runs[dag_id]
     assert run is not None, _failure(proc)
 
-    got = {ti["task_id"]: {"state": ti["state"], "try_number": ti["try_number"]} for ti in run["task_instances"]}
+    got = {ti_key(ti): {"state": ti["state"], "try_number": ti["try_number"]} for ti in run["task_instances"]}
     assert got == expected["task_instances"], _failure(proc)
     assert run["state"] == expected["state"]
     assert proc.returncode == (0 if expected["state"] == "success" else 1)
