@@ -23,6 +23,9 @@ from chalicelib.sdk.masker import masker
 _local = threading.local()
 _install_lock = threading.Lock()
 _installed = False
+_handler: logging.Handler | None = None
+# Loggers whose records are the task runner's own lines in a task log ("Task failed...", "calling on_kill").
+_TASK_LOGGERS = ("levante.task", "airflow.task")
 
 
 _MAX_PARTIAL_LINE = 1024 * 1024
@@ -96,6 +99,11 @@ class _Handler(logging.Handler):
         self.setFormatter(_Formatter())
         self._stderr = original_stderr
 
+    def filter(self, record: logging.LogRecord) -> bool:
+        # Filters others add to every root handler (powertools' Logger drops records of loggers named after
+        # its service, "levante.*", to avoid duplicate console lines) must not cut lines out of a task log.
+        return True if getattr(_local, "log", None) is not None else super().filter(record)
+
     def emit(self, record: logging.LogRecord) -> None:
         target = getattr(_local, "log", None)
         if target is not None:
@@ -119,7 +127,7 @@ def log_limit() -> int:
 
 
 def install() -> None:
-    global _installed
+    global _installed, _handler
     with _install_lock:
         if _installed:
             return
@@ -127,7 +135,8 @@ def install() -> None:
         sys.stdout = _Router(sys.stdout)  # type: ignore[assignment]
         sys.stderr = _Router(sys.stderr)  # type: ignore[assignment]
         root = logging.getLogger()
-        root.addHandler(_Handler(original_stderr))
+        _handler = _Handler(original_stderr)
+        root.addHandler(_handler)
         if root.level > logging.INFO or root.level == logging.NOTSET:
             root.setLevel(logging.INFO)
         for noisy in ("botocore", "boto3", "urllib3", "s3transfer", "pynamodb"):
@@ -157,12 +166,21 @@ def capturing() -> bool:
 
 
 def _ensure_routed() -> None:
-    """Someone (a test runner, a library) may have swapped sys.stdout/stderr since install: route again."""
+    """Someone (a test runner, a library, a DAG file's `logging.basicConfig(force=True)` or `dictConfig`) may
+    have swapped sys.stdout/stderr, removed the root handler or disabled loggers since install: route again."""
     with _install_lock:
         if not isinstance(sys.stdout, _Router):
             sys.stdout = _Router(sys.stdout)  # type: ignore[assignment]
         if not isinstance(sys.stderr, _Router):
             sys.stderr = _Router(sys.stderr)  # type: ignore[assignment]
+        root = logging.getLogger()
+        if _handler is not None and _handler not in root.handlers:
+            root.addHandler(_handler)
+        if root.level > logging.INFO or root.level == logging.NOTSET:
+            root.setLevel(logging.INFO)
+        for name in _TASK_LOGGERS:
+            logger = logging.getLogger(name)
+            logger.disabled, logger.propagate = False, True
 
 
 def real_stderr() -> TextIO:

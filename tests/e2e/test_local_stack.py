@@ -29,6 +29,10 @@ FAN = 48  # start >> 48 parallel tasks >> join: 50 task instances
 # finishes before the short-circuit `gate` skips it. `dags test` runs tasks in waves and always sees the
 # skip first; concurrent workers (Levante's, or Airflow's with any parallel executor) may not.
 RACY = {"short_circuit_respect_rules": "fan_in (one_success) races the short-circuit skip under concurrent workers"}
+# Airflow decides all_success as soon as one upstream is not a success: a failed one first makes it
+# upstream_failed, a skipped one first makes it skipped. The recording ran the upstreams one after another;
+# concurrent workers finish them in either order, so either verdict is Airflow's.
+ORDER_DEPENDENT = {"trigger_rules_mixed": {"rule_all_success": {"upstream_failed", "skipped"}}}
 
 FIFTY_TASKS = f'''
 import pendulum
@@ -100,6 +104,9 @@ def test_conformance_dag_through_the_stack(conformance_runs: dict[str, Triggered
     assert run is not None, _failure(proc)
 
     got = {ti_key(ti): {"state": ti["state"], "try_number": ti["try_number"]} for ti in run["task_instances"]}
+    for task, states in ORDER_DEPENDENT.get(dag_id, {}).items():
+        assert got[task]["state"] in states, (task, got[task])
+        got[task] = expected["task_instances"][task]
     assert got == expected["task_instances"], _failure(proc)
     assert run["state"] == expected["state"]
     assert proc.returncode == (0 if expected["state"] == "success" else 1)

@@ -100,7 +100,7 @@ export function LogView({ api, path, name }: { api: Api; path: string; name: str
         {dropped > 0 && ` (earlier ${Math.round(dropped / 1024)} KB not shown)`}
       </div>
       {error && <div class="error small" role="alert">{error}</div>}
-      <pre ref={box} class={`log-text ${wrap ? "" : "nowrap"}`} data-testid="log-text" tabIndex={0} aria-label="Task log">
+      <pre ref={box} class={`log-text ${wrap ? "" : "nowrap"}`} data-testid="log-text" tabIndex={0} role="log" aria-label="Task log">
         {shown.parts.map((p, i) => (p.match ? <mark key={i}>{p.text}</mark> : p.text))}
       </pre>
       {status === "more" && (
