@@ -1,7 +1,7 @@
 import { useEffect, useMemo, useRef, useState } from "preact/hooks";
 import { Api, ApiError } from "./api/client";
-import { askOtherTabs, detectRole, forgetToken, SessionChannel, storeToken, takeToken, tokenFromLink, type Role,
-  type Stores } from "./auth";
+import { askOtherTabs, detectRole, forgetToken, knownRole, rememberRole, SessionChannel, storeToken, takeToken,
+  tokenFromLink, type Role, type Stores } from "./auth";
 import { Loading } from "./components/common";
 import type { RuntimeConfig } from "./config";
 import { SessionContext } from "./context";
@@ -16,7 +16,7 @@ export function App({ config }: { config: RuntimeConfig }) {
   // undefined while asking the other open tabs for their token; null when signed out
   const [token, setToken] = useState<string | null | undefined>(() =>
     takeToken(window.location, window.history, stores()) ?? undefined);
-  const [role, setRole] = useState<Role | null>(null);
+  const [role, setRole] = useState<Role | null>(() => knownRole(stores(), token));
   const [authError, setAuthError] = useState<string | null>(null);
   const [, setZoneVersion] = useState(0);
   const route = useRoute();
@@ -53,9 +53,13 @@ export function App({ config }: { config: RuntimeConfig }) {
   }, []);
 
   useEffect(() => {
-    if (!api) return;
-    setRole(null);
-    detectRole(api).then(setRole, (err: Error) => {
+    if (!api || !token) return;
+    // A role this tab already saw for this token renders the page at once; /whoami confirms it meanwhile.
+    setRole(knownRole(stores(), token));
+    detectRole(api).then((detected) => {
+      rememberRole(stores(), token, detected);
+      setRole(detected);
+    }, (err: Error) => {
       if (err instanceof ApiError && err.status === 401) {
         forgetToken(stores());
         setToken(null);

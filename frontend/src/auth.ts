@@ -9,6 +9,7 @@
 import { Api, ApiError } from "./api/client";
 
 const KEY = "levante.token";
+const ROLE_KEY = "levante.role";
 const CHANNEL = "levante.session";
 
 export type Role = "viewer" | "operator" | "admin";
@@ -42,6 +43,7 @@ export function takeToken(location: Location, history: History, stores: Stores):
 }
 
 export function storeToken(stores: Stores, token: string, remember: boolean): void {
+  if (stores.session.getItem(KEY) !== token) stores.session.removeItem(ROLE_KEY);
   stores.session.setItem(KEY, token);
   if (remember) stores.device.setItem(KEY, token);
 }
@@ -51,8 +53,23 @@ export function isRemembered(stores: Stores): boolean {
 }
 
 export function forgetToken(stores: Stores): void {
+  stores.session.removeItem(ROLE_KEY);
   stores.session.removeItem(KEY);
   stores.device.removeItem(KEY);
+}
+
+/**
+ * The role this tab last saw for its token, so a reload or a navigation renders at once instead of waiting
+ * for GET /whoami (which still runs and corrects it). Only a hint for what to show: the API authorizes
+ * every request itself. Kept for this tab and this token only (storeToken drops it when the token changes).
+ */
+export function knownRole(stores: Stores, token: string | null | undefined): Role | null {
+  const role = token && stores.session.getItem(KEY) === token ? stores.session.getItem(ROLE_KEY) : null;
+  return role && role in RANK ? (role as Role) : null;
+}
+
+export function rememberRole(stores: Stores, token: string, role: Role): void {
+  if (stores.session.getItem(KEY) === token) stores.session.setItem(ROLE_KEY, role);
 }
 
 type Message = { type: "ask" } | { type: "token"; token: string } | { type: "signout" };

@@ -113,3 +113,19 @@ def test_clear_failed_run_reruns_failed_tasks(api, stack, monkeypatch) -> None:
     assert api.get(run_path("flaky", "c")).json["state"] == "success"
     assert stack.states("flaky", "c") == {"first": ("success", 1), "boom": ("success", 2), "after": ("success", 1)}
     assert api.post(run_path("flaky", "c") + "/clear", {"bogus": 1}, role="operator").status == 400
+
+
+def test_a_paused_dags_triggered_run_is_queued_and_starts_once_unpaused(api, stack) -> None:
+    """As in Airflow 3: the API creates the run `queued`; the scheduler leaves it until the DAG is unpaused."""
+    assert api.patch("/dags/pipeline", {"is_paused": True}, role="operator").status == 200
+    reply = api.post("/dags/pipeline/dagRuns", {"dag_run_id": "while-paused"}, role="operator")
+    assert reply.status == 200, reply
+    assert reply.json["state"] == "queued"
+    stack.tick()
+    assert stack.drain() == 0  # no task was sent
+    assert api.get(run_path("pipeline", "while-paused")).json["state"] == "queued"
+
+    assert api.patch("/dags/pipeline", {"is_paused": False}, role="operator").status == 200
+    assert stack.tick().runs_started == ["pipeline/while-paused"]
+    stack.drain()
+    assert api.get(run_path("pipeline", "while-paused")).json["state"] == "success"

@@ -1,7 +1,7 @@
 import hljs from "highlight.js/lib/core";
 import python from "highlight.js/lib/languages/python";
 import { describe, expect, it } from "vitest";
-import { forgetToken, isRemembered, storeToken, takeToken } from "../auth";
+import { forgetToken, isRemembered, knownRole, rememberRole, storeToken, takeToken } from "../auth";
 import { formatDuration } from "./format";
 import { highlightedLines } from "./highlight";
 import { parseHash, href } from "./route";
@@ -27,18 +27,19 @@ describe("highlightedLines", () => {
   });
 });
 
+function memoryStorage(): Storage {
+  const stored: Record<string, string> = {};
+  return { getItem: (k: string) => stored[k] ?? null, setItem: (k: string, v: string) => { stored[k] = v; },
+    removeItem: (k: string) => { delete stored[k]; } } as Storage;
+}
+
 describe("routes and tokens", () => {
   it("round-trips hash routes", () => {
     expect(parseHash(href(["dags", "a/b c"], { tab: "grid", empty: "" }))).toEqual({ path: ["dags", "a/b c"], query: { tab: "grid" } });
   });
 
   it("takes the token from the sign-in link, strips it, and keeps it for this tab only", () => {
-    const memory = () => {
-      const stored: Record<string, string> = {};
-      return { getItem: (k: string) => stored[k] ?? null, setItem: (k: string, v: string) => { stored[k] = v; },
-        removeItem: (k: string) => { delete stored[k]; } } as Storage;
-    };
-    const stores = { session: memory(), device: memory() };
+    const stores = { session: memoryStorage(), device: memoryStorage() };
     let replaced = "";
     const history = { replaceState: (_: unknown, __: string, url: string) => { replaced = url; } } as History;
     const token = takeToken({ hash: "#token=abc%2Bdef", pathname: "/", search: "" } as Location, history, stores);
@@ -50,6 +51,22 @@ describe("routes and tokens", () => {
     expect(stores.device.getItem("levante.token")).toBe("remembered-token");
     forgetToken(stores);
     expect(takeToken({ hash: "#/", pathname: "/", search: "" } as Location, history, stores)).toBeNull();
+  });
+
+  it("keeps the role seen for this tab's token only, so a reload renders without waiting for /whoami", () => {
+    const stores = { session: memoryStorage(), device: memoryStorage() };
+    storeToken(stores, "token-a", false);
+    expect(knownRole(stores, "token-a")).toBeNull();
+    rememberRole(stores, "token-a", "operator");
+    expect(knownRole(stores, "token-a")).toBe("operator");
+    expect(knownRole(stores, "token-b")).toBeNull();
+    storeToken(stores, "token-b", false); // another token: its role is not known yet
+    expect(knownRole(stores, "token-b")).toBeNull();
+    rememberRole(stores, "token-a", "admin"); // a late answer for the old token is not kept
+    expect(knownRole(stores, "token-b")).toBeNull();
+    rememberRole(stores, "token-b", "viewer");
+    forgetToken(stores);
+    expect(knownRole(stores, "token-b")).toBeNull();
   });
 
   it("formats durations", () => {

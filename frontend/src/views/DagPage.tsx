@@ -62,6 +62,7 @@ export function DagPage({ dagId, query }: { dagId: string; query: Query }) {
           ▶ Trigger
         </button>
       </div>
+      <PausedQueuedRuns dag={d} />
       {d.is_paused && d.schedule_interval && <SchedulePreview dagId={dagId} compact />}
       {d.doc_md && (
         <details class="doc" open>
@@ -104,6 +105,17 @@ export function DagPage({ dagId, query }: { dagId: string; query: Query }) {
         }} />
       )}
     </section>
+  );
+}
+
+/** Runs triggered while the DAG is paused wait `queued` (as in Airflow 3): say why they do not start. */
+function PausedQueuedRuns({ dag }: { dag: DagDetail }) {
+  const queued = dag.recent_run_states?.queued ?? 0;
+  if (!dag.is_paused || !queued) return null;
+  return (
+    <div class="banner warning small" role="status" data-testid="paused-queued">
+      {queued === 1 ? "1 run is" : `${queued} runs are`} queued and will start when the DAG is unpaused.
+    </div>
   );
 }
 

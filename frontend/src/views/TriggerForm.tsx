@@ -18,7 +18,8 @@ export function TriggerForm({ dag, onDone, onCancel }:
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const [serverErrors, setServerErrors] = useState<Record<string, string>>({});
-  const [unpause, setUnpause] = useState(false);
+  // Checked by default, as in Airflow 3's trigger form.
+  const [unpause, setUnpause] = useState(true);
   const built = buildConf(fields, values);
   const fieldErrors = { ...serverErrors, ...built.errors };
 
@@ -82,12 +83,11 @@ export function TriggerForm({ dag, onDone, onCancel }:
         </details>
         {dag.is_paused && (
           <div class="banner warning small" data-testid="paused-notice">
-            {/* Airflow queues a paused DAG's manual run until it is unpaused; Levante's trigger still starts it at
-                once (only scheduled runs stop), so say so rather than promise Airflow's behaviour. */}
-            <p>This DAG is paused. A triggered run still starts at once; the scheduler creates no scheduled runs
-              until the DAG is unpaused.</p>
+            {/* As in Airflow 3: a paused DAG's triggered run is created queued and starts once it is unpaused. */}
+            <p>This DAG is paused. {unpause ? "It is unpaused first, so the run starts at once."
+              : "The run is created queued and starts only when the DAG is unpaused."}</p>
             <label class="check"><input type="checkbox" name="unpause" checked={unpause}
-              onChange={(e) => setUnpause((e.target as HTMLInputElement).checked)} /> Unpause the DAG on trigger</label>
+              onChange={(e) => setUnpause((e.target as HTMLInputElement).checked)} /> Unpause {dag.dag_id} on trigger</label>
           </div>
         )}
         {error && <div class="error-box" role="alert">{error}</div>}

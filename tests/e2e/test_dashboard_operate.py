@@ -1,0 +1,108 @@
+"""Operating from the dashboard in Debian's Chromium against `levante dev` (issue #16): a paused DAG's
+triggered run waits queued until the DAG is unpaused (as in Airflow 3), and the log of a running task is
+tailed while it runs. Each page is checked with axe-core.
+
+The long-running task prints a line a second for ~20 s (not the issue's 60 s, to keep CI fast): the test
+asserts that an early line is shown while the task still runs, and that later lines then appear in the same
+page without a reload.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.e2e.dashboard_harness import DashboardStack, ensure_frontend_built, launch_browser, screenshot
+from tests.e2e.dashboard_ui import assert_no_serious_axe_violations, wait_api
+
+pytestmark = pytest.mark.e2e
+sync_api = pytest.importorskip("playwright.sync_api", reason="pip install playwright (browser tests)")
+expect = sync_api.expect
+DAGS = Path(__file__).parent / "dashboard_operate_dags"
+SLOW = 60_000
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DashboardStack]:
+    ensure_frontend_built()
+    work = tmp_path_factory.mktemp("dashboard-operate")
+    dags = work / "dags"
+    dags.mkdir()
+    for path in DAGS.glob("*.py"):
+        shutil.copy(path, dags / path.name)
+    # A running try's log is published every second (3 s by default), so the tail is seen sooner.
+    stack = DashboardStack(work, dags, {"LEVANTE_LOG_FLUSH_SECONDS": "1"})
+    try:
+        stack.start()
+        stack.wait_for(lambda: stack.api("GET", "/dags?limit=10")["total_entries"] >= len(list(DAGS.glob("*.py"))),
+                       60, "the test DAGs synced")
+        yield stack
+    finally:
+        stack.stop()
+
+
+@pytest.fixture
+def page(stack: DashboardStack) -> Iterator[Any]:
+    with sync_api.sync_playwright() as playwright:
+        browser = launch_browser(playwright)
+        # bypass_csp: axe-core is injected as an inline script (test_dashboard.py checks the CSP itself)
+        page = browser.new_context(viewport={"width": 1400, "height": 900}, bypass_csp=True).new_page()
+        problems: list[str] = []
+        page.on("pageerror", lambda exc: problems.append(f"page error: {exc}"))
+        page.goto(f"{stack.url}/#token={stack.token}")
+        expect(page.get_by_test_id("role")).to_contain_text("admin", timeout=30_000)
+        yield page
+        browser.close()
+        assert not problems, problems
+
+
+def task_state(stack: DashboardStack, dag_id: str, run_id: str, task_id: str) -> str | None:
+    return stack.api("GET", f"/dags/{dag_id}/dagRuns/{run_id}/taskInstances/{task_id}")["state"]
+
+
+def test_a_paused_dags_triggered_run_waits_queued_until_unpaused(page: Any, stack: DashboardStack) -> None:
+    stack.api("PATCH", "/dags/ui_paused", {"is_paused": True})
+    page.goto(f"{stack.url}/#/dags/ui_paused")
+    page.get_by_test_id("trigger").click()
+    dialog = page.get_by_role("dialog")
+    unpause = dialog.get_by_label("Unpause ui_paused on trigger")
+    expect(unpause).to_be_checked()  # Airflow 3's form offers it checked
+    unpause.uncheck()
+    expect(page.get_by_test_id("paused-notice")).to_contain_text("created queued and starts only when the DAG is unpaused")
+    assert_no_serious_axe_violations(page, "trigger dialog of a paused DAG")
+    dialog.get_by_role("button", name="Trigger").click()
+    expect(page).to_have_url(re.compile(r"run=manual"), timeout=10_000)
+    run_id = page.evaluate("decodeURIComponent(/run=([^&]+)/.exec(location.hash)[1])")
+
+    run = stack.api("GET", f"/dags/ui_paused/dagRuns/{run_id}")
+    assert run["state"] == "queued" and stack.api("GET", "/dags/ui_paused")["is_paused"] is True
+    expect(page.get_by_test_id("paused-queued")).to_contain_text("1 run is queued and will start when the DAG is unpaused",
+                                                                 timeout=15_000)
+    assert_no_serious_axe_violations(page, "paused DAG with a queued run")
+    screenshot(page, "operate-01-paused-queued")
+
+    page.get_by_role("switch", name="Unpause ui_paused").click()
+    wait_api(stack, lambda: stack.api("GET", f"/dags/ui_paused/dagRuns/{run_id}")["state"] == "success", SLOW)
+    assert task_state(stack, "ui_paused", run_id, "hello") == "success"
+    expect(page.get_by_test_id("paused-queued")).to_have_count(0, timeout=15_000)
+
+
+def test_the_log_of_a_running_task_is_tailed_while_it_runs(page: Any, stack: DashboardStack) -> None:
+    stack.api("POST", "/dags/ui_live_log/dagRuns", {"dag_run_id": "live_1"})
+    wait_api(stack, lambda: task_state(stack, "ui_live_log", "live_1", "tail_me") == "running", SLOW)
+    page.goto(f"{stack.url}/#/dags/ui_live_log?tab=grid&run=live_1&task=tail_me")
+    log = page.get_by_test_id("log-text")
+
+    expect(log).to_contain_text("tick 2 of 20", timeout=30_000)
+    assert task_state(stack, "ui_live_log", "live_1", "tail_me") == "running"  # shown before the task ended
+    expect(page.get_by_test_id("log-status")).to_contain_text("following the running task")
+    last_seen = int(re.findall(r"tick (\d+) of 20", log.inner_text())[-1])
+    later = min(last_seen + 2, 20)
+    expect(log).to_contain_text(f"tick {later} of 20", timeout=15_000)  # appended to the page without a reload
+    assert_no_serious_axe_violations(page, "task panel tailing a running log")
+    screenshot(page, "operate-02-live-log")
