@@ -20,9 +20,11 @@ AXE_PAGES = [
     ("durations", "#/dags/ui_flaky?tab=durations"),
     ("calendar", "#/dags/ui_flaky?tab=calendar"),
     ("code", "#/dags/ui_nested?tab=code"),
+    ("versions", "#/dags/ui_nested?tab=versions"),
     ("runs", "#/dags/ui_params?tab=runs"),
     ("details", "#/dags/ui_nested?tab=details"),
     ("run-panel", "#/dags/ui_flaky?tab=grid&run=axe_1&panel=run"),
+    ("assets", "#/assets"),
     ("monitoring", "#/monitoring"),
     ("dead-letters", "#/dead-letters"),
 ]

@@ -106,3 +106,79 @@ def test_the_log_of_a_running_task_is_tailed_while_it_runs(page: Any, stack: Das
     expect(log).to_contain_text(f"tick {later} of 20", timeout=15_000)  # appended to the page without a reload
     assert_no_serious_axe_violations(page, "task panel tailing a running log")
     screenshot(page, "operate-02-live-log")
+
+
+def test_a_mapped_task_shows_its_count_and_each_instance(page: Any, stack: DashboardStack) -> None:
+    stack.api("POST", "/dags/ui_mapped/dagRuns", {"dag_run_id": "mapped_1"})
+    wait_api(stack, lambda: stack.api("GET", "/dags/ui_mapped/dagRuns/mapped_1")["state"] == "success", SLOW)
+    page.goto(f"{stack.url}/#/dags/ui_mapped?tab=grid")
+    square = page.locator("button.square[data-task=square][data-run=mapped_1]")
+    expect(square).to_have_attribute("data-mapped", "3", timeout=15_000)
+    expect(square).to_have_attribute("aria-label", re.compile("3 mapped instances"))
+    square.click()
+
+    expect(page.get_by_test_id("mapped-count")).to_contain_text("3 mapped instances")
+    rows = page.locator("table.mapped-instances tbody tr")
+    expect(rows).to_have_count(3)
+    assert rows.evaluate_all("rs => rs.map(r => r.dataset.mapIndex)") == ["0", "1", "2"]
+    assert_no_serious_axe_violations(page, "mapped task's instances")
+    rows.nth(1).get_by_role("button", name="[1]").click()
+
+    expect(page).to_have_url(re.compile(r"map=1"))
+    expect(page.get_by_test_id("map-index")).to_have_text(" [1]")
+    expect(page.get_by_test_id("ti-state")).to_contain_text("success")
+    expect(page.get_by_test_id("log-text")).to_contain_text("squaring 2", timeout=15_000)
+    expect(page.locator("table.xcoms")).to_contain_text("4")
+    assert_no_serious_axe_violations(page, "one mapped instance")
+    screenshot(page, "operate-03-mapped-instance")
+    page.get_by_role("button", name="all mapped instances").click()
+    expect(rows).to_have_count(3)
+
+
+SECOND_TASK = """
+    @task
+    def second():
+        print("second version")
+
+    first() >> second()
+"""
+
+
+def test_versions_tab_lists_each_version_with_its_code(page: Any, stack: DashboardStack) -> None:
+    path = stack.dags_folder / "ui_versions.py"
+    path.write_text(path.read_text().replace("    first()\n", SECOND_TASK))  # the DAG processor parses it again
+    wait_api(stack, lambda: stack.api("GET", "/dags/ui_versions/versions")["total_entries"] >= 2, SLOW)
+    page.goto(f"{stack.url}/#/dags/ui_versions?tab=versions")
+    rows = page.locator("table.dag-versions tbody tr")
+    expect(rows).to_have_count(2, timeout=15_000)
+    assert rows.evaluate_all("rs => rs.map(r => r.dataset.version)") == ["2", "1"]
+    expect(rows.first).to_contain_text("current")
+    expect(rows.first.locator("td").nth(4)).to_have_text("2")  # tasks in v2
+    code = page.get_by_label(re.compile("DAG source, version"))
+    expect(code).to_contain_text("second version")
+    rows.nth(1).get_by_role("button", name="view v1").click()
+    expect(page).to_have_url(re.compile(r"version=1"))
+    expect(page.get_by_label("DAG source, version 1")).not_to_contain_text("second version")
+    expect(page.get_by_label("DAG source, version 1")).to_contain_text("first version")
+    assert_no_serious_axe_violations(page, "versions tab")
+    screenshot(page, "operate-04-versions")
+
+
+def test_assets_view_lists_assets_and_their_events(page: Any, stack: DashboardStack) -> None:
+    stack.api("POST", "/dags/ui_asset_producer/dagRuns", {"dag_run_id": "asset_1"})
+    uri = "s3://ui-bucket/report.csv"
+    wait_api(stack, lambda: any(a["uri"] == uri and a["last_asset_event"] for a in stack.api("GET", "/assets")["assets"]),
+             SLOW)
+    page.goto(f"{stack.url}/#/assets")
+    row = page.locator(f"table.assets-table tr[data-uri='{uri}']")
+    expect(row).to_contain_text("ui_report")
+    expect(row).to_contain_text("ui_asset_producer.write_report")
+    expect(row).to_contain_text("ui_asset_consumer")
+    assert_no_serious_axe_violations(page, "assets")
+    row.get_by_role("button", name="ui_report").click()
+    events = page.locator("table.asset-events tbody tr")
+    expect(events).to_have_count(1, timeout=15_000)
+    expect(events.first).to_contain_text("ui_asset_producer.write_report · asset_1")
+    expect(events.first).to_contain_text('{"rows":42}')
+    assert_no_serious_axe_violations(page, "asset events")
+    screenshot(page, "operate-05-assets")

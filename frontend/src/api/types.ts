@@ -32,7 +32,7 @@ export interface DagDetail extends Dag {
   timezone: string | null;
   dagrun_timeout: number | null;
   max_active_tasks?: number;
-  tasks?: { task_id: string; operator_name: string; task_group_id: string | null; retries: number }[];
+  tasks?: { task_id: string; operator_name: string; task_group_id: string | null; retries: number; is_mapped?: boolean }[];
 }
 
 export interface DagCollection {

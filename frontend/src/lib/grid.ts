@@ -9,6 +9,8 @@ export interface GridCell {
   end_date?: string | null;
   next_retry_at?: string | null; // up_for_retry / up_for_reschedule: when the next attempt is due
   queued_when?: string | null;
+  /** A mapped task: how many instances it expanded to and their states (the cell shows the most urgent). */
+  mapped?: { count: number; states: Record<string, number> };
 }
 
 export interface GridRun {

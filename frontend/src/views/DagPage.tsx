@@ -20,9 +20,10 @@ import { RunsTab } from "./RunsTab";
 import { TaskPanel } from "./TaskPanel";
 import { CalendarTab, DurationsTab, GanttTab } from "./TimelineTabs";
 import { TriggerForm } from "./TriggerForm";
+import { VersionsTab } from "./VersionsTab";
 
 const TABS = [["grid", "Grid"], ["graph", "Graph"], ["gantt", "Gantt"], ["durations", "Durations"], ["calendar", "Calendar"],
-  ["code", "Code"], ["runs", "Runs"], ["details", "Details"]];
+  ["code", "Code"], ["versions", "Versions"], ["runs", "Runs"], ["details", "Details"]];
 type Query = Record<string, string>;
 
 export function DagPage({ dagId, query }: { dagId: string; query: Query }) {
@@ -84,6 +85,8 @@ export function DagPage({ dagId, query }: { dagId: string; query: Query }) {
           {tab === "durations" && <DurationsTab dagId={dagId} refresh={changes} />}
           {tab === "calendar" && <CalendarTab dagId={dagId} refresh={changes} />}
           {tab === "code" && <CodeTab dagId={dagId} />}
+          {tab === "versions" && <VersionsTab dagId={dagId} version={Number(query.version) || undefined}
+            onPick={(n) => go({ version: String(n) })} />}
           {tab === "runs" && <RunsTab dagId={dagId} onSelect={go} />}
           {tab === "details" && <DetailsTab dag={d} />}
         </div>
@@ -93,7 +96,10 @@ export function DagPage({ dagId, query }: { dagId: string; query: Query }) {
         )}
         {query.task && query.run && (
           <TaskPanel dagId={dagId} runId={query.run} taskId={query.task} tryNumber={Number(query.try) || undefined}
-            onClose={() => go({ task: "", try: "" })} onTry={(n) => go({ try: String(n) })}
+            mapped={d.tasks?.some((t) => t.task_id === query.task && t.is_mapped)}
+            mapIndex={query.map ? Number(query.map) : undefined}
+            onMapIndex={(n) => go({ map: n === undefined ? "" : String(n), try: "" })}
+            onClose={() => go({ task: "", try: "", map: "" })} onTry={(n) => go({ try: String(n) })}
             onChanged={() => setChanges((n) => n + 1)} />
         )}
       </div>

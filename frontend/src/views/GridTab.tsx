@@ -98,9 +98,11 @@ function Square({ row, cell, runId, active, onClick }:
   const waiting = (state === "up_for_retry" || state === "up_for_reschedule") && cell?.next_retry_at
     ? ` · next attempt ${formatDateRelative(cell.next_retry_at)}` : "";
   const title = `${row.id}\n${stateLabel(state)}${cell?.duration != null ? ` · ${formatDuration(cell.duration)}` : ""}`
-    + `${cell?.try_number && cell.try_number > 1 ? ` · try ${cell.try_number}` : ""}${waiting}`;
+    + `${cell?.try_number && cell.try_number > 1 ? ` · try ${cell.try_number}` : ""}${waiting}`
+    + (cell?.mapped ? ` · ${cell.mapped.count} mapped instance${cell.mapped.count === 1 ? "" : "s"}` : "");
   return (
-    <button type="button" class={`square ${row.kind} ${active ? "active" : ""}`} data-task={row.id} data-run={runId}
+    <button type="button" class={`square ${row.kind} ${active ? "active" : ""} ${cell?.mapped ? "mapped" : ""}`}
+      data-task={row.id} data-run={runId} data-mapped={cell?.mapped?.count}
       data-state={state ?? "none"} style={{ background: stateColor(state) }} aria-label={title.replace("\n", ": ")}
       title={title} onClick={onClick} />
   );

@@ -5,7 +5,8 @@ import { setTimeZone, timeZone } from "../lib/format";
 import type { Route } from "../lib/route";
 import { SearchPalette } from "./SearchPalette";
 
-const SECTIONS: [string, string, string][] = [["dags", "#/", "DAGs"], ["monitoring", "#/monitoring", "Monitoring"],
+const SECTIONS: [string, string, string][] = [["dags", "#/", "DAGs"], ["assets", "#/assets", "Assets"],
+  ["monitoring", "#/monitoring", "Monitoring"],
   ["dead-letters", "#/dead-letters", "Dead letters"], ["admin", "#/admin/variables", "Admin"]];
 
 export function Header({ route, role, onSignOut, onZone }:

@@ -9,7 +9,8 @@ interface LogResponse { content: string; offset: number; end_of_log: boolean; av
 export const WINDOW_CHARS = 1_000_000;
 
 /** One try's log, read from a byte offset and followed (polled from the new offset) until it ends. */
-export function LogView({ api, path, name }: { api: Api; path: string; name: string }) {
+export function LogView({ api, path, params = {}, name }:
+  { api: Api; path: string; params?: Record<string, number>; name: string }) {
   const [text, setText] = useState("");
   const [status, setStatus] = useState<"loading" | "following" | "done" | "missing" | "more">("loading");
   const [error, setError] = useState<string | null>(null);
@@ -34,7 +35,7 @@ export function LogView({ api, path, name }: { api: Api; path: string; name: str
     setStatus("loading");
     setError(null);
     const next = () => {
-      api.get<LogResponse>(path, { offset: offsetRef.current }, controller.signal).then((chunk) => {
+      api.get<LogResponse>(path, { ...params, offset: offsetRef.current }, controller.signal).then((chunk) => {
         if (controller.signal.aborted) return;
         offsetRef.current = chunk.offset;
         loaded += chunk.content.length;

@@ -14,7 +14,8 @@ type Options = Record<(typeof OPTIONS)[number][0] | "only_failed" | "only_runnin
 
 interface Pending { action: Action; items: TaskInstance[]; busy: string[] }
 
-export function TaskActions({ dagId, runId, ti, onDone }: { dagId: string; runId: string; ti: TaskInstance; onDone: () => void }) {
+export function TaskActions({ dagId, runId, ti, mapIndex, onDone }:
+  { dagId: string; runId: string; ti: TaskInstance; mapIndex?: number; onDone: () => void }) {
   const { api, role } = useSession();
   const [options, setOptions] = useState<Options>({ include_upstream: false, include_downstream: true, include_past: false,
     include_future: false, only_failed: false, only_running: false });
@@ -31,7 +32,7 @@ export function TaskActions({ dagId, runId, ti, onDone }: { dagId: string; runId
     ? api.post<{ task_instances: TaskInstance[]; skipped_in_flight?: string[] }>(`/dags/${seg(dagId)}/clearTaskInstances`, {
       dag_run_id: runId, task_ids: [ti.task_id], ...options, dry_run: dryRun })
     : api.patch<{ task_instances?: TaskInstance[] } & TaskInstance>(tiPath, {
-      new_state: action, dry_run: dryRun, include_upstream: options.include_upstream,
+      new_state: action, dry_run: dryRun, map_index: mapIndex, include_upstream: options.include_upstream,
       include_downstream: touched && options.include_downstream, include_past: options.include_past, include_future: options.include_future });
 
   const run = (work: () => Promise<void>) => {

@@ -6,6 +6,7 @@ import { elapsed, formatDateRelative, formatDateZ, formatDuration, formatUsd } f
 import { useNow, useResource } from "../lib/hooks";
 import { isTaskActive, stateColor } from "../lib/states";
 import { LogView } from "./LogView";
+import { MappedInstances } from "./MappedInstances";
 import { NoteEditor, TaskActions } from "./TaskActions";
 
 // The error belongs to the failed try: once the task is marked or re-run it is history, not the state.
@@ -16,18 +17,40 @@ interface Props {
   runId: string;
   taskId: string;
   tryNumber?: number;
+  /** A mapped task: without `mapIndex` the panel lists its instances; with it, shows that instance. */
+  mapped?: boolean;
+  mapIndex?: number;
+  onMapIndex?: (mapIndex: number | undefined) => void;
   onClose: () => void;
   onTry: (n: number) => void;
   onChanged: () => void;
 }
 
-export function TaskPanel({ dagId, runId, taskId, tryNumber, onClose, onTry, onChanged }: Props) {
+export function TaskPanel(props: Props) {
+  const { dagId, runId, taskId, mapped, mapIndex, onMapIndex, onClose } = props;
+  if (!mapped || mapIndex !== undefined) return <TaskInstancePanel {...props} />;
+  const base = `/dags/${seg(dagId)}/dagRuns/${seg(runId)}/taskInstances/${seg(taskId)}`;
+  return (
+    <aside class="task-panel" aria-label={`Task ${taskId}`}>
+      <div class="panel-head">
+        <h2 title={taskId}>{taskId} <span class="muted small">mapped</span></h2>
+        <button type="button" class="link" aria-label="Close" onClick={onClose}>✕</button>
+      </div>
+      <div class="muted small">run <code>{runId}</code></div>
+      <MappedInstances base={base} onOpen={(n) => onMapIndex?.(n)} />
+    </aside>
+  );
+}
+
+function TaskInstancePanel({ dagId, runId, taskId, tryNumber, mapped, mapIndex, onMapIndex, onClose, onTry,
+  onChanged }: Props) {
   const { api } = useSession();
   const base = `/dags/${seg(dagId)}/dagRuns/${seg(runId)}/taskInstances/${seg(taskId)}`;
-  const ti = useResource((signal) => api.get<TaskInstance>(base, {}, signal), [api, base],
+  const which: Record<string, number> = mapped && mapIndex !== undefined ? { map_index: mapIndex } : {};
+  const ti = useResource((signal) => api.get<TaskInstance>(base, which, signal), [api, base, mapIndex],
     { pollWhile: (t) => isTaskActive(t.state), intervalMs: 1500 });
-  const xcoms = useResource((signal) => api.get<{ xcom_entries: XCom[] }>(`${base}/xcomEntries`, {}, signal),
-    [api, base, ti.data?.state]);
+  const xcoms = useResource((signal) => api.get<{ xcom_entries: XCom[] }>(`${base}/xcomEntries`, which, signal),
+    [api, base, mapIndex, ti.data?.state]);
   const now = useNow(1000);
 
   const t = ti.data;
@@ -35,10 +58,12 @@ export function TaskPanel({ dagId, runId, taskId, tryNumber, onClose, onTry, onC
   return (
     <aside class="task-panel" aria-label={`Task ${taskId}`}>
       <div class="panel-head">
-        <h2 title={taskId}>{taskId}</h2>
+        <h2 title={taskId}>{taskId}{mapped && <span data-testid="map-index"> [{mapIndex}]</span>}</h2>
         <button type="button" class="link" aria-label="Close" onClick={onClose}>✕</button>
       </div>
-      <div class="muted small">run <code>{runId}</code></div>
+      <div class="muted small">run <code>{runId}</code>
+        {mapped && <> · <button type="button" class="link" onClick={() => onMapIndex?.(undefined)}>all mapped instances</button></>}
+      </div>
       {ti.error && !t && <ErrorBox error={ti.error} retry={ti.reload} />}
       {!t && !ti.error && <Loading what="Loading the task instance" />}
       {t && (
@@ -65,7 +90,7 @@ export function TaskPanel({ dagId, runId, taskId, tryNumber, onClose, onTry, onC
           </table>
           {t.error && SHOWS_ERROR.has(t.state ?? "") && <pre class="ti-error" data-testid="ti-error" tabIndex={0}>{t.error}</pre>}
           <NoteEditor path={base} note={t.note} onSaved={ti.reload} />
-          <TaskActions dagId={dagId} runId={runId} ti={t} onDone={() => { ti.reload(); onChanged(); }} />
+          <TaskActions dagId={dagId} runId={runId} ti={t} mapIndex={mapped ? mapIndex : undefined} onDone={() => { ti.reload(); onChanged(); }} />
           <h3>XComs</h3>
           <XComList xcoms={xcoms.data?.xcom_entries} error={xcoms.error} />
           <h3>Rendered templates</h3>
@@ -85,8 +110,8 @@ export function TaskPanel({ dagId, runId, taskId, tryNumber, onClose, onTry, onC
                   );
                 })}
               </div>
-              <LogView api={api} path={`${base}/logs/${shownTry}`} key={`${base}/${shownTry}`}
-                name={`${dagId}-${runId}-${taskId}-try${shownTry}`} />
+              <LogView api={api} path={`${base}/logs/${shownTry}`} params={which} key={`${base}/${mapIndex}/${shownTry}`}
+                name={`${dagId}-${runId}-${taskId}${mapped ? `-${mapIndex}` : ""}-try${shownTry}`} />
             </>
           )}
         </>
