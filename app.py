@@ -78,7 +78,7 @@ def scheduler(event) -> dict:
 def worker(event) -> None:
     # One message per invocation (batch size 1): each task has its own timeout budget and failure
     # isolation. An exception here means the outcome could not be recorded: SQS redelivers, then DLQs.
-    from chalicelib.services.worker import handle_message
+    from chalicelib.services.task_consumer import handle_message
 
     backend, dags = _backend()
     for record in event:

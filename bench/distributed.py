@@ -121,7 +121,7 @@ def new_backend(counter: AwsCounter, endpoint: str, stage: str) -> Any:
 
 def requests_per_task(counter: AwsCounter, endpoint: str, folder: Path, dag_id: str) -> dict[str, Any]:
     from chalicelib.services.dagcache import DagCache
-    from chalicelib.services.local_worker import process_batch
+    from chalicelib.services.queue_poller import process_batch
     from chalicelib.services.sync import sync_dags
     from chalicelib.services.trigger import trigger_run
     from chalicelib.taskqueue import SqsTaskQueue

@@ -79,8 +79,8 @@ def cli(folder: Path, dag_id: str) -> dict[str, Any]:
 def distributed(counter: AwsCounter, endpoint: str, folder: Path, dag_id: str, n: int) -> dict[str, Any]:
     from chalicelib.services.dagcache import DagCache
     from chalicelib.services.sync import sync_dags
+    from chalicelib.services.task_consumer import handle_message
     from chalicelib.services.trigger import trigger_run
-    from chalicelib.services.worker import handle_message
     from chalicelib.taskqueue import SqsTaskQueue
 
     backend = new_backend(counter, endpoint, "m")

@@ -133,7 +133,7 @@ def _measure_in(recorder: PartitionRecorder, folder: Path, shape: str, n: int) -
 
     from chalicelib.services.backend import Backend
     from chalicelib.services.dagcache import DagCache
-    from chalicelib.services.local_worker import process_batch
+    from chalicelib.services.queue_poller import process_batch
     from chalicelib.services.resources import init_resources
     from chalicelib.services.sync import sync_dags
     from chalicelib.services.trigger import trigger_run

@@ -3,7 +3,7 @@
 Usage: .venv/bin/python bench/task_process.py [--tasks N]. Prints milliseconds per task.
 
 (a) worker handler: a chain of N PythonOperator tasks triggered and drained through
-    `services.worker.handle_message` against moto in this process (`mock_aws`), one SQS message at a time,
+    `services.task_consumer.handle_message` against moto in this process (`mock_aws`), one SQS message at a time,
     exactly as `levante worker` feeds it. Wall time per task, queue receive and delete included.
 (b) fork alone: `runner.supervisor.supervise` of a function that returns at once, vs calling it directly:
     the price of the child process itself (fork, pipe, wait), without any AWS request.
@@ -53,8 +53,8 @@ def worker_handler_ms_per_task(n: int) -> float:
         from chalicelib.services.dagcache import DagCache
         from chalicelib.services.resources import init_resources
         from chalicelib.services.sync import sync_dags
+        from chalicelib.services.task_consumer import handle_message
         from chalicelib.services.trigger import trigger_run
-        from chalicelib.services.worker import handle_message
         from chalicelib.store.settings import Settings
         from chalicelib.taskqueue import SqsTaskQueue
 

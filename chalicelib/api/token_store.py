@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable
 
 from chalicelib.api.auth import MIN_TOKEN_LENGTH, Role, TokenTable
+from chalicelib.store.parameters import parameters_under
 
 PATH_VARIABLE = "LEVANTE_TOKENS_PARAMETER_PATH"
 REFRESH_SECONDS = 60.0
@@ -33,14 +34,9 @@ def current_tokens(clock: Callable[[], float] = time.monotonic) -> TokenTable:
 
 
 def read_tokens(path: str, ssm=None) -> TokenTable:
-    import boto3
-
-    ssm = ssm or boto3.client("ssm")
     pairs = []
-    for page in ssm.get_paginator("get_parameters_by_path").paginate(Path=path, WithDecryption=True):
-        for parameter in page["Parameters"]:
-            role = parameter["Name"].rsplit("/", 1)[1].upper()
-            value = parameter["Value"]
-            if role in Role.__members__ and len(value) >= MIN_TOKEN_LENGTH:  # a short token is never accepted
-                pairs.append((value.encode(), Role[role]))
+    for name, value in parameters_under(path, ssm).items():
+        role = name.upper()
+        if role in Role.__members__ and len(value) >= MIN_TOKEN_LENGTH:  # a short token is never accepted
+            pairs.append((value.encode(), Role[role]))
     return TokenTable(tuple(pairs))

@@ -14,7 +14,7 @@ from chalicelib.cli import dags as dags_commands
 from chalicelib.cli import dead_letters as dlq_commands
 from chalicelib.cli import deploy as deploy_commands
 from chalicelib.cli import dev as dev_commands
-from chalicelib.cli import runtime as runtime_commands
+from chalicelib.cli import processes as process_commands
 from chalicelib.cli import tasks as tasks_commands
 from chalicelib.cli import variables as variables_commands
 from chalicelib.cli.common import machine_output
@@ -29,7 +29,7 @@ def build_parser() -> argparse.ArgumentParser:
     connections_commands.register(commands.add_parser("connections", help="add, get, list, delete and test connections"))
     variables_commands.register(commands.add_parser("variables", help="set, get, list and delete variables"))
     dlq_commands.register(commands.add_parser("dlq", help="list, redrive and discard the task queue's dead letters"))
-    runtime_commands.register(commands)
+    process_commands.register(commands)
     bundle_commands.register_processor(commands)
     deploy_commands.register(commands)
     dev_commands.register(commands)

@@ -33,7 +33,7 @@ def test_task(args: argparse.Namespace) -> int:
 
     from chalicelib.core.schedule import manual_run_info
     from chalicelib.runner import logcapture
-    from chalicelib.runner.taskrun import run_try
+    from chalicelib.runner.try_runner import run_try
     from chalicelib.sdk.context import DagRunInfo, MemoryXComStore
     from chalicelib.sdk.exceptions import ParamValidationError
     from chalicelib.sdk.mappedoperator import is_mapped

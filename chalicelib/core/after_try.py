@@ -1,5 +1,5 @@
 """What the worker does once a try has ended: a pure plan of small instructions, applied by one executor
-(services/worker.py), as the tick plans runs (core/planner.py) and services/advance.py carries them out.
+(services/task_consumer.py), as the tick plans runs (core/planner.py) and services/plan_executor.py carries them out.
 
 The try's end comes from the supervisor: the child's own report, or nothing when the child died (killed by
 the timeout, crashed, out of memory). A try whose outcome cannot be stored (an XCom write refused) is

@@ -229,27 +229,29 @@ def next_run(schedule: Schedule, *, start_date: datetime | None, end_date: datet
             return None
         at = earliest or now
         return None if latest is not None and at > latest else _exact(at)
-    clock = _clock(schedule)
-    if catchup:
-        if last is not None:
-            at = clock.next_after(last)
-        elif earliest is None:
-            at = clock.first_run(now)
-        else:
-            at = clock.align_next(earliest)
-    else:
-        # Without catchup Airflow takes the latest fire time at or before now: a DAG that missed runs
-        # runs once at once, for the most recent one, then follows the schedule.
-        candidates = [clock.align_prev(now)]
-        if last is not None:
-            candidates.append(clock.next_after(last))
-        elif earliest is None:
-            candidates.append(clock.first_run(now))
-        if earliest is not None:
-            candidates.append(clock.align_next(earliest))
-        at = max(candidates)
+    at = next_fire_time(_clock(schedule), after=last, earliest=earliest, catchup=catchup, now=now)
     # end_date is inclusive.
     return None if latest is not None and at > latest else _exact(at)
+
+
+def next_fire_time(clock: _CronClock | _DeltaClock, *, after: datetime | None, earliest: datetime | None, catchup: bool,
+                   now: datetime) -> datetime:
+    """The next fire time of a trigger clock (cron or delta): after `after` (the last run's), not before
+    `earliest` (start_date). Shared by the plain schedules and the trigger timetables."""
+    if catchup:
+        if after is not None:
+            return clock.next_after(after)
+        return clock.first_run(now) if earliest is None else clock.align_next(earliest)
+    # Without catchup Airflow takes the latest fire time at or before now: a DAG that missed runs
+    # runs once at once, for the most recent one, then follows the schedule.
+    candidates = [clock.align_prev(now)]
+    if after is not None:
+        candidates.append(clock.next_after(after))
+    elif earliest is None:
+        candidates.append(clock.first_run(now))
+    if earliest is not None:
+        candidates.append(clock.align_next(earliest))
+    return max(candidates)
 
 
 def manual_run_info(schedule: Schedule, logical_date: datetime, *, run_after: datetime | None = None) -> RunInfo:

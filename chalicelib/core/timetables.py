@@ -11,7 +11,16 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import NamedTuple
 
-from chalicelib.core.schedule import RunInfo, Schedule, ScheduleKind, _clock, _CronClock, _DeltaClock, _zone
+from chalicelib.core.schedule import (
+    RunInfo,
+    Schedule,
+    ScheduleKind,
+    _clock,
+    _CronClock,
+    _DeltaClock,
+    _zone,
+    next_fire_time,
+)
 
 
 class _MultiCronClock(NamedTuple):
@@ -54,22 +63,7 @@ def _next_trigger(schedule: Schedule, *, earliest: datetime | None, latest: date
     clock = _trigger_clock(schedule)
     interval = timedelta(seconds=schedule.interval_seconds)
     last_end = None if last is None else last + interval
-    if catchup:
-        if last_end is not None:
-            at = clock.next_after(last_end)
-        elif earliest is None:
-            at = clock.first_run(now)
-        else:
-            at = clock.align_next(earliest)
-    else:
-        candidates = [clock.align_prev(now)]
-        if last_end is not None:
-            candidates.append(clock.next_after(last_end))
-        elif earliest is None:
-            candidates.append(clock.first_run(now))
-        if earliest is not None:
-            candidates.append(clock.align_next(earliest))
-        at = max(candidates)
+    at = next_fire_time(clock, after=last_end, earliest=earliest, catchup=catchup, now=now)
     if latest is not None and at > latest:
         return None
     return RunInfo(at - interval, at - interval, at, at)

@@ -27,7 +27,7 @@ from chalicelib.core.spec import DagSpec
 from chalicelib.core.states import RunState, TaskState
 from chalicelib.loader.serialize import dag_to_spec
 from chalicelib.runner.callbacks import run_dag_callbacks
-from chalicelib.runner.taskrun import TryResult, run_try
+from chalicelib.runner.try_runner import TryResult, run_try
 from chalicelib.sdk.context import DagRunInfo, MemoryXComStore
 from chalicelib.sdk.dag import DAG
 from chalicelib.sdk.timeutil import as_aware

@@ -105,6 +105,9 @@ class _Handler(logging.Handler):
         return True if getattr(_local, "log", None) is not None else super().filter(record)
 
     def emit(self, record: logging.LogRecord) -> None:
+        if getattr(record, "_levante_routed", False):  # attached to root and to a non-propagating ancestor
+            return
+        record._levante_routed = True
         target = getattr(_local, "log", None)
         if target is not None:
             target.write(self.format(record) + "\n")
@@ -180,7 +183,13 @@ def _ensure_routed() -> None:
             root.setLevel(logging.INFO)
         for name in _TASK_LOGGERS:
             logger = logging.getLogger(name)
-            logger.disabled, logger.propagate = False, True
+            logger.disabled = False
+            # Chalice sets propagate=False on its app logger ("levante"): records of levante.* stop there and
+            # never reach root. The handler sits on such an ancestor too (emit skips a record seen twice).
+            while logger is not None and logger is not root:
+                if not logger.propagate and _handler is not None and _handler not in logger.handlers:
+                    logger.addHandler(_handler)
+                logger = logger.parent
 
 
 def real_stderr() -> TextIO:

@@ -13,8 +13,8 @@ from collections.abc import Callable
 from datetime import datetime
 
 from chalicelib.core import assets as conditions
-from chalicelib.services.advance import advance_run
 from chalicelib.services.backend import Backend
+from chalicelib.services.plan_executor import advance_run
 from chalicelib.store.assets import AssetRepository, QueuedEvent
 from chalicelib.store.dags import StoredDag
 from chalicelib.store.errors import ConflictError

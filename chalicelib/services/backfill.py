@@ -7,8 +7,8 @@ from datetime import datetime
 
 from chalicelib.core.schedule import RunInfo, Schedule, runs_between
 from chalicelib.core.spec import DagSpec
-from chalicelib.services.advance import advance_run
 from chalicelib.services.backend import Backend
+from chalicelib.services.plan_executor import advance_run
 from chalicelib.store.errors import BadRequestError, ConflictError
 from chalicelib.store.runs import StoredRun
 

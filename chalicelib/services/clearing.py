@@ -17,8 +17,8 @@ from typing import Any
 from chalicelib.core.mapping import split_key
 from chalicelib.core.spec import DagSpec
 from chalicelib.core.states import FINISHED_TASK_STATES, RunState, TaskState
-from chalicelib.services.advance import advance_run
 from chalicelib.services.backend import Backend
+from chalicelib.services.plan_executor import advance_run
 from chalicelib.store.blobs import run_log_prefix, run_xcom_prefix
 from chalicelib.store.errors import BadRequestError, ConflictError, NotFoundError
 from chalicelib.store.interventions import InterventionRepository

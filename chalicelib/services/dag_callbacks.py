@@ -1,6 +1,6 @@
 """DAG-level callbacks (`on_success_callback` / `on_failure_callback`) when a run ends, in a supervised child.
 
-services/advance.py calls this after it finished a run, whoever advanced it (the worker after a try, the
+services/plan_executor.py calls this after it finished a run, whoever advanced it (the worker after a try, the
 tick), so one place decides that a run ended and that its callbacks run. They are user code: they run in a
 child process with a deadline, so a callback that hangs or crashes never stops the worker or the tick.
 """

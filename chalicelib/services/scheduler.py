@@ -20,9 +20,9 @@ from chalicelib.core.retries import after_failure
 from chalicelib.core.schedule import Schedule, runs_between
 from chalicelib.core.spec import DagSpec
 from chalicelib.core.states import RunState, TaskState
-from chalicelib.services.advance import advance_run
 from chalicelib.services.asset_runs import create_asset_triggered_runs
 from chalicelib.services.backend import Backend
+from chalicelib.services.plan_executor import advance_run
 from chalicelib.store.dags import StoredDag
 from chalicelib.store.errors import ConflictError, NotFoundError
 from chalicelib.store.runs import StoredRun, identity_of

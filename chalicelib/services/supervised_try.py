@@ -18,8 +18,8 @@ from chalicelib.core.limits import BoundedText
 from chalicelib.core.states import TaskState
 from chalicelib.runner.logcapture import log_limit
 from chalicelib.runner.supervisor import Channel, LogWriter, Supervised, supervise
-from chalicelib.runner.taskrun import run_try
 from chalicelib.runner.timeout import on_sigterm
+from chalicelib.runner.try_runner import run_try
 from chalicelib.sdk.baseoperator import BaseOperator
 from chalicelib.sdk.connection import using_connection_store
 from chalicelib.sdk.context import DagRunInfo

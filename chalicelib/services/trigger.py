@@ -15,8 +15,8 @@ from chalicelib.core.schedule import Schedule, manual_run_info
 from chalicelib.core.states import RunState
 from chalicelib.sdk.exceptions import ParamValidationError
 from chalicelib.sdk.params import validate_conf
-from chalicelib.services.advance import advance_run
 from chalicelib.services.backend import Backend
+from chalicelib.services.plan_executor import advance_run
 from chalicelib.store.errors import BadRequestError, ConflictError
 from chalicelib.store.runs import StoredRun
 

@@ -68,7 +68,7 @@ def test_zip_holds_app_dags_and_runtime_deps_within_lambda_limits(packages, stag
     zipped = zip_path.stat().st_size
 
     print(f"{stage}: deployment.zip {zipped / 2**20:.1f} MB zipped, {unzipped / 2**20:.1f} MB unzipped")
-    assert {"app.py", "chalicelib/__init__.py", "chalicelib/store/models.py", "chalicelib/services/worker.py"} <= names
+    assert {"app.py", "chalicelib/__init__.py", "chalicelib/store/models.py", "chalicelib/services/task_consumer.py"} <= names
     examples = {f"dags/{p.name}" for p in (ROOT / "dags").glob("example_*.py")}
     assert examples <= names if stage == "dev" else not examples & names  # examples only in dev
     tops = {name.split("/")[0] for name in names}

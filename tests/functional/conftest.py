@@ -105,7 +105,7 @@ class Stack:
 
     def drain(self, max_messages: int = 5000) -> int:
         """Handle messages until the queue is empty (delayed messages included); how many were handled."""
-        from chalicelib.services.local_worker import process_batch
+        from chalicelib.services.queue_poller import process_batch
 
         handled = 0
         idle_polls = 0

@@ -58,7 +58,7 @@ def use_recording_queue(backend) -> RecordingQueue:
 
 def drain(backend, dags, queue: RecordingQueue, now: datetime, *, limit: int = 2000) -> list[str]:
     """Handle every visible message with the worker handler at `now`, deleting each; the outcomes in order."""
-    from chalicelib.services.worker import handle_message
+    from chalicelib.services.task_consumer import handle_message
 
     outcomes: list[str] = []
     while len(outcomes) < limit:
@@ -121,7 +121,7 @@ class Env:
         return drain(self.backend, self.dags, self.queue, now)
 
     def handle(self, body: str, now=T0, request_id: str | None = "m-1") -> str:
-        from chalicelib.services.worker import handle_message
+        from chalicelib.services.task_consumer import handle_message
 
         return handle_message(self.backend, self.dags, body, request_id=request_id, now=lambda: now)
 

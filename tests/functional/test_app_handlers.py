@@ -77,7 +77,7 @@ def test_scheduler_and_worker_handlers_run_a_dag(wired_app, backend) -> None:
 def test_worker_handler_raises_on_a_poison_message(wired_app) -> None:
     from chalice.test import Client
 
-    from chalicelib.services.worker import PoisonMessage
+    from chalicelib.services.task_consumer import PoisonMessage
 
     with Client(wired_app.app) as client:
         event = client.events.generate_sqs_event(message_bodies=["not json"], queue_name="q")

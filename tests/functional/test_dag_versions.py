@@ -51,7 +51,7 @@ def stack(backend, tmp_path):
 
 
 def handle_one(stack: Stack) -> str:
-    from chalicelib.services.worker import handle_message
+    from chalicelib.services.task_consumer import handle_message
 
     [message] = stack.queue.receive(max_messages=1, wait_seconds=0)
     outcome = handle_message(stack.backend, stack.dags, message["Body"])

@@ -182,7 +182,7 @@ def test_reaper_racing_a_completing_task_lets_the_success_stand(env, monkeypatch
 
 def test_reaped_worker_finishing_late_is_dropped(env, monkeypatch):
     """The converse: the reaper wins, and the slow worker's outcome loses on the owner token."""
-    import chalicelib.services.worker as worker
+    import chalicelib.services.task_consumer as worker
     from chalicelib.services.scheduler import tick
 
     counted(env, retry_delay=600)
@@ -424,8 +424,8 @@ def test_dynamodb_throttling_is_retried_without_losing_state(env):
 
 
 def test_poison_message_fails_alone_and_lands_in_the_dlq(env):
-    from chalicelib.services.local_worker import process_batch
-    from chalicelib.services.worker import PoisonMessage
+    from chalicelib.services.queue_poller import process_batch
+    from chalicelib.services.task_consumer import PoisonMessage
 
     counted(env)
     with pytest.raises(PoisonMessage):

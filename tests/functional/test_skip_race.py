@@ -31,7 +31,7 @@ skip_race()
 
 def _handle(stack: Stack, first: str) -> list[str]:
     """Handle every waiting message, the task named `first` before the others; the task ids handled."""
-    from chalicelib.services.worker import handle_message
+    from chalicelib.services.task_consumer import handle_message
     from chalicelib.taskqueue import TaskMessage
 
     messages = stack.queue.receive(max_messages=10, wait_seconds=0)

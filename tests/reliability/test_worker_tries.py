@@ -43,7 +43,7 @@ def handle_next(env, now=T0) -> str:
 def test_a_task_holding_the_gil_past_the_heartbeat_timeout_is_not_reaped(env, monkeypatch):
     """Old: the heartbeat thread shared the task's GIL, the tick reaped the live task and ran try 2 beside it."""
     from chalicelib.services.scheduler import tick
-    from chalicelib.services.worker import utcnow
+    from chalicelib.services.task_consumer import utcnow
 
     with_settings(env, heartbeat_timeout=1.0)  # beats every 0.5 s
     one_task(env, "ctypes.PyDLL(None).sleep(3)  # holds the GIL for 3 s\nreturn 'done'", dag_id="gil")

@@ -16,11 +16,13 @@ from chalicelib.runner import logcapture
 def root_state():
     root = logging.getLogger()
     handlers, level = list(root.handlers), root.level
-    task = logging.getLogger("levante.task")
+    task, app = logging.getLogger("levante.task"), logging.getLogger("levante")
+    app_handlers, app_propagate = list(app.handlers), app.propagate
     yield
     root.handlers[:] = handlers
     root.setLevel(level)
     task.disabled, task.propagate = False, True
+    app.handlers[:], app.propagate = app_handlers, app_propagate
     for handler in root.handlers:
         handler.filters[:] = [f for f in handler.filters if not isinstance(f, SuppressFilter)]
 
@@ -48,6 +50,16 @@ def test_a_dedup_filter_on_root_handlers(root_state):
     for handler in logging.getLogger().handlers:  # what powertools' Logger(service="levante") does
         handler.addFilter(SuppressFilter("levante"))
     assert "after powertools" in _task_line("after powertools")
+
+
+def test_a_chalice_app_named_levante(root_state):
+    _task_line("warm")
+    from chalice import Chalice
+
+    Chalice(app_name="levante")  # sets propagate=False on the "levante" logger, as app.py's import does
+    assert not logging.getLogger("levante").propagate
+    ours = [line for line in _task_line("after chalice").splitlines() if "ERROR - after chalice" in line and "{" in line]
+    assert len(ours) == 1, ours  # the task log's own line, once (Chalice's own handler may echo it too)
 
 
 def test_outside_a_capture_the_filters_still_apply(root_state, capsys):

@@ -77,8 +77,8 @@ def scheduler_command(args: argparse.Namespace) -> int:
 
 
 def worker_command(args: argparse.Namespace) -> int:
-    from chalicelib.services.local_worker import OutageTooLong, run_worker
-    from chalicelib.services.worker_pool import EXIT_OUTAGE, PoolLimits, WorkerPool
+    from chalicelib.services.process_pool import EXIT_OUTAGE, PoolLimits, WorkerPool
+    from chalicelib.services.queue_poller import OutageTooLong, run_worker
 
     _setup_logging()
     if args.concurrency < 1:

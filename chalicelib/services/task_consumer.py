@@ -2,7 +2,7 @@
 
     claim (conditional) -> read the run fresh -> child process runs the try (the parent heartbeats and
     enforces the timeout) -> write the log -> plan_after_try (pure) -> apply: XComs, skips, final state,
-    then the retry message or the run's next step (services/advance.py, which also runs DAG callbacks)
+    then the retry message or the run's next step (services/plan_executor.py, which also runs DAG callbacks)
 
 The handler raises only when it could not record what happened (so SQS redelivers, and a message that
 keeps failing lands in the DLQ); a task's own failure is recorded state, not an error.
@@ -28,11 +28,11 @@ from chalicelib.core.after_try import (
     plan_after_try,
 )
 from chalicelib.core.states import RunState, TaskState
-from chalicelib.services.advance import advance_run
 from chalicelib.services.backend import Backend
 from chalicelib.services.dag_callbacks import DagCallbacks
 from chalicelib.services.dagcache import DagCache, LoadedDag
 from chalicelib.services.live_log import LiveLog
+from chalicelib.services.plan_executor import advance_run
 from chalicelib.services.supervised_try import ChildReport, TryRequest, run_info, run_supervised
 from chalicelib.store.assets import AssetRepository
 from chalicelib.store.blobs import log_key

@@ -6,7 +6,7 @@ deliveries. Messages are received with a short visibility timeout (`LEVANTE_LOCA
 killed while long-polling must not hide a message for the queue's full visibility timeout, and a message
 that reappears while its task runs is harmless (its claim fails, see store/runs.py).
 
-The pool (`--concurrency N`) is supervised by the parent process (services/worker_pool.py).
+The pool (`--concurrency N`) is supervised by the parent process (services/process_pool.py).
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from typing import Any
 
 from chalicelib.services.backend import Backend
 from chalicelib.services.dagcache import DagCache
-from chalicelib.services.worker import handle_message
+from chalicelib.services.task_consumer import handle_message
 from chalicelib.store.bundles import BundleStore
 from chalicelib.taskqueue import SqsTaskQueue
 

@@ -39,7 +39,7 @@ class PoolLimits:
 
 
 def _child(dags_folder: str, limits: PoolLimits) -> None:
-    from chalicelib.services.local_worker import OutageTooLong, run_worker
+    from chalicelib.services.queue_poller import OutageTooLong, run_worker
 
     stop = threading.Event()
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides when to stop
