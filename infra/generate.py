@@ -10,7 +10,8 @@ timeouts, memory and concurrency from `.chalice/config.json`, IAM statements fro
 The merge also reaches into what Chalice generates (checked by tests/deploy): the functions get fixed names,
 the chosen runtime, the data bucket's name (global, so it carries the account and region), log groups with a
 retention and a dependency on the data resources; the worker's SQS event source gets a maximum concurrency;
-the roles get the generated policies.
+the DAG processor gets its S3 event and safety timer (chalicelib/deploy/processor_triggers.py); the roles get
+the generated policies.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from typing import Any
 PROJECT_DIR = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(PROJECT_DIR))
 
-from chalicelib.deploy import alarms, api_gateway, names, policies  # noqa: E402
+from chalicelib.deploy import alarms, api_gateway, names, policies, processor_triggers  # noqa: E402
 from chalicelib.deploy.stage import DATA_FUNCTIONS, FUNCTIONS, TOKEN_READERS, Stage, UnknownStage  # noqa: E402
 from chalicelib.deploy.target import LAMBDA_ARCHITECTURE, LAMBDA_RUNTIME  # noqa: E402
 from chalicelib.store.models import build_models  # noqa: E402
@@ -220,6 +221,7 @@ def build_template(stage_name: str) -> dict[str, Any]:
     resources = {**data, **dashboard_resources(stage)}
     data_ids = sorted(name for name, r in data.items() if r["Type"] in ("AWS::DynamoDB::Table", "AWS::SQS::Queue", "AWS::S3::Bucket"))
     resources.update(function_overrides(stage, data_ids))
+    processor_triggers.apply(resources, settings)  # S3 event of a new bundle, and a safety timer
     resources.update(alarms.resources(settings, {f: stage.function_name(f) for f in FUNCTIONS}))
     resources.update(api_gateway.resources(settings, stage.environment, LOG_RETENTION_DAYS.get(stage_name, 14)))
     return {"AWSTemplateFormatVersion": "2010-09-09", "Parameters": alarms.parameters(),

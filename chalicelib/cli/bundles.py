@@ -78,11 +78,24 @@ def deploy_command(args: argparse.Namespace) -> int:
         print_json({"version": manifest.version, "files": len(manifest.files), "bytes": manifest.size,
                     "uploaded": uploaded, "bucket": backend.settings.bucket, "seconds": round(took, 3)})
         return 0
-    state = "uploaded" if uploaded else "unchanged (already uploaded); made current"
-    print(f"bundle {manifest.version}: {len(manifest.files)} files, {manifest.size} bytes, {state}")
-    print(f"  s3://{backend.settings.bucket}/bundles/{manifest.version}.zip  ({took:.2f}s)")
-    print("  the DAG processor parses it next; new runs use it, running runs finish on their own version")
+    print(describe_published(manifest, uploaded, backend.settings.bucket, took))
     return 0
+
+
+def publish_to_bucket(settings, bucket: str, folder: str, leave_out: tuple[str, ...] = ()):
+    """`levante deploy`: the DAGs folder as the stage's current bundle, in the bucket its stack created."""
+    from chalicelib.services.backend import Backend
+    from chalicelib.services.bundles import publish_folder
+
+    return publish_folder(Backend(dataclasses.replace(settings, bucket_override=bucket)), folder,
+                          datetime.now(UTC), leave_out)
+
+
+def describe_published(manifest, uploaded: bool, bucket: str, took: float) -> str:
+    state = "uploaded" if uploaded else "unchanged (already uploaded); made current"
+    return "\n".join((f"bundle {manifest.version}: {len(manifest.files)} files, {manifest.size} bytes, {state}",
+                      f"  s3://{bucket}/bundles/{manifest.version}.zip  ({took:.2f}s)",
+                      "  the DAG processor parses it next; new runs use it, running runs finish on their own version"))
 
 
 def processor_command(args: argparse.Namespace) -> int:

@@ -2,14 +2,16 @@
 
 `package` is offline (chalicelib/deploy/packaging.py). `deploy` needs only AWS credentials and a region: it
 creates the artifacts bucket `{prefix}-artifacts-{account}-{region}` if missing, uploads the package and the
-template there, runs a change set while printing resource events, uploads the dashboard and prints where
-everything is. `destroy` deletes the stack in whatever state it is (prod keeps its data unless --delete-data).
+template there, runs a change set while printing resource events, publishes the DAGs folder as the stage's
+current bundle (the package carries no DAG: the DAG processor parses the bundle), uploads the dashboard and
+prints where everything is. `destroy` deletes the stack in whatever state it is (prod keeps its data unless --delete-data).
 Run them from the project directory (where app.py and .chalice/ are).
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import hashlib
 import json
 import os
@@ -22,6 +24,8 @@ from chalicelib.cli.errors import CliError
 
 LAMBDA_ZIP_LIMIT = 50 * 1024 * 1024  # direct upload; 250 MB unzipped
 LAMBDA_UNZIPPED_LIMIT = 250 * 1024 * 1024
+EXAMPLE_DAGS = ("example_*.py",)  # the project's example DAGs: `levante deploy` ships them to the dev stage only
+EXAMPLE_STAGES = frozenset({"dev"})
 ROLE_TOKEN_VARIABLES = {"admin": "LEVANTE_ADMIN_TOKEN", "operator": "LEVANTE_OPERATOR_TOKEN",
                         "viewer": "LEVANTE_VIEWER_TOKEN"}
 
@@ -38,6 +42,8 @@ def register(commands: argparse._SubParsersAction) -> None:
     deploy.add_argument("--stage", default="dev")
     deploy.add_argument("--alarm-email", help="subscribe this address to the stage's alarms (kept by later deploys; "
                         "'' removes it)")
+    deploy.add_argument("--dags-folder", help="DAGs folder published as the stage's first bundle "
+                        "(default: the stage's LEVANTE_DAGS_FOLDER, relative to the project)")
     deploy.set_defaults(handler=deploy_command)
 
     destroy = commands.add_parser("destroy", help="delete a stage's stack (prod keeps its tables and data bucket)")
@@ -108,6 +114,7 @@ def deploy_command(args: argparse.Namespace) -> int:
             _deploy_stack(project, stage.name, stacks, upload, _origin(outputs), parameters)
     except StackError as error:
         raise CliError(str(error), 1) from None
+    publish_dags(project, stage, session.region, outputs["DataBucketName"], args.dags_folder)
     _upload_dashboard(project, session, outputs)
     print(f"\nAPI:        {outputs['EndpointURL']}api/v1   (health: {outputs['EndpointURL']}api/v1/health)")
     print(f"Dashboard:  {outputs['DashboardURL']}")
@@ -148,6 +155,27 @@ def _deploy_stack(project: Path, stage: str, stacks, upload: _Uploader, origin: 
         packaged.write_text(json.dumps(template))
         _say(f"uploaded the package and template to s3://{upload.bucket}/{upload.stack}/")
         return stacks.deploy(upload.url(upload.put(packaged, "template.json")), parameters)
+
+
+def publish_dags(project: Path, stage, region: str, bucket: str, folder: str | None = None) -> None:
+    """The DAGs folder as the stage's current bundle, once the stack (and the processor's S3 event) exists:
+    a fresh stage schedules its DAGs without a `levante dags deploy`. Publishing unchanged files uploads nothing."""
+    import time
+
+    from chalicelib.cli.bundles import describe_published, publish_to_bucket
+    from chalicelib.services.bundles import BundleError
+
+    folder = folder or str(project / stage.environment.get("LEVANTE_DAGS_FOLDER", "dags"))
+    leave_out = () if stage.name in EXAMPLE_STAGES else EXAMPLE_DAGS
+    started = time.monotonic()
+    settings = dataclasses.replace(stage.settings, region=region)
+    try:
+        manifest, uploaded = publish_to_bucket(settings, bucket, folder, leave_out)
+    except BundleError as error:
+        raise CliError(f"the stack is deployed, but its DAGs were not published: {error}", 1) from None
+    _say(describe_published(manifest, uploaded, bucket, time.monotonic() - started))
+    if leave_out:
+        _say(f"  (example DAGs {', '.join(leave_out)} left out: only the {', '.join(sorted(EXAMPLE_STAGES))} stage ships them)")
 
 
 def _origin(outputs: dict[str, str]) -> str | None:

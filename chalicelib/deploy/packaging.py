@@ -3,10 +3,11 @@
 Chalice packages a *staging* copy of the project, never the project itself, so that the zip holds only what
 Lambda runs:
 - `app.py` and `chalicelib/` without the developer-only parts (CLI, local stack, this package);
-- the runtime dependencies (requirements.txt, and requirements-dags.txt for the DAGs) as wheels for `target.LAMBDA_PYTHON` on `target.LAMBDA_PLATFORM`, fetched by pip
-  whatever Python runs the packaging (Chalice would pick the wheels of the running Python), minus the AWS
-  SDK that the Lambda runtime already has;
-- the DAG files at `dags/` (example DAGs only in the dev stage);
+- the runtime dependencies (requirements.txt, and requirements-dags.txt for the DAGs) as wheels for
+  `target.LAMBDA_PYTHON` on `target.LAMBDA_PLATFORM`, fetched by pip whatever Python runs the packaging
+  (Chalice would pick the wheels of the running Python), minus the AWS SDK that the Lambda runtime already has;
+- no DAG files: they reach Lambda only as bundles in S3 (`levante dags deploy`, and `levante deploy`
+  publishes the project's DAGs folder once the stack exists), so a DAG change never updates a function;
 - the IAM policy files Chalice wants, generated (policies.py); the merge template replaces them anyway.
 """
 
@@ -24,8 +25,6 @@ from chalicelib.cli.errors import CliError
 from chalicelib.deploy import target
 
 LEFT_OUT = ("cli", "devstack", "deploy")  # chalicelib subpackages that never run in Lambda
-EXAMPLE_DAGS = "example_*.py"
-DEV_STAGES = frozenset({"dev"})  # stages that ship the example DAGs
 DAG_REQUIREMENTS = "requirements-dags.txt"  # Python packages the DAG files need, bundled like Levante's own
 
 
@@ -56,12 +55,6 @@ def stage_project(project: Path, stage: str, staging: Path, python_version: str)
     (staging / "requirements.txt").write_text("")  # dependencies come in vendor/, built for Lambda below
     vendor = staging / "vendor"
     shutil.copytree(dependencies(project, python_version), vendor)
-    dags = vendor / "dags"
-    dags.mkdir()
-    examples = set() if stage in DEV_STAGES else {p.name for p in (project / "dags").glob(EXAMPLE_DAGS)}
-    for path in sorted((project / "dags").glob("*.py")):
-        if path.name not in examples:
-            shutil.copy2(path, dags / path.name)
 
 
 def _stage_chalice_config(project: Path, stage: str, chalice_dir: Path) -> None:

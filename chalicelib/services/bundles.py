@@ -8,6 +8,7 @@ shipped too (DAG files import helpers kept out of parsing that way); the DAG pro
 
 from __future__ import annotations
 
+import fnmatch
 import os
 from datetime import datetime
 
@@ -21,7 +22,8 @@ class BundleError(ValueError):
     """A folder that cannot be published (missing, or too large)."""
 
 
-def bundle_files(folder: str) -> list[tuple[str, bytes]]:
+def bundle_files(folder: str, leave_out: tuple[str, ...] = ()) -> list[tuple[str, bytes]]:
+    """The files of `folder` a bundle carries; `leave_out`: patterns of top-level file names not shipped."""
     if not os.path.isdir(folder):
         raise BundleError(f"DAGs folder {os.path.abspath(folder)} does not exist (set --dags-folder or LEVANTE_DAGS_FOLDER)")
     found: list[tuple[str, bytes]] = []
@@ -30,6 +32,8 @@ def bundle_files(folder: str) -> list[tuple[str, bytes]]:
         dirs[:] = sorted(d for d in dirs if not d.startswith(".") and d != "__pycache__")
         for name in sorted(files):
             if name.endswith((".pyc", ".pyo")) or (name.startswith(".") and name != ".airflowignore"):
+                continue
+            if root == folder and any(fnmatch.fnmatch(name, pattern) for pattern in leave_out):
                 continue
             path = os.path.join(root, name)
             with open(path, "rb") as handle:
@@ -42,6 +46,7 @@ def bundle_files(folder: str) -> list[tuple[str, bytes]]:
     return found
 
 
-def publish_folder(backend: Backend, folder: str, now: datetime) -> tuple[BundleManifest, bool]:
+def publish_folder(backend: Backend, folder: str, now: datetime,
+                   leave_out: tuple[str, ...] = ()) -> tuple[BundleManifest, bool]:
     """Upload `folder` as the current bundle; (manifest, whether a new version was uploaded)."""
-    return BundleStore(backend.blobs).publish(bundle_files(folder), now)
+    return BundleStore(backend.blobs).publish(bundle_files(folder, leave_out), now)

@@ -64,8 +64,11 @@ def api_event(routes: dict, method: str, path: str, token: str, body: dict | Non
                                "identity": {"sourceIp": "127.0.0.1", "userAgent": "lambda-driver"}}}
 
 
+PAUSE = "LAMBDA-DRIVER-PAUSE "  # phase one done: the test ships a changed bundle, then writes a line to go on
+
+
 def main() -> None:
-    job = json.load(sys.stdin)
+    job = json.loads(sys.stdin.readline())
     leaked = [name for name in ("moto", "pytest", "chalicelib.cli", "flask") if _importable(name)]
     assert not leaked, f"dev dependencies importable: {leaked}"
     started = time.perf_counter()
@@ -93,36 +96,55 @@ def main() -> None:
         [statement] = answer["policyDocument"]["Statement"]
         return f"{statement['Effect']} {','.join(statement['Resource'])} as {answer['principalId']}"
 
-    report["authorizer"] = {"good": authorize(job["token"]), "bad": authorize("not-a-token-0123456789")}
+    def process_bundle() -> dict:
+        # `levante dags deploy` wrote the bundle pointer; S3's event for that key invokes the DAG processor.
+        event = {"Records": [{"eventVersion": "2.1", "eventSource": "aws:s3", "awsRegion": "us-east-1",
+                              "eventName": "ObjectCreated:Put", "s3": {"s3SchemaVersion": "1.0",
+                              "bucket": {"name": job["bucket"], "arn": f"arn:aws:s3:::{job['bucket']}"},
+                              "object": {"key": job["bundle_key"]}}}]}
+        return app.dag_processor(event, Context(job["functions"]["dag_processor"], 900))
+
     sqs = boto3.client("sqs")
-    # `levante dags deploy` uploaded the bundle; its S3 event invokes the DAG processor (no DAG in the package).
-    s3_event = {"Records": [{"eventSource": "aws:s3", "s3": {"object": {"key": "bundles/current.json"}}}]}
-    report["processed"] = app.dag_processor(s3_event, Context(job["functions"]["scheduler"], 900))
+
+    def run_dag(dag: str) -> dict:
+        """Unpause and trigger `dag` through the API, then play the event source mapping until the run ends."""
+        result = {"unpause": call_api("PATCH", f"/api/v1/dags/{dag}", {"is_paused": False})[0]}
+        status, created = call_api("POST", f"/api/v1/dags/{dag}/dagRuns", {"conf": {}})
+        result["trigger"] = status
+        run_id = created["dag_run_id"]
+        deadline = time.monotonic() + job["timeout_s"]
+        run = {}
+        while time.monotonic() < deadline:
+            received = sqs.receive_message(QueueUrl=job["queue_url"], MaxNumberOfMessages=1, WaitTimeSeconds=1,
+                                           AttributeNames=["All"]).get("Messages", [])
+            for message in received:  # the event source mapping's job: one record per invocation, delete on success
+                app.worker(sqs_event(message, job["queue_arn"]), Context(job["functions"]["worker"], 300))
+                sqs.delete_message(QueueUrl=job["queue_url"], ReceiptHandle=message["ReceiptHandle"])
+                report["worker_invocations"] += 1
+                report["message_ids"].append(message["MessageId"])
+            if not received:
+                tick()
+            run = call_api("GET", f"/api/v1/dags/{dag}/dagRuns/{run_id}")[1]
+            if run["state"] in ("success", "failed"):
+                break
+        result.update(state=run.get("state"), run_id=run_id, bundle_version=run.get("bundle_version"))
+        _, instances = call_api("GET", f"/api/v1/dags/{dag}/dagRuns/{run_id}/taskInstances")
+        result["tasks"] = {ti["task_id"]: ti["state"] for ti in instances["task_instances"]}
+        result["returned"] = {task: {x["key"]: x["value"] for x in call_api(
+            "GET", f"/api/v1/dags/{dag}/dagRuns/{run_id}/taskInstances/{task}/xcomEntries")[1]["xcom_entries"]}.get(
+            "return_value") for task in result["tasks"]}
+        return result
+
+    report["authorizer"] = {"good": authorize(job["token"]), "bad": authorize("not-a-token-0123456789")}
+    report["processed"] = process_bundle()
     report["first_tick"] = tick()
-    dag = job["dag_id"]
-    report["unpause"] = call_api("PATCH", f"/api/v1/dags/{dag}", {"is_paused": False})[0]
-    status, created = call_api("POST", f"/api/v1/dags/{dag}/dagRuns", {"conf": {}})
-    report["trigger"] = status
-    run_id = created["dag_run_id"]
-    deadline = time.monotonic() + job["timeout_s"]
-    state = None
-    while time.monotonic() < deadline:
-        received = sqs.receive_message(QueueUrl=job["queue_url"], MaxNumberOfMessages=1, WaitTimeSeconds=1,
-                                       AttributeNames=["All"]).get("Messages", [])
-        for message in received:  # the event source mapping's job: one record per invocation, delete on success
-            app.worker(sqs_event(message, job["queue_arn"]), Context(job["functions"]["worker"], 300))
-            sqs.delete_message(QueueUrl=job["queue_url"], ReceiptHandle=message["ReceiptHandle"])
-            report["worker_invocations"] += 1
-            report["message_ids"].append(message["MessageId"])
-        if not received:
-            tick()
-        state = call_api("GET", f"/api/v1/dags/{dag}/dagRuns/{run_id}")[1]["state"]
-        if state in ("success", "failed"):
-            break
-    report["state"] = state
-    report["run_id"] = run_id
-    _, instances = call_api("GET", f"/api/v1/dags/{dag}/dagRuns/{run_id}/taskInstances")
-    report["tasks"] = {ti["task_id"]: ti["state"] for ti in instances["task_instances"]}
+    report.update(run_dag(job["dag_id"]))
+    if job.get("probe_dag"):  # phase two: the same warm handlers, after `levante dags deploy` of a changed DAG
+        report["probe_before"] = run_dag(job["probe_dag"])
+        print(PAUSE + json.dumps({"probe_before": report["probe_before"]}), flush=True)
+        sys.stdin.readline()
+        report["processed_after"] = process_bundle()
+        report["probe_after"] = run_dag(job["probe_dag"])
     report["modules"] = sorted({name.split(".")[0] for name in sys.modules})
     print(json.dumps(report))
 

@@ -12,17 +12,21 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
+import threading
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import boto3
 import pytest
 
+from chalicelib.store.bundles import CURRENT_KEY
 from tests.deploy.conftest import ROOT
+from tests.deploy.lambda_driver import PAUSE
 from tests.e2e.conftest import levante_argv, start_moto
 from tests.e2e.processes import ProcessGroups
 
@@ -37,6 +41,23 @@ MOTO_CANNOT_CREATE = frozenset({"AWS::ApiGateway::RestApi", "AWS::ApiGateway::De
                                 "AWS::S3::BucketPolicy"})
 LAMBDA_SDK = ("boto3", "botocore", "s3transfer", "jmespath", "urllib3", "dateutil", "six.py")  # the runtime's own
 TOKEN = "moto-stack-admin-token-0123456789"
+PROBE_DAG = "bundle_probe"  # shipped, run, changed with `levante dags deploy`, run again
+PROBE_SOURCE = '''
+import pendulum
+from airflow.sdk import dag, task
+
+
+@dag(dag_id="bundle_probe", schedule=None, start_date=pendulum.datetime(2026, 1, 1, tz="UTC"), catchup=False)
+def bundle_probe():
+    @task
+    def answer() -> str:
+        return "{answer}"
+
+    answer()
+
+
+bundle_probe()
+'''
 
 
 @pytest.fixture
@@ -93,9 +114,10 @@ def test_packaged_stage_runs_a_dag_in_moto_then_destroy_removes_it(moto, tmp_pat
 
     lambdas = session.client("lambda")
     functions = {role: lambdas.get_function_configuration(FunctionName=f"levante-{STAGE}{suffix}")
-                 for role, suffix in (("api", ""), ("scheduler", "-scheduler"), ("worker", "-worker"))}
+                 for role, suffix in (("api", ""), ("scheduler", "-scheduler"), ("worker", "-worker"),
+                                      ("dag_processor", "-dag_processor"))}
     assert {f["Runtime"] for f in functions.values()} == {"python3.13"}
-    assert {f["Handler"] for f in functions.values()} == {"app.app", "app.scheduler", "app.worker"}
+    assert {f["Handler"] for f in functions.values()} == {"app.app", "app.scheduler", "app.worker", "app.dag_processor"}
     environment = functions["worker"]["Environment"]["Variables"]
     assert environment["LEVANTE_BUCKET"] == f"levante-{STAGE}-data-{session.account}-{session.region}"
     s3.head_bucket(Bucket=environment["LEVANTE_BUCKET"])  # created under its global name
@@ -105,17 +127,31 @@ def test_packaged_stage_runs_a_dag_in_moto_then_destroy_removes_it(moto, tmp_pat
         QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
     [mapping] = lambdas.list_event_source_mappings(FunctionName="levante-dev-worker")["EventSourceMappings"]
     assert mapping["EventSourceArn"] == queue_arn and mapping["BatchSize"] == 1
-    [rule] = [r for r in session.client("events").list_rules()["Rules"] if r.get("ScheduleExpression")]
+    rule = assert_dag_processor_is_triggered(session, template, functions["dag_processor"], environment["LEVANTE_BUCKET"])
 
-    bundled = levante(moto, "dags", "deploy", "--stage", STAGE, "--dags-folder", str(ROOT / "dags"), "--output", "json")
-    assert bundled.returncode == 0, bundled.stdout + bundled.stderr
-    bundle = json.loads(bundled.stdout)
+    dags = tmp_path / "dags"  # the user's DAGs folder: the examples and a DAG this test changes
+    shutil.copytree(ROOT / "dags", dags)
+    (dags / f"{PROBE_DAG}.py").write_text(PROBE_SOURCE.format(answer="first version"))
+    bundle = dags_deploy(moto, dags)
     assert bundle["bucket"] == environment["LEVANTE_BUCKET"] and bundle["uploaded"]
+    code = {role: (f["CodeSha256"], f["LastModified"]) for role, f in functions.items()}
 
+    def ship_a_change(phase_one: dict) -> None:
+        assert phase_one["probe_before"]["returned"] == {"answer": "first version"}, phase_one
+        (dags / f"{PROBE_DAG}.py").write_text(PROBE_SOURCE.format(answer="second version"))
+        changed = dags_deploy(moto, dags)
+        assert changed["uploaded"] and changed["version"] != bundle["version"], changed
+        bundles.append(changed["version"])
+        assert {role: (f["CodeSha256"], f["LastModified"]) for role, f in (
+            (role, lambdas.get_function_configuration(FunctionName=f["FunctionName"]))
+            for role, f in functions.items())} == code  # a DAG change updates no function
+
+    bundles: list[str] = []
     report = run_packaged_handlers(tmp_path, moto, functions, {
-        "token": TOKEN, "dag_id": DAG_ID, "queue_url": queue_url, "queue_arn": queue_arn,
-        "rule_arn": rule["Arn"], "timeout_s": 120,
-        "functions": {role: f["FunctionName"] for role, f in functions.items()}})
+        "token": TOKEN, "dag_id": DAG_ID, "probe_dag": PROBE_DAG, "queue_url": queue_url, "queue_arn": queue_arn,
+        "rule_arn": rule["Arn"], "timeout_s": 120, "bucket": environment["LEVANTE_BUCKET"],
+        "bundle_key": CURRENT_KEY, "functions": {role: f["FunctionName"] for role, f in functions.items()}},
+        between_phases=ship_a_change)
 
     assert report["processed"]["version"] == bundle["version"] and report["processed"]["import_errors"] == 0, report
     assert (report["unpause"], report["trigger"]) == (200, 200), report
@@ -123,10 +159,19 @@ def test_packaged_stage_runs_a_dag_in_moto_then_destroy_removes_it(moto, tmp_pat
                                     "bad": "Unauthorized"}
     assert report["state"] == "success", report
     assert set(report["tasks"].values()) == {"success"} and len(report["tasks"]) >= 3, report
-    assert report["worker_invocations"] == len(report["tasks"]) == len(set(report["message_ids"]))
+    # The changed bundle: processed (only the changed file parsed), and the next run runs its code.
+    [changed_version] = bundles
+    assert report["processed_after"]["version"] == changed_version, report
+    assert report["processed_after"]["parsed"] == 1 and report["processed_after"]["import_errors"] == 0, report
+    before, after = report["probe_before"], report["probe_after"]
+    assert (before["bundle_version"], after["bundle_version"]) == (bundle["version"], changed_version), report
+    assert (before["state"], after["state"]) == ("success", "success"), report
+    assert after["returned"] == {"answer": "second version"}, report
+    runs = len(report["tasks"]) + len(before["tasks"]) + len(after["tasks"])
+    assert report["worker_invocations"] == runs == len(set(report["message_ids"]))
     assert not {"moto", "pytest", "flask"} & set(report["modules"])
     logs = [json.loads(line) for line in report["stdout"] if line.startswith("{")]
-    worker_lines = [line for line in logs if line.get("dag_id") == DAG_ID]
+    worker_lines = [line for line in logs if line.get("dag_id") in (DAG_ID, PROBE_DAG)]
     assert {line["level"] for line in worker_lines} >= {"INFO"}  # Chalice would have left only ERROR
     assert {line["sqs_message_id"] for line in worker_lines} == set(report["message_ids"])
     assert all({"run_id", "task_id", "try"} <= set(line) for line in worker_lines)
@@ -161,6 +206,36 @@ def test_levante_deploy_uploads_its_artifacts_and_creates_a_change_set(moto):
     assert len(token["Value"]) >= 16 and token["Type"] == "SecureString"
     # moto cannot execute a SAM transform: the command stops there, with a message rather than a traceback.
     assert "Traceback" not in deployed.stderr
+
+
+def dags_deploy(env: dict[str, str], folder: Path) -> dict[str, Any]:
+    deployed = levante(env, "dags", "deploy", "--stage", STAGE, "--dags-folder", str(folder), "--output", "json")
+    assert deployed.returncode == 0, deployed.stdout + deployed.stderr
+    return json.loads(deployed.stdout)
+
+
+def assert_dag_processor_is_triggered(session, template: dict[str, Any], processor: dict, bucket: str) -> dict:
+    """The processor's two triggers: S3's event for the bundle pointer, and a slow timer. Returns the scheduler's rule.
+
+    moto's CloudFormation creates the bucket but not its notification configuration, so that part is read
+    from the template that CloudFormation gets (cfn-lint checks it too); the permission and rules exist in moto."""
+    rules = {r["ScheduleExpression"]: r for r in session.client("events").list_rules()["Rules"]
+             if r.get("ScheduleExpression")}
+    assert set(rules) == {"rate(1 minute)", "rate(10 minutes)"}, rules
+    [target] = session.client("events").list_targets_by_rule(Rule=rules["rate(10 minutes)"]["Name"])["Targets"]
+    assert target["Arn"] == processor["FunctionArn"] and "Input" not in target  # no force: a done version is skipped
+    [notification] = template["Resources"]["DataBucket"]["Properties"]["NotificationConfiguration"][
+        "LambdaConfigurations"]
+    assert notification["Function"] == {"Fn::GetAtt": ["DagProcessor", "Arn"]}
+    assert notification["Event"] == "s3:ObjectCreated:*"
+    key_rules = {r["Name"]: r["Value"] for r in notification["Filter"]["S3Key"]["Rules"]}
+    assert CURRENT_KEY.startswith(key_rules["prefix"]) and CURRENT_KEY.endswith(key_rules["suffix"])
+    assert not f"bundles/{'0' * 16}.zip".startswith(key_rules["prefix"])  # the zips themselves fire nothing
+    policy = json.loads(session.client("lambda").get_policy(FunctionName=processor["FunctionName"])["Policy"])
+    invokers = {(s["Principal"]["Service"], json.dumps(s.get("Condition", {}))) for s in policy["Statement"]}
+    assert any(service == "s3.amazonaws.com" and f"arn:aws:s3:::{bucket}" in condition
+               for service, condition in invokers), invokers
+    return rules["rate(1 minute)"]
 
 
 def translate(sam: dict[str, Any], code_uri: str) -> dict[str, Any]:
@@ -215,10 +290,14 @@ def without_types(template: dict[str, Any], types: frozenset[str]) -> dict[str, 
     return {**template, "Resources": resources, "Outputs": outputs}
 
 
-def run_packaged_handlers(tmp_path: Path, moto: dict[str, str], functions: dict[str, dict], job: dict) -> dict:
+def run_packaged_handlers(tmp_path: Path, moto: dict[str, str], functions: dict[str, dict], job: dict,
+                          between_phases: Callable[[dict], None]) -> dict:
+    """The driver runs phase one, pauses while `between_phases` ships a changed bundle, then runs phase two:
+    the same process (a warm container of each function) before and after the change."""
     task_root = tmp_path / "task"
     with zipfile.ZipFile(tmp_path / "package" / "deployment.zip") as archive:
         archive.extractall(task_root)
+    assert not (task_root / "dags").exists()  # DAG code reaches Lambda through bundles only
     runtime = tmp_path / "runtime"  # what /var/runtime gives a Lambda function: the AWS SDK, nothing else
     runtime.mkdir()
     site = Path(boto3.__file__).parents[1]
@@ -228,9 +307,29 @@ def run_packaged_handlers(tmp_path: Path, moto: dict[str, str], functions: dict[
            **{k: v for k, v in moto.items() if k.startswith("AWS_")},
            **{k: v for f in functions.values() for k, v in f["Environment"]["Variables"].items()},
            "AWS_LAMBDA_FUNCTION_NAME": functions["worker"]["FunctionName"]}
-    proc = subprocess.run([sys.executable, "-S", str(ROOT / "tests" / "deploy" / "lambda_driver.py")],
-                          input=json.dumps(job), env=env, capture_output=True, text=True, timeout=300)
-    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-5000:]
-    print(proc.stderr[-3000:])
-    *lines, report = proc.stdout.strip().splitlines()  # the functions' stdout (CloudWatch's), then the report
+    with (tmp_path / "driver.stderr").open("w+") as stderr:
+        proc = subprocess.Popen([sys.executable, "-S", str(ROOT / "tests" / "deploy" / "lambda_driver.py")],
+                                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=stderr, env=env, text=True)
+        watchdog = threading.Timer(300, proc.kill)  # a hung driver fails the test instead of hanging it
+        watchdog.start()
+        try:
+            proc.stdin.write(json.dumps(job) + "\n")
+            proc.stdin.flush()
+            lines = []
+            for line in proc.stdout:
+                if line.startswith(PAUSE):
+                    between_phases(json.loads(line[len(PAUSE):]))
+                    proc.stdin.write("go on\n")
+                    proc.stdin.flush()
+                else:
+                    lines.append(line.rstrip("\n"))
+            returncode = proc.wait()
+        finally:
+            watchdog.cancel()
+            proc.kill()
+        stderr.seek(0)
+        errors = stderr.read()
+    assert returncode == 0, "\n".join(lines)[-3000:] + errors[-5000:]
+    print(errors[-3000:])
+    *lines, report = [line for line in lines if line.strip()]  # the functions' stdout (CloudWatch's), then the report
     return {**json.loads(report), "stdout": lines}

@@ -1,5 +1,6 @@
-"""`levante package` for each stage: the template lints clean, the zip holds the app, DAGs and runtime deps and
-fits Lambda, and the merged template wires the queue, buckets and functions the way docs/deploy.md says."""
+"""`levante package` for each stage: the template lints clean, the zip holds the app and runtime deps (no DAG:
+DAGs travel as bundles) and fits Lambda, and the merged template wires the queue, buckets and functions the way
+docs/deploy.md says."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.deploy.conftest import ROOT, STAGES, load_template
+from tests.deploy.conftest import STAGES, load_template
 
 pytestmark = pytest.mark.slow
 RUNTIME_PACKAGES = ("pynamodb", "croniter", "jinja2", "jsonschema", "pendulum", "aws_lambda_powertools")
@@ -60,7 +61,7 @@ def test_binary_wheels_are_built_for_the_lambda_python_whatever_python_packages(
 
 
 @pytest.mark.parametrize("stage", STAGES)
-def test_zip_holds_app_dags_and_runtime_deps_within_lambda_limits(packages, stage):
+def test_zip_holds_app_and_runtime_deps_but_no_dags_within_lambda_limits(packages, stage):
     zip_path = packages[stage] / "deployment.zip"
     with zipfile.ZipFile(zip_path) as archive:
         names = set(archive.namelist())
@@ -69,9 +70,8 @@ def test_zip_holds_app_dags_and_runtime_deps_within_lambda_limits(packages, stag
 
     print(f"{stage}: deployment.zip {zipped / 2**20:.1f} MB zipped, {unzipped / 2**20:.1f} MB unzipped")
     assert {"app.py", "chalicelib/__init__.py", "chalicelib/store/models.py", "chalicelib/services/task_consumer.py"} <= names
-    examples = {f"dags/{p.name}" for p in (ROOT / "dags").glob("example_*.py")}
-    assert examples <= names if stage == "dev" else not examples & names  # examples only in dev
     tops = {name.split("/")[0] for name in names}
+    assert "dags" not in tops  # DAG code reaches Lambda only as bundles in S3: a DAG change updates no function
     assert set(RUNTIME_PACKAGES) <= tops
     assert not {"tests", "frontend", "infra", "bench", "docs"} & tops
     assert not {"boto3", "botocore", "s3transfer", "urllib3"} & tops  # the Lambda runtime has the SDK
@@ -101,6 +101,28 @@ def test_functions_are_configured_for_the_stage(packages, stage):
     assert not {"LEVANTE_ADMIN_TOKEN", "LEVANTE_OPERATOR_TOKEN", "LEVANTE_VIEWER_TOKEN"} & set(api_env)
     assert {resources[r]["Properties"]["Environment"]["Variables"]["LEVANTE_DAGS_PAUSED_AT_CREATION"]
             for r in ("APIHandler", "Scheduler", "Worker")} == {"true"}
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_the_dag_processor_runs_on_the_bundle_pointers_s3_event_and_a_slow_timer(packages, stage):
+    from chalicelib.store.bundles import CURRENT_KEY
+
+    resources = load_template(packages, stage)["Resources"]
+    processor = resources["DagProcessor"]
+    [notification] = resources["DataBucket"]["Properties"]["NotificationConfiguration"]["LambdaConfigurations"]
+    permission = resources["DagProcessorBundleEventPermission"]["Properties"]
+
+    assert processor["Properties"]["Handler"] == "app.dag_processor"
+    assert notification["Function"] == {"Fn::GetAtt": ["DagProcessor", "Arn"]}
+    assert [r["Value"] for r in notification["Filter"]["S3Key"]["Rules"]] == [CURRENT_KEY, "current.json"]
+    assert (permission["Principal"], permission["FunctionName"]) == ("s3.amazonaws.com", notification["Function"])
+    assert permission["SourceArn"] == {"Fn::Sub": f"arn:${{AWS::Partition}}:s3:::levante-{stage}-data-"
+                                                  "${AWS::AccountId}-${AWS::Region}"}
+    # S3 checks its permission when the bucket is created: function, then permission, then bucket (no cycle).
+    assert "DagProcessorBundleEventPermission" in resources["DataBucket"]["DependsOn"]
+    assert "DataBucket" not in processor["DependsOn"] and "TaskQueue" in processor["DependsOn"]
+    [timer] = processor["Properties"]["Events"].values()
+    assert timer == {"Type": "Schedule", "Properties": {"Schedule": "rate(10 minutes)"}}
 
 
 @pytest.mark.parametrize("stage", STAGES)
