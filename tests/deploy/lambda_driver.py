@@ -144,6 +144,9 @@ def main() -> None:
         print(PAUSE + json.dumps({"probe_before": report["probe_before"]}), flush=True)
         sys.stdin.readline()
         report["processed_after"] = process_bundle()
+        # The safety timer's event: the version is processed already, so the processor skips it.
+        report["timer_after"] = app.dag_processor(scheduled_event(job["timer_rule_arn"]),
+                                                  Context(job["functions"]["dag_processor"], 900))
         report["probe_after"] = run_dag(job["probe_dag"])
     report["modules"] = sorted({name.split(".")[0] for name in sys.modules})
     print(json.dumps(report))

@@ -127,7 +127,8 @@ def test_packaged_stage_runs_a_dag_in_moto_then_destroy_removes_it(moto, tmp_pat
         QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
     [mapping] = lambdas.list_event_source_mappings(FunctionName="levante-dev-worker")["EventSourceMappings"]
     assert mapping["EventSourceArn"] == queue_arn and mapping["BatchSize"] == 1
-    rule = assert_dag_processor_is_triggered(session, template, functions["dag_processor"], environment["LEVANTE_BUCKET"])
+    rule, timer = assert_dag_processor_is_triggered(session, template, functions["dag_processor"],
+                                                    environment["LEVANTE_BUCKET"])
 
     dags = tmp_path / "dags"  # the user's DAGs folder: the examples and a DAG this test changes
     shutil.copytree(ROOT / "dags", dags)
@@ -149,7 +150,7 @@ def test_packaged_stage_runs_a_dag_in_moto_then_destroy_removes_it(moto, tmp_pat
     bundles: list[str] = []
     report = run_packaged_handlers(tmp_path, moto, functions, {
         "token": TOKEN, "dag_id": DAG_ID, "probe_dag": PROBE_DAG, "queue_url": queue_url, "queue_arn": queue_arn,
-        "rule_arn": rule["Arn"], "timeout_s": 120, "bucket": environment["LEVANTE_BUCKET"],
+        "rule_arn": rule["Arn"], "timer_rule_arn": timer["Arn"], "timeout_s": 120, "bucket": environment["LEVANTE_BUCKET"],
         "bundle_key": CURRENT_KEY, "functions": {role: f["FunctionName"] for role, f in functions.items()}},
         between_phases=ship_a_change)
 
@@ -163,6 +164,7 @@ def test_packaged_stage_runs_a_dag_in_moto_then_destroy_removes_it(moto, tmp_pat
     [changed_version] = bundles
     assert report["processed_after"]["version"] == changed_version, report
     assert report["processed_after"]["parsed"] == 1 and report["processed_after"]["import_errors"] == 0, report
+    assert report["timer_after"] == {"version": changed_version, "skipped": True, "parsed": 0, "import_errors": 0}
     before, after = report["probe_before"], report["probe_after"]
     assert (before["bundle_version"], after["bundle_version"]) == (bundle["version"], changed_version), report
     assert (before["state"], after["state"]) == ("success", "success"), report
@@ -214,8 +216,10 @@ def dags_deploy(env: dict[str, str], folder: Path) -> dict[str, Any]:
     return json.loads(deployed.stdout)
 
 
-def assert_dag_processor_is_triggered(session, template: dict[str, Any], processor: dict, bucket: str) -> dict:
-    """The processor's two triggers: S3's event for the bundle pointer, and a slow timer. Returns the scheduler's rule.
+def assert_dag_processor_is_triggered(session, template: dict[str, Any], processor: dict,
+                                      bucket: str) -> tuple[dict, dict]:
+    """The processor's two triggers: S3's event for the bundle pointer, and a slow timer. Returns the scheduler's
+    rule and the processor's timer rule.
 
     moto's CloudFormation creates the bucket but not its notification configuration, so that part is read
     from the template that CloudFormation gets (cfn-lint checks it too); the permission and rules exist in moto."""
@@ -235,7 +239,7 @@ def assert_dag_processor_is_triggered(session, template: dict[str, Any], process
     invokers = {(s["Principal"]["Service"], json.dumps(s.get("Condition", {}))) for s in policy["Statement"]}
     assert any(service == "s3.amazonaws.com" and f"arn:aws:s3:::{bucket}" in condition
                for service, condition in invokers), invokers
-    return rules["rate(1 minute)"]
+    return rules["rate(1 minute)"], rules["rate(10 minutes)"]
 
 
 def translate(sam: dict[str, Any], code_uri: str) -> dict[str, Any]:
