@@ -165,8 +165,9 @@ def publish_dags(project: Path, stage, region: str, bucket: str, folder: str | N
     from chalicelib.cli.bundles import describe_published, publish_to_bucket
     from chalicelib.services.bundles import BundleError
 
+    # The project's own folder holds Levante's examples; a folder named on the command line ships whole.
+    leave_out = () if folder or stage.name in EXAMPLE_STAGES else EXAMPLE_DAGS
     folder = folder or str(project / stage.environment.get("LEVANTE_DAGS_FOLDER", "dags"))
-    leave_out = () if stage.name in EXAMPLE_STAGES else EXAMPLE_DAGS
     started = time.monotonic()
     settings = dataclasses.replace(stage.settings, region=region)
     try:

@@ -47,6 +47,18 @@ def test_deploy_publishes_the_stage_dags_folder_as_the_current_bundle(aws, proje
     assert f"s3://{bucket}/bundles/" in capsys.readouterr().out
 
 
+def test_a_folder_named_on_the_command_line_ships_whole(aws, project):
+    from chalicelib.cli.deploy import publish_dags
+    from chalicelib.deploy.stage import Stage
+
+    bucket = BUCKET.replace("STAGE", "prod")
+    boto3.client("s3").create_bucket(Bucket=bucket)
+
+    publish_dags(project, Stage.load("prod", project), "us-east-1", bucket, str(project / "dags"))
+
+    assert published_files(bucket) == {"example_branching.py", "orders.py"}
+
+
 def test_a_missing_dags_folder_names_the_folder_and_says_the_stack_is_deployed(aws, project):
     from chalicelib.cli.deploy import publish_dags
     from chalicelib.cli.errors import CliError
