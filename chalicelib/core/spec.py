@@ -109,6 +109,7 @@ class DagSpec:
     asset_condition: dict[str, Any] | None = None  # scheduled on assets (chalicelib.core.assets)
     fail_fast: bool = False  # a failed task stops the rest of the run (Airflow's fail_fast, once fail_stop)
     max_consecutive_failed_dag_runs: int = 0  # pause the DAG after this many failed runs in a row (0: never)
+    edge_labels: tuple[tuple[str, str, str], ...] = ()  # (upstream, downstream, label): Label("...") on an edge
 
     def task(self, task_id: str) -> TaskSpec:
         return self.task_index()[task_id]
@@ -139,6 +140,7 @@ class DagSpec:
         data["start_date"] = self.start_date.isoformat() if self.start_date else None
         data["end_date"] = self.end_date.isoformat() if self.end_date else None
         data["tags"] = list(self.tags)
+        data["edge_labels"] = [list(e) for e in self.edge_labels]
         return data
 
     @classmethod
@@ -149,6 +151,7 @@ class DagSpec:
             TaskGroupSpec(**{**g, "children": tuple(g["children"])}) for g in data.get("task_groups", ())
         )
         values["tags"] = tuple(data.get("tags", ()))
+        values["edge_labels"] = tuple(tuple(e) for e in data.get("edge_labels", ()))
         for key in ("start_date", "end_date"):
             values[key] = datetime.fromisoformat(data[key]) if data.get(key) else None
         known = {f.name for f in fields(cls)}

@@ -167,7 +167,12 @@ def graph(spec: DagSpec) -> dict[str, Any]:
               "trigger_rule": t.trigger_rule.value, "ui_color": t.ui_color, "is_sensor": t.sensor is not None,
               "is_mapped": t.mapped is not None}
              for t in spec.tasks]
+    labels = {(up, down): label for up, down, label in spec.edge_labels}
     edges = [{"source_id": t.task_id, "target_id": down} for t in spec.tasks for down in t.downstream]
+    for edge in edges:  # Airflow's structure data carries a label only on labelled edges
+        label = labels.get((edge["source_id"], edge["target_id"]))
+        if label is not None:
+            edge["label"] = label
     groups = [{"group_id": g.group_id, "parent_group_id": g.parent, "tooltip": g.tooltip, "children": list(g.children)}
               for g in spec.task_groups]
     return {"dag_id": spec.dag_id, "nodes": nodes, "edges": edges, "task_groups": groups,

@@ -119,3 +119,22 @@ def test_from_dict_ignores_fields_it_does_not_know():
     data["added_in_a_later_version"] = True
     data["tasks"][0]["also_new"] = 1
     assert DagSpec.from_dict(json.loads(json.dumps(data))) == dag_to_spec(rich_dag(None))
+
+
+def test_edge_labels_survive_storage_and_reach_the_graph():
+    from chalicelib.sdk.edges import Label
+    from chalicelib.sdk.operators.empty import EmptyOperator
+    from chalicelib.services.dag_views import graph
+
+    with DAG("labels") as dag:
+        check, ok, bad, report = (EmptyOperator(task_id=t) for t in ("check", "ok", "bad", "report"))
+        check >> Label("valid") >> ok
+        check.set_downstream(bad, edge_modifier=Label("invalid"))
+        [ok, bad] >> report  # unlabelled
+
+    spec = DagSpec.from_dict(json.loads(json.dumps(dag_to_spec(dag).to_dict())))
+    assert spec.edge_labels == (("check", "bad", "invalid"), ("check", "ok", "valid"))
+    edges = graph(spec)["edges"]
+    assert {"source_id": "check", "target_id": "ok", "label": "valid"} in edges
+    assert {"source_id": "check", "target_id": "bad", "label": "invalid"} in edges
+    assert {"source_id": "ok", "target_id": "report"} in edges

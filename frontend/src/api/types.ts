@@ -110,7 +110,7 @@ export interface GraphNode {
 
 export interface Graph {
   nodes: GraphNode[];
-  edges: { source_id: string; target_id: string }[];
+  edges: { source_id: string; target_id: string; label?: string | null }[];
   task_groups: { group_id: string; parent_group_id: string | null; tooltip?: string }[];
   order?: string[];
 }

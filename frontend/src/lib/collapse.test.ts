@@ -28,4 +28,12 @@ describe("collapseGraph", () => {
     expect(folded.nodes.map((n) => n.task_id)).toEqual(["start", "etl.a", "etl.in", "end"]);
     expect(folded.task_groups.map((g) => g.group_id)).toEqual(["etl"]);
   });
+
+  it("keeps a Label on an edge it leaves alone and drops it from a rerouted one", () => {
+    const labelled = { ...graph, edges: [{ source_id: "start", target_id: "etl.a", label: "valid" },
+      { source_id: "etl.in.b", target_id: "end" }, { source_id: "start", target_id: "end", label: "skip" }] };
+    const folded = collapseGraph(labelled, new Set(["etl"]));
+    expect(folded.edges).toEqual([{ source_id: "start", target_id: "etl" }, { source_id: "etl", target_id: "end" },
+      { source_id: "start", target_id: "end", label: "skip" }]);
+  });
 });

@@ -43,7 +43,9 @@ export function collapseGraph(graph: Graph, collapsed: Set<string>): Folded {
     const key = `${source}>${target}`;
     if (source === target || seen.has(key)) return [];
     seen.add(key);
-    return [{ source_id: source, target_id: target }];
+    // a label names one task-to-task edge: a rerouted edge stands for several, so it carries none
+    const kept = source === e.source_id && target === e.target_id ? e.label : null;
+    return [kept ? { source_id: source, target_id: target, label: kept } : { source_id: source, target_id: target }];
   });
   const hidden = (g: string) => foldOf(g) !== null; // a folded group and everything inside it
   const task_groups = graph.task_groups.filter((g) => !hidden(g.group_id));

@@ -6,7 +6,7 @@ import type { Graph as DagGraph } from "../api/types";
 export interface Box { x: number; y: number; width: number; height: number }
 export interface PlacedNode extends Box { id: string; operator: string; color: string | null }
 export interface PlacedGroup extends Box { id: string; label: string }
-export interface PlacedEdge { from: string; to: string; points: { x: number; y: number }[] }
+export interface PlacedEdge { from: string; to: string; label: string | null; points: { x: number; y: number }[] }
 export interface Layout { nodes: PlacedNode[]; groups: PlacedGroup[]; edges: PlacedEdge[]; width: number; height: number }
 
 const NODE_HEIGHT = 44;
@@ -39,7 +39,7 @@ export function layoutGraph(graph: DagGraph): Layout {
     const p = g.node(`group:${t.group_id}`);
     return { id: t.group_id, label: t.group_id, ...centred(p) };
   }).filter((b) => b.width > 0);
-  const edges = graph.edges.map((e) => ({ from: e.source_id, to: e.target_id,
+  const edges = graph.edges.map((e) => ({ from: e.source_id, to: e.target_id, label: e.label ?? null,
     points: g.edge(e.source_id, e.target_id)?.points ?? [] }));
   const info = g.graph();
   return { nodes, groups, edges, width: info.width ?? 0, height: info.height ?? 0 };

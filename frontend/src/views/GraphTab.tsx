@@ -67,6 +67,10 @@ export function GraphTab({ dagId, runId, onSelect, refresh }:
           <polyline key={`${e.from}>${e.to}`} class={`edge ${hover && (e.from === hover || e.to === hover) ? "hot" : ""}`} marker-end="url(#arrow)"
             points={e.points.map((p) => `${p.x},${p.y}`).join(" ")} />
         ))}
+        {placed.edges.filter((e) => e.label && e.points.length).map((e) => {
+          const mid = e.points[Math.floor(e.points.length / 2)];
+          return <text key={`label:${e.from}>${e.to}`} class="edge-label" data-edge={`${e.from}>${e.to}`} x={mid.x} y={mid.y - 4} text-anchor="middle">{e.label}</text>;
+        })}
         {placed.nodes.map((n) => {
           const state = stateOf(n.id);
           const group = !!folded.members[n.id];
