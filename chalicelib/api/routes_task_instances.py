@@ -137,6 +137,17 @@ def get_log(req: Request, dag_id: str, dag_run_id: str, task_id: str, try_number
             "available": chunk.available, "try_number": int(try_number), "map_index": map_index}
 
 
+@api.operation("GET", TI + "/renderedFields/{try_number}", summary="The template fields of one try as rendered "
+               "(secrets masked)", query=(MAP_INDEX,), errors=(400, 404))
+def get_rendered_fields(req: Request, dag_id: str, dag_run_id: str, task_id: str, try_number: str) -> dict:
+    if not try_number.isdigit() or len(try_number) > 6:
+        raise BadRequest("try_number must be a positive integer")
+    _, spec = dag_views.spec_of(req.backend, dag_id)
+    map_index = _map_index(req, spec.task_index().get(task_id), task_id)
+    fields = task_views.rendered_fields(req.backend, dag_id, dag_run_id, task_id, int(try_number), map_index)
+    return {"try_number": int(try_number), "map_index": map_index, "rendered_fields": fields}
+
+
 @api.operation("GET", TI + "/xcomEntries", summary="XComs pushed by a task instance", query=(MAP_INDEX,),
                errors=(404,))
 def list_xcom_entries(req: Request, dag_id: str, dag_run_id: str, task_id: str) -> dict:

@@ -165,9 +165,6 @@ def task_instance_detail(item: Any, spec_task: TaskSpec | None,
         "tries": [{"try_number": n, "current": n == try_number,
                    "state": ((_marked_from(item) or item.state) if n == try_number else None)}
                   for n in range(1, try_number + 1)],
-        # Templates are rendered by the worker at run time and not stored (yet): see docs/api.md.
-        "rendered_fields": None,
-        "rendered_fields_note": "not available: Levante does not store rendered template fields",
     }
 
 

@@ -5,6 +5,7 @@ state the try ends in. Shared by `levante dags test`, `levante tasks test` and t
 from __future__ import annotations
 
 import copy
+import json
 import logging
 import traceback
 from collections.abc import Callable
@@ -53,6 +54,7 @@ class TryResult:
     map_index: int = -1
     map_length: int | None = None  # what the output offers a downstream expansion (see TaskInstanceView)
     asset_events: tuple[dict[str, Any], ...] = ()  # one per outlet, when the try succeeded
+    rendered_fields: dict[str, Any] | None = None  # template fields after rendering (None: rendering never finished)
     error: str | None = None
     log: str = ""
 
@@ -117,6 +119,7 @@ def run_try(
         error=None if error is None else f"{type(error).__name__}: {error}", log=task_log.getvalue(),
         map_index=map_index, map_length=ti.map_length if state is TaskState.SUCCESS else None,
         asset_events=_asset_events(task, ti) if state is TaskState.SUCCESS else (),
+        rendered_fields=getattr(ti, "rendered_fields", None),
     )
 
 
@@ -148,6 +151,7 @@ def _execute(task: BaseOperator, context: dict[str, Any], ti: RuntimeTaskInstanc
         _call_all(task.callbacks("execute"), context, "on_execute_callback")
         with guard(task.execution_timeout, getattr(task, "on_kill", None)):
             task.render_template_fields(context)
+            ti.rendered_fields = rendered_snapshot(task)  # what Airflow keeps as the try's rendered fields
             task.pre_execute(context)
             result = task.execute(context)
             task.post_execute(context, result)
@@ -165,6 +169,24 @@ def _execute(task: BaseOperator, context: dict[str, Any], ti: RuntimeTaskInstanc
     except (Exception, SystemExit, AirflowTaskTimeout, AirflowTaskTerminated) as exc:  # noqa: BLE001 - user code's error
         log.error("Task failed with exception\n%s", "".join(traceback.format_exception(exc)).rstrip())
         return TaskState.FAILED, exc, True, None
+
+
+MAX_RENDERED_FIELD_CHARS = 4096  # as Airflow's [core] max_templated_field_length
+
+
+def rendered_snapshot(task: BaseOperator) -> dict[str, Any]:
+    """Each template field as rendered, JSON-safe (repr of other objects), long text cut as Airflow cuts it."""
+    out: dict[str, Any] = {}
+    for name in task.template_fields:
+        value = getattr(task, name, None)
+        try:
+            text = json.dumps(value)
+        except (TypeError, ValueError):
+            value = text = repr(value)
+        if len(text) > MAX_RENDERED_FIELD_CHARS:
+            value = f"(cut to the first {MAX_RENDERED_FIELD_CHARS} characters) {text[:MAX_RENDERED_FIELD_CHARS]}"
+        out[name] = value
+    return out
 
 
 def _push_result(task: BaseOperator, ti: RuntimeTaskInstance, result: Any) -> None:

@@ -8,6 +8,7 @@ happened, even when the child was killed, crashed, or its outcome cannot be stor
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -30,6 +31,7 @@ from chalicelib.sdk.variable import using_variable_store
 from chalicelib.services.backend import Backend
 from chalicelib.services.dag_runs_gateway import StoreDagRuns
 from chalicelib.services.variables import TaskVariableStore
+from chalicelib.store.blobs import rendered_fields_key
 from chalicelib.store.models import forget_connections
 from chalicelib.store.runs import StoredRun
 from chalicelib.store.timefmt import iso, parse_iso
@@ -52,19 +54,21 @@ class ChildReport:
     xcoms: dict[tuple[str, int, str], str] = field(default_factory=dict)
     map_length: int | None = None
     asset_events: tuple[dict[str, Any], ...] = ()  # one per outlet of a successful try
+    rendered_fields: dict[str, Any] | None = None  # the try's template fields as rendered, secrets masked
 
     def to_json(self) -> dict[str, Any]:
         return {"state": self.state.value, "start": iso(self.start_date), "end": iso(self.end_date),
                 "next": iso(self.next_retry_at) if self.next_retry_at else None, "skips": sorted(self.skip_task_ids),
                 "error": self.error, "xcoms": [[t, i, k, v] for (t, i, k), v in self.xcoms.items()],
-                "map_length": self.map_length, "asset_events": list(self.asset_events)}
+                "map_length": self.map_length, "asset_events": list(self.asset_events),
+                "rendered_fields": self.rendered_fields}
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> ChildReport:
         return cls(TaskState(data["state"]), parse_iso(data["start"]), parse_iso(data["end"]),
                    parse_iso(data["next"]), frozenset(data["skips"]), data["error"],
                    {(t, int(i), k): v for t, i, k, v in data["xcoms"]}, data.get("map_length"),
-                   tuple(data.get("asset_events") or ()))
+                   tuple(data.get("asset_events") or ()), data.get("rendered_fields"))
 
 
 @dataclass(frozen=True)
@@ -95,6 +99,22 @@ def run_info(run: StoredRun) -> DagRunInfo:
                       run.run_type, run.conf, run.start_date, run.run_after, run.triggering_events)
 
 
+def _store_rendered_fields(backend: Backend, request: TryRequest, rendered: dict[str, Any] | None) -> None:
+    """The try's rendered template fields (masked by the child), for the dashboard's "Rendered templates"."""
+    if rendered is None:
+        return
+    run = request.run
+    key = rendered_fields_key(run.dag_id, run.run_id, request.task.task_id, request.try_number, request.map_index)
+    try:
+        # The child masked what it read; a secret that reached it only inside an upstream XCom (a connection's
+        # password in a URI) it never saw, so every stored secret is masked as well, as the API masks XComs.
+        masker = backend.response_masker.current()
+        masked = masker.redact(rendered, by_key=False) if masker else rendered
+        backend.blobs.put_text(key, json.dumps(masked), "application/json")
+    except Exception:  # noqa: BLE001 - only a view of the try: never change its outcome
+        log.warning("could not store the rendered fields of %s", key, exc_info=True)
+
+
 def run_supervised(backend: Backend, request: TryRequest, *, now: Callable[[], datetime],
                    heartbeat: Callable[[], bool], should_stop: Callable[[], str | None],
                    on_log: Callable[[Supervised], None] | None = None) -> tuple[ChildReport | None, Supervised]:
@@ -115,11 +135,13 @@ def run_supervised(backend: Backend, request: TryRequest, *, now: Callable[[], d
         # Masked here: the secrets this task read are known to this process's masker only.
         return ChildReport(result.state, result.start_date, result.end_date, result.next_retry_at,
                            result.skip_task_ids, redact(result.error), dict(xcoms.pending), result.map_length,
-                           result.asset_events).to_json()
+                           result.asset_events, redact(result.rendered_fields)).to_json()
 
     _warm(request.task)
     supervised = supervise(child, timeout=request.task.execution_timeout, kill_grace=settings.kill_grace,
                            heartbeat=heartbeat, heartbeat_interval=settings.heartbeat_interval,
                            should_stop=should_stop, log_sink=BoundedText(log_limit()), on_log=on_log)
     report = ChildReport.from_json(supervised.report) if supervised.report is not None else None
+    if report is not None:  # stored by this process: the child's writes may not reach a store it forked (moto)
+        _store_rendered_fields(backend, request, report.rendered_fields)
     return report, supervised

@@ -1,12 +1,15 @@
-"""Task-instance reads for the API: a try's log from an offset (tailing), and a task's XComs."""
+"""Task-instance reads for the API: a try's log from an offset (tailing), its rendered template fields, and a
+task's XComs."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
+from typing import Any
 
 from chalicelib.core.xcom import RETURN_VALUE
 from chalicelib.services.backend import Backend
-from chalicelib.store.blobs import log_key
+from chalicelib.store.blobs import log_key, rendered_fields_key
 from chalicelib.store.errors import NotFoundError
 from chalicelib.store.readers import ApiReader
 from chalicelib.store.xcoms import parse_task_key
@@ -75,3 +78,15 @@ def _entry(backend: Backend, key: str, inline: str | None, ref: str | None) -> X
     if head is None:
         return XComText(key, None, 0, False)
     return XComText(key, head.text, head.size, head.truncated)
+
+
+def rendered_fields(backend: Backend, dag_id: str, run_id: str, task_id: str, try_number: int,
+                    map_index: int = -1) -> dict[str, Any] | None:
+    """The try's template fields as the worker rendered them (secrets masked there); None when the try never
+    finished rendering (or ran before they were stored)."""
+    item = backend.runs.task_instance(dag_id, run_id, task_id, map_index)
+    current = int(item.try_number or 0)
+    if try_number < 1 or try_number > current:
+        raise NotFoundError(f"task {task_id!r} of run {run_id!r} has no try {try_number} (tries so far: {current})")
+    text = backend.blobs.get_text(rendered_fields_key(dag_id, run_id, task_id, try_number, map_index))
+    return None if text is None else json.loads(text)

@@ -32,6 +32,11 @@ def log_key(dag_id: str, run_id: str, task_id: str, try_number: int, map_index: 
     return f"{run_log_prefix(dag_id, run_id)}task_id={segment(task_id)}/{index}attempt={int(try_number)}.log"
 
 
+def rendered_fields_key(dag_id: str, run_id: str, task_id: str, try_number: int, map_index: int = -1) -> str:
+    """A try's rendered template fields (JSON), beside its log: deleting the run's logs deletes them too."""
+    return log_key(dag_id, run_id, task_id, try_number, map_index).removesuffix(".log") + ".rendered.json"
+
+
 def run_log_prefix(dag_id: str, run_id: str) -> str:
     return f"logs/dag_id={segment(dag_id)}/run_id={segment(run_id)}/"
 

@@ -59,7 +59,7 @@ def _assert_clean(where: str, text: str) -> None:
 
 def test_no_planted_secret_in_any_response_log_or_error(api, stack) -> None:
     from chalicelib.api import BLUEPRINTS
-    from chalicelib.store.blobs import log_key
+    from chalicelib.store.blobs import log_key, rendered_fields_key
 
     assert api.post("/connections", {"connection_id": "warehouse", "conn_type": "postgres", "host": "db",
                                       "login": "etl", "password": PASSWORD,
@@ -95,4 +95,8 @@ def test_no_planted_secret_in_any_response_log_or_error(api, stack) -> None:
                 seen += reply.status == 200
     xcoms = api.get("/dags/leaky/dagRuns/r1/taskInstances/leak/xcomEntries").text
     assert "***" in xcoms
+    # `fail` renders leak's secrets into its op_args: stored masked by the worker, not only by the API's view.
+    stored = stack.backend.blobs.get_text(rendered_fields_key("leaky", "r1", "fail", 1))
+    assert "***" in stored
+    _assert_clean("the stored rendered fields", stored)
     assert seen > 10

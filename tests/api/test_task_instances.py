@@ -19,7 +19,10 @@ def test_list_and_get_task_instances(api, stack) -> None:
     one = api.get(_ti("t", "transform")).json
     assert one["try_number"] == 1 and one["max_tries"] == 2 and one["operator"]
     assert one["tries"] == [{"try_number": 1, "current": True, "state": "success"}]
-    assert one["rendered_fields"] is None and "not available" in one["rendered_fields_note"]
+    rendered = api.get(_ti("t", "transform") + "/renderedFields/1").json
+    assert rendered["rendered_fields"]["op_args"] == [{"rows": 3, "html": XSS}]  # the upstream XCom, resolved
+    assert api.get(_ti("t", "transform") + "/renderedFields/2").status == 404  # no such try
+    assert api.get(_ti("t", "transform") + "/renderedFields/x").status == 400
     assert api.get(_ti("t", "nope")).status == 404
     assert api.get(run_path("pipeline", "nope") + "/taskInstances").status == 404
 

@@ -1,6 +1,7 @@
 """Operating from the dashboard in Debian's Chromium against `levante dev` (issue #16): a paused DAG's
-triggered run waits queued until the DAG is unpaused (as in Airflow 3), and the log of a running task is
-tailed while it runs. Each page is checked with axe-core.
+triggered run waits queued until the DAG is unpaused (as in Airflow 3), the log of a running task is tailed
+while it runs, mapped tasks, DAG versions, assets and a try's rendered templates. Each page is checked with
+axe-core.
 
 The long-running task prints a line a second for ~20 s (not the issue's 60 s, to keep CI fast): the test
 asserts that an early line is shown while the task still runs, and that later lines then appear in the same
@@ -129,6 +130,7 @@ def test_a_mapped_task_shows_its_count_and_each_instance(page: Any, stack: Dashb
     expect(page.get_by_test_id("ti-state")).to_contain_text("success")
     expect(page.get_by_test_id("log-text")).to_contain_text("squaring 2", timeout=15_000)
     expect(page.locator("table.xcoms")).to_contain_text("4")
+    expect(page.get_by_test_id("rendered-fields").locator("tr", has_text="op_kwargs")).to_contain_text('"n": 2')
     assert_no_serious_axe_violations(page, "one mapped instance")
     screenshot(page, "operate-03-mapped-instance")
     page.get_by_role("button", name="all mapped instances").click()
@@ -182,3 +184,16 @@ def test_assets_view_lists_assets_and_their_events(page: Any, stack: DashboardSt
     expect(events.first).to_contain_text('{"rows":42}')
     assert_no_serious_axe_violations(page, "asset events")
     screenshot(page, "operate-05-assets")
+
+
+def test_rendered_templates_of_a_try_are_shown_with_secrets_masked(page: Any, stack: DashboardStack) -> None:
+    secret = "ui-planted-key-5150"
+    stack.api("POST", "/variables", {"key": "ui_api_key", "value": secret})
+    stack.api("POST", "/dags/ui_rendered/dagRuns", {"dag_run_id": "rendered_1"})
+    wait_api(stack, lambda: task_state(stack, "ui_rendered", "rendered_1", "templated") == "success", SLOW)
+    page.goto(f"{stack.url}/#/dags/ui_rendered?tab=grid&run=rendered_1&task=templated")
+    fields = page.get_by_test_id("rendered-fields")
+    expect(fields.locator("tr", has_text="bash_command")).to_contain_text("echo run rendered_1 key ***", timeout=15_000)
+    assert secret not in page.content()
+    assert_no_serious_axe_violations(page, "task panel with rendered templates")
+    screenshot(page, "operate-06-rendered-templates")

@@ -76,8 +76,6 @@ export interface TaskInstance {
   map_index?: number;
   cost_usd?: number;
   tries?: { try_number: number; state: string | null }[];
-  rendered_fields?: Record<string, unknown> | null;
-  rendered_fields_note?: string;
 }
 
 export interface LogChunk {

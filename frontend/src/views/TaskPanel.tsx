@@ -93,9 +93,9 @@ function TaskInstancePanel({ dagId, runId, taskId, tryNumber, mapped, mapIndex, 
           <TaskActions dagId={dagId} runId={runId} ti={t} mapIndex={mapped ? mapIndex : undefined} onDone={() => { ti.reload(); onChanged(); }} />
           <h3>XComs</h3>
           <XComList xcoms={xcoms.data?.xcom_entries} error={xcoms.error} />
-          <h3>Rendered templates</h3>
-          {t.rendered_fields ? <pre class="json" tabIndex={0}>{JSON.stringify(t.rendered_fields, null, 2)}</pre>
-            : <p class="muted small">{t.rendered_fields_note ?? "Not available."}</p>}
+          <h3>Rendered templates{t.try_number > 0 && ` (try ${shownTry})`}</h3>
+          {t.try_number === 0 ? <p class="muted small">Rendered when the task runs.</p>
+            : <RenderedFields path={`${base}/renderedFields/${shownTry}`} params={which} key={`${base}/${mapIndex}/${shownTry}`} />}
           <h3>Log</h3>
           {t.try_number === 0 ? <p class="muted small">This task has not run yet.</p> : (
             <>
@@ -117,6 +117,29 @@ function TaskInstancePanel({ dagId, runId, taskId, tryNumber, mapped, mapIndex, 
         </>
       )}
     </aside>
+  );
+}
+
+/** A try's template fields as the worker rendered them (secrets masked), one row per field. */
+function RenderedFields({ path, params }: { path: string; params: Record<string, number> }) {
+  const { api } = useSession();
+  const fields = useResource((signal) => api.get<{ rendered_fields: Record<string, unknown> | null }>(path, params, signal),
+    [api, path]);
+  if (fields.error) return <div class="error small">{fields.error.message}</div>;
+  if (!fields.data) return <Loading what="Loading the rendered fields" />;
+  const rendered = fields.data.rendered_fields;
+  if (!rendered) return <p class="muted small">Not stored for this try (it ended before its templates were rendered).</p>;
+  const names = Object.keys(rendered);
+  if (names.length === 0) return <p class="muted small">This operator has no template fields.</p>;
+  return (
+    <table class="table small rendered-fields" data-testid="rendered-fields">
+      <tbody>
+        {names.map((name) => (
+          <tr key={name}><th>{name}</th><td><pre class="json" tabIndex={0}>
+            {typeof rendered[name] === "string" ? rendered[name] as string : JSON.stringify(rendered[name], null, 2)}</pre></td></tr>
+        ))}
+      </tbody>
+    </table>
   );
 }
 
