@@ -20,8 +20,10 @@ def _names(module: str, *names: str) -> dict[str, str]:
 
 
 _HTTP_OPS = _names("http.operators", "HttpOperator", "SimpleHttpOperator")
-_SQL_OPS = _names("common_sql.operators", "SQLExecuteQueryOperator", "SQLCheckOperator", "SQLValueCheckOperator",
-                  "SQLThresholdCheckOperator", "BranchSQLOperator", "BaseSQLOperator")
+_SQL_OPS = {**_names("common_sql.operators", "SQLExecuteQueryOperator", "SQLCheckOperator", "SQLValueCheckOperator",
+                     "SQLThresholdCheckOperator", "BranchSQLOperator", "BaseSQLOperator"),
+            **_names("common_sql.quality", "SQLColumnCheckOperator", "SQLTableCheckOperator",
+                     "SQLIntervalCheckOperator")}
 _SQL_HOOK = _names("common_sql.hooks", "DbApiHook", "fetch_all_handler", "fetch_one_handler",
                    "return_single_query_results")
 _S3 = _names("amazon.s3", "S3CreateObjectOperator", "S3CopyObjectOperator", "S3DeleteObjectsOperator",
