@@ -62,6 +62,13 @@ def page(stack: DashboardStack) -> Iterator[Any]:
         assert not problems, problems
 
 
+def ensure_run(stack: DashboardStack, dag_id: str, run_id: str) -> None:
+    """The run exists and succeeded (each test can run alone, in any order)."""
+    if not any(r["dag_run_id"] == run_id for r in stack.api("GET", f"/dags/{dag_id}/dagRuns")["dag_runs"]):
+        stack.api("POST", f"/dags/{dag_id}/dagRuns", {"dag_run_id": run_id})
+    wait_api(stack, lambda: stack.api("GET", f"/dags/{dag_id}/dagRuns/{run_id}")["state"] == "success", SLOW)
+
+
 def task_state(stack: DashboardStack, dag_id: str, run_id: str, task_id: str) -> str | None:
     return stack.api("GET", f"/dags/{dag_id}/dagRuns/{run_id}/taskInstances/{task_id}")["state"]
 
@@ -110,8 +117,7 @@ def test_the_log_of_a_running_task_is_tailed_while_it_runs(page: Any, stack: Das
 
 
 def test_a_mapped_task_shows_its_count_and_each_instance(page: Any, stack: DashboardStack) -> None:
-    stack.api("POST", "/dags/ui_mapped/dagRuns", {"dag_run_id": "mapped_1"})
-    wait_api(stack, lambda: stack.api("GET", "/dags/ui_mapped/dagRuns/mapped_1")["state"] == "success", SLOW)
+    ensure_run(stack, "ui_mapped", "mapped_1")
     page.goto(f"{stack.url}/#/dags/ui_mapped?tab=grid")
     square = page.locator("button.square[data-task=square][data-run=mapped_1]")
     expect(square).to_have_attribute("data-mapped", "3", timeout=15_000)
@@ -167,14 +173,16 @@ def test_versions_tab_lists_each_version_with_its_code(page: Any, stack: Dashboa
 
 
 def test_assets_view_lists_assets_and_their_events(page: Any, stack: DashboardStack) -> None:
-    stack.api("POST", "/dags/ui_asset_producer/dagRuns", {"dag_run_id": "asset_1"})
+    ensure_run(stack, "ui_asset_producer", "asset_1")
     uri = "s3://ui-bucket/report.csv"
     wait_api(stack, lambda: any(a["uri"] == uri and a["last_asset_event"] for a in stack.api("GET", "/assets")["assets"]),
              SLOW)
     page.goto(f"{stack.url}/#/assets")
     row = page.locator(f"table.assets-table tr[data-uri='{uri}']")
     expect(row).to_contain_text("ui_report")
-    expect(row).to_contain_text("ui_asset_producer.write_report")
+    # The page polls every 10 s: a DAG file parsed again meanwhile (the versions test edits one) may briefly
+    # re-register the asset's producers.
+    expect(row).to_contain_text("ui_asset_producer.write_report", timeout=25_000)
     expect(row).to_contain_text("ui_asset_consumer")
     assert_no_serious_axe_violations(page, "assets")
     row.get_by_role("button", name="ui_report").click()
@@ -189,11 +197,35 @@ def test_assets_view_lists_assets_and_their_events(page: Any, stack: DashboardSt
 def test_rendered_templates_of_a_try_are_shown_with_secrets_masked(page: Any, stack: DashboardStack) -> None:
     secret = "ui-planted-key-5150"
     stack.api("POST", "/variables", {"key": "ui_api_key", "value": secret})
-    stack.api("POST", "/dags/ui_rendered/dagRuns", {"dag_run_id": "rendered_1"})
-    wait_api(stack, lambda: task_state(stack, "ui_rendered", "rendered_1", "templated") == "success", SLOW)
+    ensure_run(stack, "ui_rendered", "rendered_1")
     page.goto(f"{stack.url}/#/dags/ui_rendered?tab=grid&run=rendered_1&task=templated")
     fields = page.get_by_test_id("rendered-fields")
     expect(fields.locator("tr", has_text="bash_command")).to_contain_text("echo run rendered_1 key ***", timeout=15_000)
     assert secret not in page.content()
     assert_no_serious_axe_violations(page, "task panel with rendered templates")
     screenshot(page, "operate-06-rendered-templates")
+
+
+DARK_PAGES = [
+    ("mapped-instances", "#/dags/ui_mapped?tab=grid&run=mapped_1&task=square", "table.mapped-instances"),
+    ("mapped-instance", "#/dags/ui_mapped?tab=grid&run=mapped_1&task=square&map=1", "[data-testid=rendered-fields]"),
+    ("versions", "#/dags/ui_versions?tab=versions", "table.dag-versions"),
+    ("assets", "#/assets?uri=s3%3A%2F%2Fui-bucket%2Freport.csv", "table.asset-events"),
+]
+
+
+def test_the_new_views_pass_axe_in_dark_mode(stack: DashboardStack) -> None:
+    ensure_run(stack, "ui_mapped", "mapped_1")
+    ensure_run(stack, "ui_asset_producer", "asset_1")
+    with sync_api.sync_playwright() as playwright:
+        browser = launch_browser(playwright)
+        page = browser.new_context(viewport={"width": 1400, "height": 900}, bypass_csp=True,
+                                   color_scheme="dark").new_page()
+        page.goto(f"{stack.url}/#token={stack.token}")
+        expect(page.get_by_test_id("role")).to_contain_text("admin", timeout=30_000)
+        for name, path, ready in DARK_PAGES:
+            page.goto(f"{stack.url}/{path}")
+            expect(page.locator(ready)).to_be_visible(timeout=15_000)
+            assert_no_serious_axe_violations(page, f"{name} (dark)")
+            screenshot(page, f"operate-page-{name}-dark")
+        browser.close()
