@@ -143,6 +143,17 @@ def test_a_mapped_task_shows_its_count_and_each_instance(page: Any, stack: Dashb
     expect(rows).to_have_count(3)
 
 
+def test_marking_a_mapped_instance_marks_that_instance_only(page: Any, stack: DashboardStack) -> None:
+    ensure_run(stack, "ui_mapped", "mapped_mark")
+    page.goto(f"{stack.url}/#/dags/ui_mapped?tab=grid&run=mapped_mark&task=square&map=2")
+    expect(page.get_by_test_id("ti-state")).to_contain_text("success")
+    page.get_by_role("button", name="Mark failed").click()
+    page.get_by_role("button", name="Confirm mark failed").click()
+    expect(page.get_by_test_id("ti-state")).to_contain_text("failed", timeout=15_000)
+    mapped = stack.api("GET", "/dags/ui_mapped/dagRuns/mapped_mark/taskInstances/square/listMapped")["task_instances"]
+    assert {t["map_index"]: t["state"] for t in mapped} == {0: "success", 1: "success", 2: "failed"}
+
+
 SECOND_TASK = """
     @task
     def second():

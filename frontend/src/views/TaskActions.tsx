@@ -87,6 +87,10 @@ export function TaskActions({ dagId, runId, ti, mapIndex, onDone }:
           <button type="button" disabled={!allowed || busy || ti.state === "skipped"} title={why} onClick={() => preview("skipped")}>Mark skipped</button>
         </div>
       )}
+      {mapIndex !== undefined && (
+        <p class="muted small">A mark without Upstream, Downstream, Past or Future reaches this instance only; Clear, and
+          marks with those options, reach every instance of the mapped task.</p>
+      )}
       {message && <div class="small" role="status">{message}</div>}
     </div>
   );
