@@ -141,6 +141,9 @@ def test_a_mapped_task_shows_its_count_and_each_instance(page: Any, stack: Dashb
     screenshot(page, "operate-03-mapped-instance")
     page.get_by_role("button", name="all mapped instances").click()
     expect(rows).to_have_count(3)
+    page.goto(f"{stack.url}/#/dags/ui_mapped?tab=graph")
+    expect(page.locator("g.node[data-task=square] text.label")).to_have_text("square [ ]")  # Airflow's mark
+    expect(page.locator("g.node[data-task=numbers] text.label")).to_have_text("numbers")
 
 
 def test_marking_a_mapped_instance_marks_that_instance_only(page: Any, stack: DashboardStack) -> None:

@@ -104,6 +104,7 @@ export interface GraphNode {
   operator: string;
   task_group_id: string | null;
   ui_color?: string | null;
+  is_mapped?: boolean;
 }
 
 export interface Graph {

@@ -4,7 +4,7 @@ import { Graph, layout } from "@dagrejs/dagre";
 import type { Graph as DagGraph } from "../api/types";
 
 export interface Box { x: number; y: number; width: number; height: number }
-export interface PlacedNode extends Box { id: string; operator: string; color: string | null }
+export interface PlacedNode extends Box { id: string; operator: string; color: string | null; mapped: boolean }
 export interface PlacedGroup extends Box { id: string; label: string }
 export interface PlacedEdge { from: string; to: string; label: string | null; points: { x: number; y: number }[] }
 export interface Layout { nodes: PlacedNode[]; groups: PlacedGroup[]; edges: PlacedEdge[]; width: number; height: number }
@@ -24,7 +24,7 @@ export function layoutGraph(graph: DagGraph): Layout {
     }
   }
   for (const node of graph.nodes) {
-    const width = Math.max(110, 24 + CHAR_WIDTH * Math.max(node.task_id.length, node.operator.length));
+    const width = Math.max(110, 24 + CHAR_WIDTH * Math.max(node.task_id.length + (node.is_mapped ? 4 : 0), node.operator.length));
     g.setNode(node.task_id, { width, height: NODE_HEIGHT });
     if (node.task_group_id && groupIds.has(node.task_group_id)) g.setParent(node.task_id, `group:${node.task_group_id}`);
   }
@@ -33,7 +33,7 @@ export function layoutGraph(graph: DagGraph): Layout {
 
   const nodes = graph.nodes.map((n) => {
     const p = g.node(n.task_id);
-    return { id: n.task_id, operator: n.operator, color: n.ui_color ?? null, ...centred(p) };
+    return { id: n.task_id, operator: n.operator, color: n.ui_color ?? null, mapped: !!n.is_mapped, ...centred(p) };
   });
   const groups = graph.task_groups.map((t) => {
     const p = g.node(`group:${t.group_id}`);

@@ -78,13 +78,14 @@ export function GraphTab({ dagId, runId, onSelect, refresh }:
           return (
             <g key={n.id} class={`node ${group ? "tg collapsed" : ""} ${near && !near.has(n.id) ? "dim" : ""}`}
               data-task={n.id} data-group={group ? n.id : undefined} data-state={state ?? "none"} tabIndex={0} role="button"
-              aria-label={`${group ? "Expand group" : "Task"} ${n.id}: ${stateLabel(state)}`}
+              aria-label={`${group ? "Expand group" : n.mapped ? "Mapped task" : "Task"} ${n.id}: ${stateLabel(state)}`}
               onMouseEnter={() => setHover(n.id)} onMouseLeave={() => setHover(null)} onClick={open}
               onKeyDown={(e) => { if (e.key === "Enter" || e.key === " ") { e.preventDefault(); open(); } }}>
               <title>{`${n.id} (${n.operator}): ${stateLabel(state)}`}</title>
               <rect x={n.x} y={n.y} width={n.width} height={n.height} rx={group ? 10 : 6} style={group ? undefined : { fill: n.color ?? "#fff" }} />
               <rect x={n.x} y={n.y} width={6} height={n.height} rx={2} style={{ fill: stateColor(state) }} />
-              <text x={n.x + 14} y={n.y + 18} class="label">{group ? `▸ ${n.id.split(".").pop()}` : n.id.split(".").pop()}</text>
+              <text x={n.x + 14} y={n.y + 18} class="label">{group ? `▸ ${n.id.split(".").pop()}`
+                : `${n.id.split(".").pop()}${n.mapped ? " [ ]" : ""}`}</text>
               <text x={n.x + 14} y={n.y + 34} class="op">{n.operator}</text>
             </g>
           );
