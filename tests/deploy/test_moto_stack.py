@@ -41,13 +41,14 @@ MOTO_CANNOT_CREATE = frozenset({"AWS::ApiGateway::RestApi", "AWS::ApiGateway::De
                                 "AWS::S3::BucketPolicy"})
 LAMBDA_SDK = ("boto3", "botocore", "s3transfer", "jmespath", "urllib3", "dateutil", "six.py")  # the runtime's own
 TOKEN = "moto-stack-admin-token-0123456789"
-PROBE_DAG = "bundle_probe"  # shipped, run, changed with `levante dags deploy`, run again
+PROBE_DAG = "bundle_probe"  # shipped and run; changed (code and schedule) with `levante dags deploy`; its
+# first scheduled run runs the new code
 PROBE_SOURCE = '''
 import pendulum
 from airflow.sdk import dag, task
 
 
-@dag(dag_id="bundle_probe", schedule=None, start_date=pendulum.datetime(2026, 1, 1, tz="UTC"), catchup=False)
+@dag(dag_id="bundle_probe", schedule={schedule!r}, start_date=pendulum.datetime(2026, 1, 1, tz="UTC"), catchup=False)
 def bundle_probe():
     @task
     def answer() -> str:
@@ -132,14 +133,14 @@ def test_packaged_stage_runs_a_dag_in_moto_then_destroy_removes_it(moto, tmp_pat
 
     dags = tmp_path / "dags"  # the user's DAGs folder: the examples and a DAG this test changes
     shutil.copytree(ROOT / "dags", dags)
-    (dags / f"{PROBE_DAG}.py").write_text(PROBE_SOURCE.format(answer="first version"))
+    (dags / f"{PROBE_DAG}.py").write_text(PROBE_SOURCE.format(answer="first version", schedule=None))
     bundle = dags_deploy(moto, dags)
     assert bundle["bucket"] == environment["LEVANTE_BUCKET"] and bundle["uploaded"]
     code = {role: (f["CodeSha256"], f["LastModified"]) for role, f in functions.items()}
 
     def ship_a_change(phase_one: dict) -> None:
         assert phase_one["probe_before"]["returned"] == {"answer": "first version"}, phase_one
-        (dags / f"{PROBE_DAG}.py").write_text(PROBE_SOURCE.format(answer="second version"))
+        (dags / f"{PROBE_DAG}.py").write_text(PROBE_SOURCE.format(answer="second version", schedule="@daily"))
         changed = dags_deploy(moto, dags)
         assert changed["uploaded"] and changed["version"] != bundle["version"], changed
         bundles.append(changed["version"])
@@ -168,7 +169,7 @@ def test_packaged_stage_runs_a_dag_in_moto_then_destroy_removes_it(moto, tmp_pat
     before, after = report["probe_before"], report["probe_after"]
     assert (before["bundle_version"], after["bundle_version"]) == (bundle["version"], changed_version), report
     assert (before["state"], after["state"]) == ("success", "success"), report
-    assert after["returned"] == {"answer": "second version"}, report
+    assert after["returned"] == {"answer": "second version"} and after["scheduled_runs"] == 1, report
     runs = len(report["tasks"]) + len(before["tasks"]) + len(after["tasks"])
     assert report["worker_invocations"] == runs == len(set(report["message_ids"]))
     assert not {"moto", "pytest", "flask"} & set(report["modules"])
