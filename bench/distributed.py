@@ -35,7 +35,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.awscount import AwsCounter  # noqa: E402
-from tests.e2e.processes import ProcessGroups, free_port, http_answers, wait_until  # noqa: E402
+from chalicelib.devstack.process_groups import ProcessGroups, free_port, http_answers, wait_until  # noqa: E402
 
 BIN = Path(sys.executable).parent
 N = 100

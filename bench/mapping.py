@@ -28,7 +28,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench.awscount import AwsCounter  # noqa: E402
 from bench.distributed import new_backend, point_at, start_moto  # noqa: E402
-from tests.e2e.processes import ProcessGroups  # noqa: E402
+from chalicelib.devstack.process_groups import ProcessGroups  # noqa: E402
 
 DAG = """import pendulum
 from airflow.sdk import DAG, task

@@ -24,11 +24,11 @@ from typing import Any
 import boto3
 import pytest
 
+from chalicelib.devstack.process_groups import ProcessGroups
 from chalicelib.store.bundles import CURRENT_KEY
 from tests.deploy.conftest import ROOT
 from tests.deploy.lambda_driver import PAUSE
 from tests.e2e.conftest import levante_argv, start_moto
-from tests.e2e.processes import ProcessGroups
 
 pytestmark = [pytest.mark.slow, pytest.mark.e2e]
 STAGE = "dev"

@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.processes import ProcessGroups, free_port, http_answers, wait_until
+from chalicelib.devstack.process_groups import ProcessGroups, free_port, http_answers, wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
 CONFORMANCE_DAGS = ROOT / "tests" / "conformance" / "dags"

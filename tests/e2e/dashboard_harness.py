@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.processes import free_port, wait_until
+from chalicelib.devstack.process_groups import free_port, wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
 FRONTEND = ROOT / "frontend"

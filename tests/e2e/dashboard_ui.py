@@ -7,8 +7,8 @@ import json
 from collections.abc import Callable
 from typing import Any
 
+from chalicelib.devstack.process_groups import wait_until
 from tests.e2e.dashboard_harness import FRONTEND, DashboardStack
-from tests.e2e.processes import wait_until
 
 AXE = FRONTEND / "node_modules" / "axe-core" / "axe.min.js"
 # (name, path after the origin): every page the dashboard has, with a task panel open on one of them

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from chalicelib.devstack.process_groups import wait_until
 from tests.e2e.conftest import LocalStack
-from tests.e2e.processes import wait_until
 from tests.functional.test_dag_processor import EXPECTED, HOSTILE
 
 pytestmark = pytest.mark.e2e

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from chalicelib.devstack.ports import free_port
-from tests.e2e.processes import wait_until
+from chalicelib.devstack.process_groups import wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.e2e

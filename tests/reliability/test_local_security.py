@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from chalicelib.devstack.ports import free_port
-from tests.e2e.processes import wait_until
+from chalicelib.devstack.process_groups import wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
 ADMIN = "admin-token-for-reliability-0123"

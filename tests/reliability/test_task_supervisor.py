@@ -12,8 +12,8 @@ import os
 import signal
 import time
 
+from chalicelib.devstack.process_groups import wait_until
 from chalicelib.runner.supervisor import supervise
-from tests.e2e.processes import wait_until
 
 
 def _hold_gil(seconds: int) -> None:

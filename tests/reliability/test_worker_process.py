@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.processes import ProcessGroups, free_port, group_members, http_answers, wait_until
+from chalicelib.devstack.process_groups import ProcessGroups, free_port, group_members, http_answers, wait_until
 from tests.functional.harness import write_dag
 
 ROOT = Path(__file__).resolve().parents[2]

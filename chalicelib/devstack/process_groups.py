@@ -1,4 +1,7 @@
-"""Subprocesses of the local stack, each in its own process group, so teardown can kill all of it and prove it."""
+"""Subprocesses of a local stack, each in its own process group, so teardown can kill all of it and prove it.
+
+Used by the end-to-end tests and the benchmarks that run the real processes (`levante dev` keeps its own
+smaller `Children`, which needs no proof of teardown)."""
 
 from __future__ import annotations
 
