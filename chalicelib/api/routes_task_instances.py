@@ -108,19 +108,40 @@ def patch_task_instance(req: Request, dag_id: str, dag_run_id: str, task_id: str
 @api.operation("POST", "/dags/{dag_id}/clearTaskInstances", summary="Clear task instances, with Airflow's options",
                role=Role.OPERATOR, errors=(400, 404), body=Body({
                    "dag_run_id": Field(str, required=True, max_length=250, single_line=True),
-                   "task_ids": Field(list, nullable=True, max_length=64 * 1024), **SPREAD,
+                   "task_ids": Field(list, nullable=True, max_length=64 * 1024, string_or_pair_items=True,
+                                     description="task ids, or [task_id, map_index] for one mapped instance"), **SPREAD,
                    "only_failed": Field(bool), "only_running": Field(bool), "dry_run": Field(bool)}))
 def clear_task_instances(req: Request, dag_id: str) -> dict:
     b = req.body
-    task_ids = b.get("task_ids")
-    if task_ids is not None and not all(isinstance(t, str) for t in task_ids):
-        raise BadRequest("'task_ids' must be a list of strings")
+    task_ids, map_indexes = _task_refs(b.get("task_ids"))
     result = clearing.clear_task_instances(
-        req.backend, dag_id, b["dag_run_id"], task_ids=task_ids, include_downstream=b.get("include_downstream", False),
+        req.backend, dag_id, b["dag_run_id"], task_ids=task_ids, map_indexes=map_indexes,
+        include_downstream=b.get("include_downstream", False),
         include_upstream=b.get("include_upstream", False), include_past=b.get("include_past", False),
         include_future=b.get("include_future", False), only_failed=b.get("only_failed", False),
         only_running=b.get("only_running", False), dry_run=b.get("dry_run", False), now=req.now)
     return clear_result(result)
+
+
+def _task_refs(refs: list | None) -> tuple[list[str] | None, dict[str, frozenset[int]]]:
+    """Airflow's `task_ids`: names, or `[task_id, map_index]` for one instance of a mapped task."""
+    if refs is None:
+        return None, {}
+    names: list[str] = []
+    whole: set[str] = set()
+    indexes: dict[str, set[int]] = {}
+    for ref in refs:
+        if isinstance(ref, str):
+            whole.add(ref)
+        elif (isinstance(ref, list) and len(ref) == 2 and isinstance(ref[0], str) and type(ref[1]) is int
+              and 0 <= ref[1] <= 1_000_000):
+            indexes.setdefault(ref[0], set()).add(ref[1])
+        else:
+            raise BadRequest("'task_ids' entries must be task ids or [task_id, map_index] pairs (map_index >= 0)")
+        name = ref if isinstance(ref, str) else ref[0]
+        if name not in names:
+            names.append(name)
+    return names, {t: frozenset(i) for t, i in indexes.items() if t not in whole}
 
 
 @api.operation("GET", TI + "/logs/{try_number}", summary="The log of one try, from a byte offset (for tailing)",

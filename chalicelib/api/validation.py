@@ -42,6 +42,9 @@ class Field:
     pattern: str | None = None
     single_line: bool = False  # ids and keys: no newline, tab or bidirectional control (free text may have them)
     description: str = ""
+    # An array whose items may also be [string, integer] pairs (Airflow's `[task_id, map_index]`); the handler
+    # checks the pairs themselves.
+    string_or_pair_items: bool = False
 
     def parse(self, name: str, value: Any) -> Any:
         # First the schema the OpenAPI document publishes (type, length, enum, pattern, range)...
@@ -87,6 +90,8 @@ class Field:
             out["additionalProperties"] = True
         if self.kind is list:
             out["items"] = {"type": "string"}
+            if self.string_or_pair_items:
+                out["items"] = {"anyOf": [{"type": "string"}, {"type": "array", "minItems": 2, "maxItems": 2}]}
         if self.description:
             out["description"] = self.description
         return out

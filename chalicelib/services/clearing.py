@@ -97,7 +97,10 @@ MAX_RUNS_REACHED = 500  # past/future reach the latest runs only; a bigger sweep
 def clear_task_instances(backend: Backend, dag_id: str, run_id: str, *, task_ids: list[str] | None,
                          include_downstream: bool, only_failed: bool, dry_run: bool, now: datetime,
                          include_upstream: bool = False, include_past: bool = False, include_future: bool = False,
-                         only_running: bool = False, exclude: frozenset[str] = frozenset()) -> ClearResult:
+                         only_running: bool = False, exclude: frozenset[str] = frozenset(),
+                         map_indexes: dict[str, frozenset[int]] | None = None) -> ClearResult:
+    """`map_indexes` narrows a mapped task named in `task_ids` to those instances (Airflow's
+    `[task_id, map_index]` entries); the tasks the options add are cleared whole."""
     spec, run = _load(backend, dag_id, run_id)
     selection = Selection(tuple(task_ids) if task_ids else None, include_upstream, include_downstream,
                           include_past, include_future)
@@ -109,6 +112,8 @@ def clear_task_instances(backend: Backend, dag_id: str, run_id: str, *, task_ids
         # An expanded mapped task is cleared through its instances; its -1 item keeps the expansion.
         items = [i for i in backend.runs.task_instances(dag_id, target.run_id)
                  if i.task_id in wanted and i.map_count is None]
+        if map_indexes:
+            items = [i for i in items if i.task_id not in map_indexes or split_key(i.ti_key)[1] in map_indexes[i.task_id]]
         if only_failed:
             items = [i for i in items if i.state in FAILED_LIKE]
         if only_running:

@@ -51,6 +51,7 @@ def test_a_mapped_run_through_the_store_and_the_api(api):
     logs_and_xcoms_per_map_index(api, run_id)
     grid_summarises_a_mapped_task(api, run_id)
     marking_one_instance(api, run_id)
+    clearing_one_instance(api, run_id)
 
 
 def each_map_index_is_one_stored_instance(api, finished_run: str):
@@ -115,3 +116,22 @@ def marking_one_instance(api, finished_run: str):
     assert (reply.json["map_index"], reply.json["state"]) == (1, "success")
     assert api.get(base + "?map_index=0").json["state"] == "success"
 
+
+
+def clearing_one_instance(api, finished_run: str):
+    """Airflow's `[task_id, map_index]` entries: only that instance is cleared (and runs, and fails, again)."""
+    body = {"dag_run_id": finished_run, "task_ids": [["square", 1]]}
+    dry_reply = api.post("/dags/mapped/clearTaskInstances", {**body, "dry_run": True})
+    assert dry_reply.status == 200, dry_reply
+    dry = dry_reply.json
+    assert [(t["task_id"], t["map_index"]) for t in dry["task_instances"]] == [("square", 1)]
+    assert api.post("/dags/mapped/clearTaskInstances", body).json["total_entries"] == 1
+    api.stack.drain()
+    mapped = api.get(run_path("mapped", finished_run) + "/taskInstances/square/listMapped").json["task_instances"]
+    assert [(t["map_index"], t["state"], t["try_number"]) for t in mapped] == [
+        (0, "success", 1), (1, "failed", 2), (2, "success", 1)]
+    for bad in ([["square", -1]], [["square", "1"]], [[1, 1]]):
+        reply = api.post("/dags/mapped/clearTaskInstances", {"dag_run_id": finished_run, "task_ids": bad})
+        assert reply.status == 400 and "map_index" in reply.json["detail"], (bad, reply)
+    for bad in ([["square"]], [3]):  # not a string nor a pair: refused by the published schema
+        assert api.post("/dags/mapped/clearTaskInstances", {"dag_run_id": finished_run, "task_ids": bad}).status == 400

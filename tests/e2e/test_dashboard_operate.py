@@ -146,7 +146,7 @@ def test_a_mapped_task_shows_its_count_and_each_instance(page: Any, stack: Dashb
     expect(page.locator("g.node[data-task=numbers] text.label")).to_have_text("numbers")
 
 
-def test_marking_a_mapped_instance_marks_that_instance_only(page: Any, stack: DashboardStack) -> None:
+def test_marking_and_clearing_a_mapped_instance_reach_that_instance_only(page: Any, stack: DashboardStack) -> None:
     ensure_run(stack, "ui_mapped", "mapped_mark")
     page.goto(f"{stack.url}/#/dags/ui_mapped?tab=grid&run=mapped_mark&task=square&map=2")
     expect(page.get_by_test_id("ti-state")).to_contain_text("success")
@@ -155,6 +155,18 @@ def test_marking_a_mapped_instance_marks_that_instance_only(page: Any, stack: Da
     expect(page.get_by_test_id("ti-state")).to_contain_text("failed", timeout=15_000)
     mapped = stack.api("GET", "/dags/ui_mapped/dagRuns/mapped_mark/taskInstances/square/listMapped")["task_instances"]
     assert {t["map_index"]: t["state"] for t in mapped} == {0: "success", 1: "success", 2: "failed"}
+
+    page.get_by_role("button", name="Clear", exact=True).click()
+    expect(page.locator("ul.dry-run li")).to_have_text(["square[2]"])
+    page.get_by_role("button", name="Confirm clear").click()
+    expect(page.get_by_role("status")).to_contain_text("Cleared 1 task instance(s).")
+
+    def instances() -> dict[int, tuple[str | None, int]]:
+        listed = stack.api("GET", "/dags/ui_mapped/dagRuns/mapped_mark/taskInstances/square/listMapped")
+        return {t["map_index"]: (t["state"], t["try_number"]) for t in listed["task_instances"]}
+
+    wait_api(stack, lambda: instances()[2] == ("success", 2), SLOW)  # ran again
+    assert instances() == {0: ("success", 1), 1: ("success", 1), 2: ("success", 2)}
 
 
 SECOND_TASK = """

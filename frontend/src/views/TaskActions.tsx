@@ -30,7 +30,7 @@ export function TaskActions({ dagId, runId, ti, mapIndex, onDone }:
 
   const request = (action: Action, dryRun: boolean) => action === "clear"
     ? api.post<{ task_instances: TaskInstance[]; skipped_in_flight?: string[] }>(`/dags/${seg(dagId)}/clearTaskInstances`, {
-      dag_run_id: runId, task_ids: [ti.task_id], ...options, dry_run: dryRun })
+      dag_run_id: runId, task_ids: [mapIndex === undefined ? ti.task_id : [ti.task_id, mapIndex]], ...options, dry_run: dryRun })
     : api.patch<{ task_instances?: TaskInstance[] } & TaskInstance>(tiPath, {
       new_state: action, dry_run: dryRun, map_index: mapIndex, include_upstream: options.include_upstream,
       include_downstream: touched && options.include_downstream, include_past: options.include_past, include_future: options.include_future });
@@ -52,7 +52,10 @@ export function TaskActions({ dagId, runId, ti, mapIndex, onDone }:
     setMessage(action === "clear" ? `Cleared ${pending!.items.length} task instance(s).` : `Marked ${action}.`);
     onDone();
   });
-  const label = (t: TaskInstance) => (t.dag_run_id && t.dag_run_id !== runId ? `${t.dag_run_id} · ${t.task_id}` : t.task_id);
+  const label = (t: TaskInstance) => {
+    const name = `${t.task_id}${t.map_index !== undefined && t.map_index >= 0 ? `[${t.map_index}]` : ""}`;
+    return t.dag_run_id && t.dag_run_id !== runId ? `${t.dag_run_id} · ${name}` : name;
+  };
 
   return (
     <div class="ti-actions">
@@ -73,7 +76,7 @@ export function TaskActions({ dagId, runId, ti, mapIndex, onDone }:
       {pending ? (
         <div class="confirm" role="group" aria-label="Confirm">
           <p>{pending.action === "clear" ? "Clear" : `Mark ${pending.action}`} {pending.items.length} task instance(s)?</p>
-          <ul class="dry-run small">{pending.items.map((t) => <li key={`${t.dag_run_id}/${t.task_id}`}>{label(t)}</li>)}</ul>
+          <ul class="dry-run small">{pending.items.map((t) => <li key={`${t.dag_run_id}/${label(t)}`}>{label(t)}</li>)}</ul>
           {pending.busy.length > 0 && <p class="muted small">Left alone (a worker holds them): {pending.busy.join(", ")}</p>}
           <button type="button" class="danger" disabled={busy || pending.items.length === 0} onClick={confirm}>
             Confirm {pending.action === "clear" ? "clear" : `mark ${pending.action}`}</button>
@@ -88,8 +91,8 @@ export function TaskActions({ dagId, runId, ti, mapIndex, onDone }:
         </div>
       )}
       {mapIndex !== undefined && (
-        <p class="muted small">A mark without Upstream, Downstream, Past or Future reaches this instance only; Clear, and
-          marks with those options, reach every instance of the mapped task.</p>
+        <p class="muted small">Clear and a plain mark reach this instance only (the tasks the options add are cleared
+          whole); a mark with Upstream, Downstream, Past or Future reaches every instance of the mapped task.</p>
       )}
       {message && <div class="small" role="status">{message}</div>}
     </div>
