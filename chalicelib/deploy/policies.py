@@ -13,7 +13,7 @@ from typing import Any
 from chalicelib.deploy import names
 from chalicelib.store.settings import Settings
 
-TABLE_ACTIONS = ("dynamodb:BatchWriteItem", "dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem",
+TABLE_ACTIONS = ("dynamodb:BatchGetItem", "dynamodb:BatchWriteItem", "dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem",
                  "dynamodb:Query", "dynamodb:UpdateItem")
 QUEUE_ACTIONS = ("sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:GetQueueUrl", "sqs:ReceiveMessage",
                  "sqs:SendMessage")

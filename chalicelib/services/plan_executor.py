@@ -27,6 +27,7 @@ from chalicelib.core.planner import (
 from chalicelib.core.spec import DagSpec
 from chalicelib.core.states import RunState
 from chalicelib.services.backend import Backend
+from chalicelib.store.progress import RunProgress
 from chalicelib.store.runs import StoredRun
 from chalicelib.taskqueue import TaskMessage
 
@@ -55,8 +56,10 @@ def advance_run(backend: Backend, spec: DagSpec, run: StoredRun, now: datetime, 
     to_send: list[tuple[TaskMessage, int]] = []
     for action in actions:
         if isinstance(action, SettleTask):
-            backend.runs.settle(spec.dag_id, run.run_id, action.task_id, action.state, now, action.reason,
-                                map_index=action.map_index)
+            if backend.runs.settle(spec.dag_id, run.run_id, action.task_id, action.state, now, action.reason,
+                                   map_index=action.map_index):
+                # a settled task counts as finished on its edges (services/edge_executor.py)
+                RunProgress(backend.models).count_finished(spec, run.run_id, run.created_at, action.task_id, now)
         elif isinstance(action, ExpandTask):
             backend.runs.expand(spec.dag_id, run.run_id, action.task_id, action.count, now)
         elif isinstance(action, EnqueueTask):

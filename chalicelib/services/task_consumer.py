@@ -31,12 +31,15 @@ from chalicelib.core.states import RunState, TaskState
 from chalicelib.services.backend import Backend
 from chalicelib.services.dag_callbacks import DagCallbacks
 from chalicelib.services.dagcache import DagCache, LoadedDag
+from chalicelib.services.edge_executor import advance_from_edges
 from chalicelib.services.live_log import LiveLog
 from chalicelib.services.plan_executor import advance_run
 from chalicelib.services.supervised_try import ChildReport, TryRequest, run_info, run_supervised
 from chalicelib.store.assets import AssetRepository
 from chalicelib.store.blobs import log_key
 from chalicelib.store.errors import NotFoundError
+from chalicelib.store.progress import RunProgress
+from chalicelib.store.runs import StoredRun
 from chalicelib.store.stats import BufferedStats, StatsRepository
 from chalicelib.store.timefmt import parse_iso
 from chalicelib.store.xcoms import DynamoXComStore
@@ -97,7 +100,7 @@ def handle_message(backend: Backend, dags: DagCache, body: str, *, request_id: s
     # The log lands before the state does: whoever sees the try finished can read its log.
     backend.blobs.put_log(key, text)
     end = _try_end(msg, int(ti_item.max_tries), report, supervised, started, ended, first_start is not None)
-    return _apply(backend, loaded, msg, token, end, report, parse_iso(ti_item.queued_at), now)
+    return _apply(backend, loaded, run, msg, token, end, report, parse_iso(ti_item.queued_at), now)
 
 
 def _try_end(msg: TaskMessage, max_tries: int, report: ChildReport | None, supervised, started: datetime,
@@ -140,7 +143,7 @@ def _supervisor_note(supervised, report: ChildReport | None) -> str:
     return f"[supervisor] {_death(supervised)}\n"
 
 
-def _apply(backend: Backend, loaded: LoadedDag, msg: TaskMessage, token: str, end: TryEnd,
+def _apply(backend: Backend, loaded: LoadedDag, run: StoredRun, msg: TaskMessage, token: str, end: TryEnd,
            report: ChildReport | None, queued_at: datetime | None, now: Callable[[], datetime]) -> str:
     """The one executor of the post-try plan; a refused XCom write re-plans the try as failed."""
     xcoms = DynamoXComStore(backend.models, backend.blobs, msg.dag_id, msg.run_id, backend.settings.xcom_inline_limit)
@@ -163,8 +166,9 @@ def _apply(backend: Backend, loaded: LoadedDag, msg: TaskMessage, token: str, en
                 return_value = (None, None)
         elif isinstance(step, SettleSkips):
             for task_id in step.task_ids:
-                backend.runs.settle(msg.dag_id, msg.run_id, task_id, TaskState.SKIPPED, now(), "skipped by branch",
-                                    queued_after=queued_at)
+                if backend.runs.settle(msg.dag_id, msg.run_id, task_id, TaskState.SKIPPED, now(), "skipped by branch",
+                                       queued_after=queued_at):
+                    RunProgress(backend.models).count_finished(loaded.spec, msg.run_id, run.created_at, task_id, now())
         elif isinstance(step, SetFirstStart):
             backend.runs.set_first_start(msg.dag_id, msg.run_id, msg.task_id, step.when, msg.map_index)
         elif isinstance(step, FinishTry):
@@ -191,8 +195,12 @@ def _apply(backend: Backend, loaded: LoadedDag, msg: TaskMessage, token: str, en
             _enqueue_later(backend, msg, step)
         elif isinstance(step, AdvanceRun):
             candidates = None if step.candidates is None else list(step.candidates)
-            advance_run(backend, loaded.spec, backend.runs.get(msg.dag_id, msg.run_id), now(), candidates=candidates,
-                        callbacks=DagCallbacks(backend, loaded.dag))
+            run = backend.runs.get(msg.dag_id, msg.run_id)
+            callbacks = DagCallbacks(backend, loaded.dag)
+            if candidates is not None and advance_from_edges(backend, loaded.spec, run, msg.task_id, state, now(),
+                                                             callbacks=callbacks, skips=bool(end.skip_task_ids)):
+                continue  # decided from the try's edges (services/edge_executor.py)
+            advance_run(backend, loaded.spec, run, now(), candidates=candidates, callbacks=callbacks)
         else:  # pragma: no cover - a new instruction without its executor
             raise TypeError(f"no executor for {step!r}")
     return state.value

@@ -190,6 +190,7 @@ def build_models(settings: Settings) -> Models:
         xcom_return_ref = UnicodeAttribute(null=True)  # S3 key when large
         active_state = UnicodeAttribute(null=True)
         due_at = UnicodeAttribute(null=True)
+        upstreams_done = NumberAttribute(null=True)  # finished upstream tasks counted so far (core/edges.py)
         active = ActiveTasks()
 
     class XCom(Model):
@@ -211,6 +212,7 @@ def build_models(settings: Settings) -> Models:
         sk = UnicodeAttribute(range_key=True)
         data = UnicodeAttribute(default="{}")
         updated_at = UnicodeAttribute(null=True)
+        count = NumberAttribute(null=True)  # a run's finished leaf tasks (store/progress.py)
         expires_at = TTLAttribute(null=True)  # per-minute stats counters (chalicelib/store/stats.py) expire
 
     return Models(Dag, DagRun, TaskInstance, XCom, Variable, Meta_, index_shards=settings.index_shards)

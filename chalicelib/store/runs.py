@@ -62,6 +62,7 @@ class StoredRun:
     bundle_version: str | None = None
     failure_reason: str | None = None
     triggering_events: tuple[dict[str, Any], ...] = ()  # the asset events that started an asset-triggered run
+    created_at: str | None = None  # tells a run from an earlier one of the same id (deleted and re-created)
 
     @classmethod
     def of(cls, item: Any) -> StoredRun:
@@ -69,7 +70,7 @@ class StoredRun:
                    parse_iso(item.run_after), parse_iso(item.data_interval_start), parse_iso(item.data_interval_end),
                    load_conf(item.conf), parse_iso(item.start_date), parse_iso(item.end_date), item.note,
                    bool(item.roots_enqueued), item.spec_hash, item.bundle_version, item.failure_reason,
-                   tuple(json.loads(item.triggering_events)) if item.triggering_events else ())
+                   tuple(json.loads(item.triggering_events)) if item.triggering_events else (), item.created_at)
 
 
 def load_conf(text: str | None) -> dict[str, Any]:
@@ -244,6 +245,30 @@ class RunRepository:
             TI.due_at.set(iso(now)), TI.next_retry_at.remove(),
             *_identity(TI, dag_id, run_id, task_id, map_index), TI.max_tries.set(TI.max_tries | retries),
         ], map_index)
+
+    def enqueue_next(self, dag_id: str, run_id: str, task_id: str, now: datetime, retries: int = 0) -> int | None:
+        """Queue the next try of a task that has not started (none or scheduled), whatever try it is at (a
+        cleared task keeps its number): the try it runs as, or None if another actor queued or settled it first.
+
+        For edge planning (core/edges.py), which decides without reading the task's item. Like `enqueue`
+        after a snapshot, it does not see a clear of the upstream landing between the upstream's final write
+        and this one (the same window `enqueue` has between the snapshot read and its write).
+        """
+        TI = self.m.TaskInstance
+        condition = TI.state.is_in("none", "scheduled") | TI.state.does_not_exist()
+        item = TI(run_pk(dag_id, run_id), task_id)
+        try:
+            item.update(condition=condition, actions=[
+                TI.state.set("queued"), TI.try_number.set((TI.try_number | 0) + 1), TI.queued_at.set(iso(now)),
+                TI.active_state.set(self._active("queued", dag_id, run_id, task_id)),
+                TI.due_at.set(iso(now)), TI.next_retry_at.remove(),
+                *_identity(TI, dag_id, run_id, task_id, -1), TI.max_tries.set(TI.max_tries | retries),
+            ])
+        except UpdateError as exc:
+            if conditional_failed(exc):
+                return None
+            raise
+        return int(item.try_number)
 
     def requeue(self, dag_id: str, run_id: str, task_id: str, try_number: int, now: datetime, attempts: int,
                 map_index: int = -1) -> bool:

@@ -1,0 +1,86 @@
+"""After a try, decide its direct downstream tasks from its edges (core/edges.py), not from the whole run.
+
+    count (every finished try): +1 on each downstream with several upstreams, +1 on the run's leaf counter
+    decide (a success, in a DAG and run that allow it): per downstream, the verdict from the edge, or from
+        the upstream states read by key once the counter reaches the in-degree
+    apply: queue what is ready (conditional: none/scheduled -> queued), one SQS batch; the run's completion
+        is checked (whole run, once) when its last leaf finished
+
+Anything unusual (a settle to propagate, a downstream already queued or finished by someone else, a branch's
+skips) hands back to the whole-run plan of services/plan_executor.py, which is what ran before.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+from chalicelib.core.edges import (
+    edge_plan_applies,
+    leaf_ids,
+    run_allows_edge_plan,
+    verdict_from_edge,
+    verdict_from_states,
+)
+from chalicelib.core.spec import DagSpec
+from chalicelib.core.states import TaskState
+from chalicelib.core.trigger_rules import Verdict
+from chalicelib.services.backend import Backend
+from chalicelib.services.plan_executor import RunCallbacks, advance_run
+from chalicelib.store.progress import RunProgress
+from chalicelib.store.runs import StoredRun
+from chalicelib.taskqueue import TaskMessage
+
+log = logging.getLogger("levante.advance")
+
+
+def advance_from_edges(backend: Backend, spec: DagSpec, run: StoredRun, task_id: str, state: TaskState,
+                       now: datetime, *, callbacks: RunCallbacks | None = None, skips: bool = False) -> bool:
+    """Count this finished try on its edges and, when possible, advance the run from them.
+
+    True when done; False when the caller must plan the whole run (services/plan_executor.advance_run).
+    """
+    if not edge_plan_applies(spec) or not state.finished:
+        return False
+    progress = RunProgress(backend.models)
+    counts, leaves_done = progress.count_finished(spec, run.run_id, run.created_at, task_id, now)
+    leaf = task_id in leaf_ids(spec)
+    if state is not TaskState.SUCCESS or skips or not run_allows_edge_plan(spec, run.state, run.start_date, now):
+        return False
+    ready: list[str] = []
+    for down in sorted(spec.task(task_id).downstream):
+        done, down_state = counts.get(down, (None, None))
+        if down_state is not None and down_state.finished:
+            return False  # settled by someone else meanwhile: let the whole-run plan see what follows from it
+        verdict = verdict_from_edge(spec, down, finished=state, done=done)
+        if verdict is None:
+            upstream = spec.task(down).upstream
+            verdict = verdict_from_states(spec, down, progress.states(spec.dag_id, run.run_id, upstream))
+        if verdict is Verdict.RUN:
+            ready.append(down)
+        elif verdict is not Verdict.WAIT:
+            return False  # a skip or upstream_failed to propagate: the whole-run plan cascades it
+    if ready and not _enqueue(backend, spec, run, ready, now):
+        return False
+    if leaf and leaves_done >= len(leaf_ids(spec)):
+        # The last leaf (or a recount after a clear): decide the run's completion on the whole run, once.
+        advance_run(backend, spec, run, now, candidates=[], callbacks=callbacks)
+    return True
+
+
+def _enqueue(backend: Backend, spec: DagSpec, run: StoredRun, ready: list[str], now: datetime) -> bool:
+    """Queue the ready tasks; False if one was taken by another actor (the whole-run plan then decides)."""
+    if backend.dags.is_paused(spec.dag_id):
+        return True  # Airflow 3 starts no task of a paused DAG's runs; the tick queues them once unpaused
+    messages: list[tuple[TaskMessage, int]] = []
+    taken = False
+    for down in ready:
+        try_number = backend.runs.enqueue_next(spec.dag_id, run.run_id, down, now, spec.task(down).retry.retries)
+        if try_number is None:
+            taken = True
+        else:
+            messages.append((TaskMessage(spec.dag_id, run.run_id, down, try_number), 0))
+    failed = backend.queue.send(messages) if messages else []
+    if failed:  # left QUEUED: the tick re-sends tasks queued too long
+        log.warning("could not send %d task message(s); the scheduler will re-send them", len(failed))
+    return not taken
