@@ -8,7 +8,8 @@ from typing import Any
 
 import pytest
 
-from tests.functional.conftest import Stack, aws_env, backend, mocked_aws  # noqa: F401 - fixtures
+from tests.functional.conftest import aws_env, backend, mocked_aws  # noqa: F401 - fixtures
+from tests.functional.harness import Stack
 
 TOKENS = {"admin": "admin-token-0123456789abcdef", "operator": "operator-token-0123456789ab",
           "viewer": "viewer-token-0123456789abcdef"}

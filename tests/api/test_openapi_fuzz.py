@@ -76,4 +76,6 @@ def test_fuzz_every_operation_never_5xx(api, request) -> None:
     reply = api.call(op.method, url, raw=body if body is not None else None, role="admin")
     assert reply.status < 500, (op.method, url, body, reply)
     assert reply.status == 204 or reply.headers["content-type"] == "application/json"
-    assert time.perf_counter() - started < 5
+    # A guard against hostile input that hangs a request (an unbounded scan), not a speed target: loose
+    # enough for a loaded 2-core CI machine, where one moto call can take seconds.
+    assert time.perf_counter() - started < 30

@@ -116,7 +116,7 @@ def recorder(aws, monkeypatch) -> CallRecorder:
 def test_every_call_the_code_makes_is_allowed(recorder, monkeypatch, stage):
     from chalicelib.services.backend import Backend
     from chalicelib.services.resources import init_resources
-    from tests.functional.conftest import Stack
+    from tests.functional.harness import Stack
 
     config = stage_config(stage)
     backend = Backend(moto_settings(stage))

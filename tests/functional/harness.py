@@ -1,5 +1,11 @@
-"""Deterministic drivers for fault and scheduler tests: a fixed clock, a queue that records (and can drop)
-what is sent, and a drain that feeds SQS messages to the worker handler with that clock.
+"""The one functional harness: the distributed pieces (DAG processor, trigger, scheduler tick, the worker's
+message handler) in this process against moto (`mock_aws`), driven one call at a time.
+
+`Harness` is the driver; two presets fix what differs between test families:
+- `Env` for fault and scheduler tests: a fixed clock (T0), a queue that records (and can drop) what is sent,
+  and a drain that feeds messages to the handler at a given time;
+- `Stack` for end-to-end behaviour: the real clock, SQS without retry delays, and a drain that long-polls
+  for delayed messages as `levante worker` does.
 
 moto is not concurrency-safe, so nothing here runs in parallel: a race is staged by calling a competing
 action between another actor's read and its conditional write.
@@ -9,12 +15,17 @@ from __future__ import annotations
 
 import textwrap
 from collections import Counter
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
 from chalicelib.core.mapping import split_key
 
 T0 = datetime(2024, 6, 1, 12, 0, tzinfo=UTC)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
 
 
 def write_dag(folder: Path, name: str, source: str) -> Path:
@@ -49,13 +60,6 @@ class RecordingQueue:
         return Counter((msg.task_id, msg.try_number) for msg, _ in self.sent)
 
 
-def use_recording_queue(backend) -> RecordingQueue:
-    queue = RecordingQueue(backend.settings)
-    backend.queue_override = queue
-    backend.__dict__.pop("queue", None)
-    return queue
-
-
 def drain(backend, dags, queue: RecordingQueue, now: datetime, *, limit: int = 2000) -> list[str]:
     """Handle every visible message with the worker handler at `now`, deleting each; the outcomes in order."""
     from chalicelib.services.task_consumer import handle_message
@@ -86,44 +90,92 @@ def run_ids(backend, dag_id: str) -> list[str]:
     return sorted(r.run_id for r in backend.runs.list(dag_id, limit=1000))
 
 
-class Env:
-    """A DAGs folder in tmp_path, a recording queue, and the worker's DAG cache."""
+class ImmediateSqsQueue:
+    """Real SQS (moto), but retry delays are not waited for: the `--no-retry-wait` of distributed tests."""
 
-    def __init__(self, backend, tmp_path):
+    def __init__(self, settings):
+        from chalicelib.taskqueue import SqsTaskQueue
+
+        self.sqs = SqsTaskQueue(settings)
+        self.delays: list[int] = []
+
+    def send(self, messages):
+        self.delays.extend(delay for _, delay in messages)
+        return self.sqs.send([(msg, 0) for msg, _ in messages])
+
+
+class Harness:
+    """The distributed pieces against one backend, with a queue and a clock chosen by the preset."""
+
+    def __init__(self, backend, folder: Path, queue, clock: Callable[[], datetime]):
         from chalicelib.services.dagcache import DagCache
+        from chalicelib.store.bundles import BundleStore
 
-        self.backend = backend
-        self.folder = tmp_path / "dags"
-        self.folder.mkdir()
-        self.log = tmp_path / "side_effects.log"
-        self.queue = use_recording_queue(backend)
-        self.dags = DagCache(str(self.folder))
+        backend.queue_override = queue
+        backend.__dict__.pop("queue", None)
+        self.backend, self.queue, self.clock = backend, queue, clock
+        self.folder_path = Path(folder)
+        self.bundles = BundleStore(backend.blobs)  # versions are content-addressed: a shared cache is safe
+        self.dags = DagCache(str(folder), fetch=self.bundles.fetch)
 
-    def sync(self, now=T0):
+    def sync(self, now: datetime | None = None):
+        """The DAG processor's work on the folder, in this process."""
         from chalicelib.services.sync import sync_dags
 
-        return sync_dags(self.backend, str(self.folder), now)
+        return sync_dags(self.backend, str(self.folder_path), now or self.clock())
 
-    def trigger(self, dag_id: str = "counted", now=T0):
+    def deploy(self, now: datetime | None = None, limits=None):
+        """`levante dags deploy` of the folder, then the DAG processor on the new bundle (as on AWS)."""
+        from chalicelib.services.bundles import publish_folder
+
+        publish_folder(self.backend, str(self.folder_path), now or self.clock())
+        return self.process(now, limits)
+
+    def process(self, now: datetime | None = None, limits=None):
+        from chalicelib.services.dag_processor import process_current_bundle
+
+        return process_current_bundle(self.backend, now or self.clock(), bundles=self.bundles, limits=limits)
+
+    def trigger(self, dag_id: str, now: datetime | None = None, **kwargs):
         from chalicelib.services.trigger import trigger_run
 
-        return trigger_run(self.backend, dag_id, now=now)
+        return trigger_run(self.backend, dag_id, now=now or self.clock(), **kwargs)
 
-    def tick(self, now, *, sync: bool = False):
-        """One scheduler tick at `now`; with `sync`, the DAG processor parses the folder first."""
+    def tick(self, now: datetime | None = None, *, sync: bool = False):
+        """One scheduler tick; with `sync`, the DAG processor parses the folder first."""
         from chalicelib.services.scheduler import tick
 
+        now = now or self.clock()
         if sync:
             self.sync(now)
         return tick(self.backend, now)
 
-    def drain(self, now) -> list[str]:
-        return drain(self.backend, self.dags, self.queue, now)
-
-    def handle(self, body: str, now=T0, request_id: str | None = "m-1") -> str:
+    def handle(self, body: str, now: datetime | None = None, request_id: str | None = "m-1") -> str:
+        """The worker's handler for one message body."""
         from chalicelib.services.task_consumer import handle_message
 
-        return handle_message(self.backend, self.dags, body, request_id=request_id, now=lambda: now)
+        at = now or self.clock()
+        return handle_message(self.backend, self.dags, body, request_id=request_id, now=lambda: at)
+
+    def states(self, dag_id: str, run_id: str) -> dict[str, tuple[str, int]]:
+        return states(self.backend, dag_id, run_id)
+
+
+class Env(Harness):
+    """Fault and scheduler tests: a DAGs folder in tmp_path, a recording queue, the clock fixed at T0."""
+
+    def __init__(self, backend, tmp_path):
+        folder = tmp_path / "dags"
+        folder.mkdir()
+        super().__init__(backend, folder, RecordingQueue(backend.settings), clock=lambda: T0)
+        self.folder = folder
+        self.log = tmp_path / "side_effects.log"
+
+    def trigger(self, dag_id: str = "counted", now=T0, **kwargs):
+        return super().trigger(dag_id, now, **kwargs)
+
+    def drain(self, now) -> list[str]:
+        return drain(self.backend, self.dags, self.queue, now)
 
     def receive_one(self) -> dict:
         [message] = self.queue.sqs.receive(max_messages=10, wait_seconds=0)
@@ -139,3 +191,46 @@ class Env:
 
     def run_state(self, run_id: str, dag_id: str = "counted") -> str:
         return self.backend.runs.get(dag_id, run_id).state.value
+
+
+class Stack(Harness):
+    """End-to-end behaviour: the real clock, SQS without retry delays, a drain that waits for delayed messages."""
+
+    def __init__(self, backend, folder: Path):
+        from chalicelib.taskqueue import SqsTaskQueue
+
+        super().__init__(backend, folder, ImmediateSqsQueue(backend.settings), clock=utcnow)
+        self.folder = str(folder)
+        self.queue = SqsTaskQueue(backend.settings)  # the queue itself, as `levante worker` reads it
+
+    def drain(self, max_messages: int = 5000) -> int:
+        """Handle messages until the queue is empty (delayed messages included); how many were handled."""
+        from chalicelib.services.queue_poller import process_batch
+
+        handled = 0
+        idle_polls = 0
+        while handled < max_messages:
+            n = process_batch(self.backend, self.dags, self.queue, wait_seconds=0, max_messages=10)
+            handled += n
+            if n:
+                idle_polls = 0
+                continue
+            if not self._pending():
+                return handled
+            # Messages exist but none is visible yet: long-poll (SQS answers as soon as one becomes visible).
+            idle_polls += 1
+            if idle_polls > 10:
+                raise AssertionError("queue still has delayed/in-flight messages after 10 one-second polls")
+            n = process_batch(self.backend, self.dags, self.queue, wait_seconds=1, max_messages=10)
+            handled += n
+            if n:
+                idle_polls = 0
+        return handled
+
+    def _pending(self) -> bool:
+        attrs = self.queue.client.get_queue_attributes(
+            QueueUrl=self.queue.url,
+            AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesDelayed",
+                            "ApproximateNumberOfMessagesNotVisible"],
+        )["Attributes"]
+        return any(int(v) for v in attrs.values())

@@ -9,8 +9,7 @@ from datetime import timedelta
 import pytest
 
 from tests.api.conftest import TOKENS
-from tests.functional.conftest import Stack
-from tests.functional.harness import T0, write_dag
+from tests.functional.harness import T0, Stack, write_dag
 
 DYNAMODB_ITEM_LIMIT = 400 * 1024
 

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from tests.functional.conftest import Stack
+from tests.functional.harness import Stack
 
 LOGICAL = datetime(2024, 6, 1, tzinfo=UTC)
 

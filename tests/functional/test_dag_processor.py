@@ -8,8 +8,7 @@ from datetime import timedelta
 
 import pytest
 
-from tests.functional.conftest import Stack
-from tests.functional.harness import T0, write_dag
+from tests.functional.harness import T0, Stack, write_dag
 
 HOSTILE = {
     "sleeps_forever": "from airflow.sdk import DAG\nimport time\nwhile True:\n    time.sleep(1)\n",

@@ -8,8 +8,7 @@ import json
 import pytest
 
 from tests.api.conftest import TOKENS
-from tests.functional.conftest import Stack
-from tests.functional.harness import T0, side_effects, write_dag
+from tests.functional.harness import T0, Stack, side_effects, write_dag
 
 DAG = '''
 import pendulum

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.functional.conftest import Stack
+from tests.functional.harness import Stack
 
 CONFORMANCE = Path(__file__).resolve().parents[1] / "conformance"
 EXPECTED = json.loads((CONFORMANCE / "expected.json").read_text())

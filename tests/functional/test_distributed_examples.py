@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.functional.conftest import Stack
+from tests.functional.harness import Stack
 
 CONFORMANCE = Path(__file__).resolve().parents[1] / "conformance"
 sys.path.insert(0, str(CONFORMANCE))

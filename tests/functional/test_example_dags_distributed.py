@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.functional.conftest import Stack
+from tests.functional.harness import Stack
 
 DAGS = Path(__file__).resolve().parents[2] / "dags"
 LOGICAL_DATE = datetime(2024, 6, 1, tzinfo=UTC)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.functional.conftest import Stack
+from tests.functional.harness import Stack
 
 DAG = '''
 import json

@@ -57,7 +57,7 @@ def test_dags_test_matches_airflow(service_env, dag_id: str) -> None:
 
 @pytest.mark.parametrize("dag_id", sorted(EXPECTED))
 def test_distributed_run_matches_airflow(service_env, backend, dag_id: str) -> None:
-    from tests.functional.conftest import Stack
+    from tests.functional.harness import Stack
 
     stack = Stack(backend, DAGS)
     stack.sync()

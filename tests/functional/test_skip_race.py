@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.functional.conftest import Stack
+from tests.functional.harness import Stack
 
 DAG = '''
 import pendulum
