@@ -52,15 +52,18 @@ def secret_statements(settings: Settings, where: Where, *, runs_tasks: bool) -> 
 
     root = f"parameter{secrets_path(settings)}"
     under = [where.arn("ssm", f"{root}/{kind}/*") for kind in (CONNECTIONS, VARIABLES)]
+    listed = [where.arn("ssm", f"{root}/{kind}") for kind in (CONNECTIONS, VARIABLES)]
     if runs_tasks:
         return [_allow("ReadSecrets", ["ssm:GetParameter"], under),
+                # every stored secret, to mask rendered template fields before they are stored (a password
+                # reaches a task inside an upstream XCom too, not only through the connection it reads)
+                _allow("ListSecretsToMask", ["ssm:GetParametersByPath"], listed),
                 _allow("WriteSecretVariables", ["ssm:DeleteParameter", "ssm:PutParameter"],
                        [where.arn("ssm", f"{root}/{VARIABLES}/*")]),
                 # email/email_on_failure and EmailOperator without an SMTP connection (providers/smtp.py)
                 _allow("SendAlertMail", ["ses:SendRawEmail"], [where.arn("ses", "identity/*")])]
     return [_allow("SecretsStore", ["ssm:DeleteParameter", "ssm:GetParameter", "ssm:PutParameter"], under),
-            _allow("ListSecrets", ["ssm:GetParametersByPath"],
-                   [where.arn("ssm", f"{root}/{kind}") for kind in (CONNECTIONS, VARIABLES)])]
+            _allow("ListSecrets", ["ssm:GetParametersByPath"], listed)]
 
 
 def policy(settings: Settings, function_names: Iterable[str], *, invokable: Iterable[str] = (),
