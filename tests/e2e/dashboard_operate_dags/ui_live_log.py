@@ -9,8 +9,8 @@ with DAG(dag_id="ui_live_log", schedule=None, start_date=pendulum.datetime(2024,
 
     @task
     def tail_me():
-        for i in range(1, 21):
-            print(f"tick {i} of 20", flush=True)
-            time.sleep(1)  # the task's own work: 20 lines over ~20 s
+        for i in range(1, 61):
+            print(f"tick {i} of 60", flush=True)
+            time.sleep(1)  # the task's own work: 60 lines over ~60 s (the 60-second task)
 
     tail_me()
