@@ -35,6 +35,7 @@ def register_processor(commands: argparse._SubParsersAction) -> None:
 
 
 def _backend(stage: str | None):
+    from chalicelib.deploy.aws import stage_data_bucket
     from chalicelib.services.backend import Backend
     from chalicelib.store.settings import Settings
 
@@ -42,24 +43,7 @@ def _backend(stage: str | None):
     if stage:
         env["LEVANTE_STAGE"] = stage
     settings = Settings.from_env(env)
-    return Backend(dataclasses.replace(settings, bucket_override=_data_bucket(settings)))
-
-
-def _data_bucket(settings) -> str:
-    """The stage's data bucket: the local stack's name if that bucket exists, else the deployed one's."""
-    import boto3
-
-    if settings.bucket_override:
-        return settings.bucket_override
-    s3 = boto3.client("s3", region_name=settings.region)
-    try:
-        s3.head_bucket(Bucket=settings.bucket)
-        return settings.bucket
-    except Exception:  # noqa: BLE001 - not the local stack: the deployed stage's name has account and region
-        from chalicelib.deploy.names import data_bucket
-
-        account = boto3.client("sts", region_name=settings.region).get_caller_identity()["Account"]
-        return data_bucket(settings, account, settings.region)
+    return Backend(dataclasses.replace(settings, bucket_override=stage_data_bucket(settings)))
 
 
 def deploy_command(args: argparse.Namespace) -> int:

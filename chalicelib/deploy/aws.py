@@ -129,3 +129,21 @@ def get_token(ssm: Any, path: str, role: str) -> str | None:
 def delete_tokens(ssm: Any, path: str) -> None:
     names = [token_parameter(path, role) for role in ROLES]
     ssm.delete_parameters(Names=names)  # missing names are reported, not raised
+
+
+def stage_data_bucket(settings: Any) -> str:
+    """The stage's data bucket: the local stack's name if that bucket exists, else the deployed one's (its
+    name carries the account and region)."""
+    import boto3
+
+    if settings.bucket_override:
+        return settings.bucket_override
+    s3 = boto3.client("s3", region_name=settings.region)
+    try:
+        s3.head_bucket(Bucket=settings.bucket)
+        return settings.bucket
+    except Exception:  # noqa: BLE001 - not the local stack
+        from chalicelib.deploy.names import data_bucket
+
+        account = boto3.client("sts", region_name=settings.region).get_caller_identity()["Account"]
+        return data_bucket(settings, account, settings.region)
