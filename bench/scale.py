@@ -1,8 +1,11 @@
 """Scale benchmark (issue #17): AWS requests and DynamoDB units per task on a chain, a fan-out and a wide
 fan-out/fan-in, and the sequential AWS calls on the critical path from a task's end to its downstream's start.
 
-Usage: .venv/bin/python bench/scale.py [--wide 2000] [--skip-wide]. Starts its own moto server; prints a table;
-writes bench/results/scale.json.
+Usage: .venv/bin/python bench/scale.py [--wide 2000] [--skip-wide] [--skip-latency]. Starts its own moto
+server; prints a table; writes bench/results/scale.json.
+
+Latency: a 50-task chain through the local process stack (moto server, `levante scheduler`, one `levante
+worker --concurrency 4`), warm (the second run): median and p95 of upstream end -> downstream start.
 
 Requests are counted as bench/distributed.py counts them (bench/awscount.py: botocore hooks on every client,
 DynamoDB units estimated the way on-demand DynamoDB bills them): the trigger, then the worker handler fed one
@@ -149,6 +152,44 @@ def requests_per_task(counter: SequenceCounter, endpoint: str, folder: Path, dag
             "critical_path": critical_path(sequence) if dag_id.startswith("chain") else None}
 
 
+def chain_latency(endpoint: str, folder: Path, processes: ProcessGroups, dag_id: str, n: int) -> dict[str, Any]:
+    """Task-to-task gaps (upstream end_date -> downstream start_date) of a chain through the real processes:
+    the moto server, `levante scheduler`, one `levante worker --concurrency 4`; the first run warms them up."""
+    import os
+    import subprocess
+    import uuid
+
+    from chalicelib.services.backend import Backend
+    from chalicelib.store.settings import Settings
+    from chalicelib.store.timefmt import parse_iso
+
+    bin_dir = Path(sys.executable).parent
+    prefix = f"lat{uuid.uuid4().hex[:6]}"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LEVANTE_")}
+    env.update(LEVANTE_PREFIX=prefix, PYTHONUNBUFFERED="1")
+    levante = [str(bin_dir / "levante")]
+    subprocess.run([*levante, "init"], env=env, cwd=ROOT, check=True, capture_output=True)
+    processes.start("scheduler", [*levante, "scheduler", "--interval", "0.5"], env=env, cwd=ROOT)
+    processes.start("worker", [*levante, "worker", "--concurrency", "4", "--dags-folder", str(folder)], env=env, cwd=ROOT)
+    trigger = [*levante, "dags", "trigger", dag_id, "--wait", "--output", "json", "--dags-folder", str(folder)]
+    runs = []
+    for _ in range(2):  # cold, then warm
+        proc = subprocess.run(trigger, env=env, cwd=ROOT, capture_output=True, text=True, timeout=600)
+        run = json.loads(proc.stdout)
+        assert run["state"] == "success", proc.stderr[-2000:]
+        runs.append(run["run_id"])
+    processes.assert_running()
+    backend = Backend(Settings(prefix=prefix, dynamodb_endpoint=endpoint))
+    tis = {i.task_id: i for i in backend.runs.task_instances(dag_id, runs[-1])}
+    gaps = sorted((parse_iso(tis[f"t{i + 1:04d}"].start_date) - parse_iso(tis[f"t{i:04d}"].end_date)).total_seconds()
+                  for i in range(n - 1))
+    first = min(parse_iso(t.start_date) for t in tis.values())
+    last = max(parse_iso(t.end_date) for t in tis.values())
+    return {"dag_id": dag_id, "tasks": n, "gap_median_ms": statistics.median(gaps) * 1000,
+            "gap_p95_ms": gaps[min(len(gaps) - 1, int(0.95 * len(gaps) + 0.999) - 1)] * 1000,
+            "per_task_ms": (last - first).total_seconds() * 1000 / n}
+
+
 def print_report(results: dict[str, Any]) -> None:
     runs = results["requests"]
     names = list(runs)
@@ -163,6 +204,11 @@ def print_report(results: dict[str, Any]) -> None:
     for unit in sorted({u for r in runs.values() for u in r["dynamodb_units"]}):
         print(f"  {unit:<50}" + "".join(f"{runs[n]['dynamodb_units'].get(unit, 0) / runs[n]['tasks']:>10.3f}"
                                         for n in names))
+    lat = results.get("latency")
+    if lat:
+        print(f"\nTask-to-task latency, {lat['dag_id']} (moto server + scheduler + worker --concurrency 4, warm run):"
+              f" median {lat['gap_median_ms']:.0f} ms, p95 {lat['gap_p95_ms']:.0f} ms;"
+              f" first start -> last end {lat['per_task_ms']:.0f} ms per task")
     for name, r in runs.items():
         if r["critical_path"]:
             cp = r["critical_path"]
@@ -174,6 +220,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--wide", type=int, default=2000, help="tasks in the wide fan-out/fan-in (default 2000)")
     parser.add_argument("--skip-wide", action="store_true")
+    parser.add_argument("--skip-latency", action="store_true")
     parser.add_argument("--out", default=str(ROOT / "bench" / "results" / "scale.json"))
     args = parser.parse_args()
     counter = SequenceCounter()
@@ -189,13 +236,16 @@ def main() -> None:
         dags.append((f"fanoutin_{args.wide}", FAN_OUT_IN, args.wide, args.wide + 16))
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
-        for dag_id, text, n, slots in dags:
+        for dag_id, text, n, slots in [*dags, ("chain_50", CHAIN, 50, 16)]:
             (folder / f"{dag_id}.py").write_text(text.format(dag_id=dag_id, n=n, slots=slots))
         processes = ProcessGroups(folder)
         try:
             endpoint = start_moto(processes)
             point_at(endpoint)
             results["requests"] = {d: requests_per_task(counter, endpoint, folder, d, n) for d, _, n, _ in dags}
+            if not args.skip_latency:
+                counter.uninstall()
+                results["latency"] = chain_latency(endpoint, folder, processes, "chain_50", 50)
         finally:
             processes.kill_all()
     print_report(results)

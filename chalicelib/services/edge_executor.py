@@ -38,7 +38,9 @@ def advance_from_edges(backend: Backend, spec: DagSpec, run: StoredRun, task_id:
                        now: datetime, *, callbacks: RunCallbacks | None = None, skips: bool = False) -> bool:
     """Count this finished try on its edges and, when possible, advance the run from them.
 
-    True when done; False when the caller must plan the whole run (services/plan_executor.advance_run).
+    True when done; False when the caller must plan the whole run (services/plan_executor.advance_run). `run` may
+    be as read before the try: a run marked success or failed meanwhile had its unstarted tasks marked first,
+    and a deleted one lost its items, so the conditional enqueue refuses and the whole-run plan decides.
     """
     if not edge_plan_applies(spec) or not state.finished:
         return False
@@ -64,7 +66,7 @@ def advance_from_edges(backend: Backend, spec: DagSpec, run: StoredRun, task_id:
         return False
     if leaf and leaves_done >= len(leaf_ids(spec)):
         # The last leaf (or a recount after a clear): decide the run's completion on the whole run, once.
-        advance_run(backend, spec, run, now, candidates=[], callbacks=callbacks)
+        advance_run(backend, spec, backend.runs.get(spec.dag_id, run.run_id), now, candidates=[], callbacks=callbacks)
     return True
 
 

@@ -24,7 +24,9 @@ class LiveLog:
     def __init__(self, blobs: BlobStore, key: str, interval: float, clock: Callable[[], float] = time.monotonic):
         self.blobs, self.key, self.interval, self.clock = blobs, key, interval, clock
         self.published_size = 0
-        self.published_at: float | None = None
+        # The first write waits one interval too: a try shorter than that is never published while it runs,
+        # and its small log can stay off S3 altogether (Settings.log_inline_bytes).
+        self.published_at: float = clock()
 
     def __call__(self, supervised) -> None:
         text = supervised.log
@@ -32,7 +34,7 @@ class LiveLog:
             return
         now = self.clock()
         wait = self.interval * (1 + len(text) // _MIB)
-        if self.published_at is not None and now - self.published_at < wait:
+        if now - self.published_at < wait:
             return
         try:
             self.blobs.put_log(self.key, text)
@@ -40,3 +42,7 @@ class LiveLog:
             log.warning("could not publish the running log of %s", self.key, exc_info=True)
             return
         self.published_size, self.published_at = len(text), now
+
+    @property
+    def published(self) -> bool:
+        return self.published_size > 0

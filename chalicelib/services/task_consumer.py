@@ -16,6 +16,7 @@ import time
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import Any
 
 from chalicelib.core.after_try import (
     AdvanceRun,
@@ -92,15 +93,15 @@ def handle_message(backend: Backend, dags: DagCache, body: str, *, request_id: s
                          first_start, msg.map_index)
     started = now()
     key = log_key(msg.dag_id, msg.run_id, msg.task_id, msg.try_number, msg.map_index)
+    live = LiveLog(backend.blobs, key, backend.settings.log_flush_seconds)
     report, supervised = run_supervised(backend, request, now=now, heartbeat=_heartbeat(backend, msg, token),
-                                        should_stop=should_stop,
-                                        on_log=LiveLog(backend.blobs, key, backend.settings.log_flush_seconds))
+                                        should_stop=should_stop, on_log=live)
     ended = now()
     text = supervised.log + _supervisor_note(supervised, report)
-    # The log lands before the state does: whoever sees the try finished can read its log.
-    backend.blobs.put_log(key, text)
+    # The log lands before the state does, or with it: whoever sees the try finished can read its log.
+    inline = place_log(backend, msg, ti_item, key, text, published=live.published)
     end = _try_end(msg, int(ti_item.max_tries), report, supervised, started, ended, first_start is not None)
-    return _apply(backend, loaded, run, msg, token, end, report, parse_iso(ti_item.queued_at), now)
+    return _apply(backend, loaded, run, msg, token, end, report, parse_iso(ti_item.queued_at), now, inline)
 
 
 def _try_end(msg: TaskMessage, max_tries: int, report: ChildReport | None, supervised, started: datetime,
@@ -144,7 +145,8 @@ def _supervisor_note(supervised, report: ChildReport | None) -> str:
 
 
 def _apply(backend: Backend, loaded: LoadedDag, run: StoredRun, msg: TaskMessage, token: str, end: TryEnd,
-           report: ChildReport | None, queued_at: datetime | None, now: Callable[[], datetime]) -> str:
+           report: ChildReport | None, queued_at: datetime | None, now: Callable[[], datetime],
+           log_inline: str | None = None) -> str:
     """The one executor of the post-try plan; a refused XCom write re-plans the try as failed."""
     xcoms = DynamoXComStore(backend.models, backend.blobs, msg.dag_id, msg.run_id, backend.settings.xcom_inline_limit)
     if report is not None:
@@ -178,9 +180,12 @@ def _apply(backend: Backend, loaded: LoadedDag, run: StoredRun, msg: TaskMessage
                                            start=end.start_date, end=end.end_date, next_retry_at=step.next_retry_at,
                                            error=step.error, xcom_return=inline, xcom_return_ref=ref,
                                            delayed_try=step.delayed_try, map_index=msg.map_index,
-                                           map_length=step.map_length):
+                                           map_length=step.map_length, log_inline=log_inline):
                 log.warning("%s: lost ownership while running (reaped, timed out or marked); outcome %s dropped",
                             msg, step.state.value)
+                if log_inline is not None:  # the try's log is kept all the same
+                    backend.blobs.put_log(log_key(msg.dag_id, msg.run_id, msg.task_id, msg.try_number,
+                                                  msg.map_index), log_inline)
                 return "lost"
             _stats(backend).record(step.state.value, end.end_date, time.monotonic())
             if step.state is TaskState.SUCCESS and report is not None and report.asset_events:
@@ -195,15 +200,31 @@ def _apply(backend: Backend, loaded: LoadedDag, run: StoredRun, msg: TaskMessage
             _enqueue_later(backend, msg, step)
         elif isinstance(step, AdvanceRun):
             candidates = None if step.candidates is None else list(step.candidates)
-            run = backend.runs.get(msg.dag_id, msg.run_id)
             callbacks = DagCallbacks(backend, loaded.dag)
+            # Edge planning takes the run as read before the try: it writes only on task states, which marking,
+            # timing out or deleting the run changes first, so no fresh read is needed (services/edge_executor.py).
             if candidates is not None and advance_from_edges(backend, loaded.spec, run, msg.task_id, state, now(),
                                                              callbacks=callbacks, skips=bool(end.skip_task_ids)):
-                continue  # decided from the try's edges (services/edge_executor.py)
-            advance_run(backend, loaded.spec, run, now(), candidates=candidates, callbacks=callbacks)
+                continue
+            advance_run(backend, loaded.spec, backend.runs.get(msg.dag_id, msg.run_id), now(), candidates=candidates,
+                        callbacks=callbacks)
         else:  # pragma: no cover - a new instruction without its executor
             raise TypeError(f"no executor for {step!r}")
     return state.value
+
+
+def place_log(backend: Backend, msg: TaskMessage, ti_item: Any, key: str, text: str, *, published: bool) -> str | None:
+    """Put the finished try's log where readers find it (services/task_views.read_log); the text to keep on
+    the task-instance item with its final state, or None when it went to S3 (large, or already published
+    while running)."""
+    if published or len(text.encode()) > backend.settings.log_inline_bytes:
+        backend.blobs.put_log(key, text)
+        return None
+    earlier, earlier_try = ti_item.log_inline, ti_item.log_try
+    if earlier is not None and earlier_try is not None and int(earlier_try) != msg.try_number:
+        # An earlier try's inline log (a retry, a cleared task) moves to its own object before this one replaces it.
+        backend.blobs.put_log(log_key(msg.dag_id, msg.run_id, msg.task_id, int(earlier_try), msg.map_index), earlier)
+    return text
 
 
 def _heartbeat(backend: Backend, msg: TaskMessage, token: str) -> Callable[[], bool]:

@@ -33,12 +33,29 @@ def read_log(backend: Backend, dag_id: str, run_id: str, task_id: str, try_numbe
     if try_number < 1 or try_number > current:
         raise NotFoundError(f"task {task_id!r} of run {run_id!r} has no try {try_number} (tries so far: {current})")
     running = try_number == current and item.state in ("queued", "running")
+    if item.log_inline is not None and item.log_try is not None and int(item.log_try) == try_number and not running:
+        # A small finished log lives on the item (services/worker.place_log); served in the same byte chunks.
+        data = item.log_inline.encode()
+        chunk = data[offset:offset + MAX_LOG_CHUNK]
+        text, used = _decode_prefix(chunk, complete=offset + len(chunk) >= len(data))
+        return LogChunk(text, offset + used, offset + used >= len(data), True)
     part = backend.blobs.get_range(log_key(dag_id, run_id, task_id, try_number, map_index), offset, MAX_LOG_CHUNK)
     if part is None:
         return LogChunk("", offset, not running, False)
     text, used = _decode_prefix(part.data, complete=offset + len(part.data) >= part.total)
     next_offset = offset + used
     return LogChunk(text, next_offset, next_offset >= part.total and not running, True)
+
+
+def whole_log(backend: Backend, dag_id: str, run_id: str, task_id: str, try_number: int, map_index: int = -1) -> str:
+    """A try's log as readers see it (inline on the item or in S3), all of it."""
+    parts, offset = [], 0
+    while True:
+        chunk = read_log(backend, dag_id, run_id, task_id, try_number, offset, map_index)
+        parts.append(chunk.content)
+        if chunk.end_of_log or chunk.offset == offset:
+            return "".join(parts)
+        offset = chunk.offset
 
 
 def _decode_prefix(data: bytes, *, complete: bool) -> tuple[str, int]:

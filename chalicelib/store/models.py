@@ -190,6 +190,8 @@ def build_models(settings: Settings) -> Models:
         xcom_return_ref = UnicodeAttribute(null=True)  # S3 key when large
         active_state = UnicodeAttribute(null=True)
         due_at = UnicodeAttribute(null=True)
+        log_inline = UnicodeAttribute(null=True)  # the log of try `log_try` when small (Settings.log_inline_bytes)
+        log_try = NumberAttribute(null=True)
         upstreams_done = NumberAttribute(null=True)  # finished upstream tasks counted so far (core/edges.py)
         active = ActiveTasks()
 

@@ -15,9 +15,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
+from pynamodb.exceptions import UpdateError
+
 from chalicelib.core.edges import counted, edge_plan_applies, leaf_ids
 from chalicelib.core.spec import DagSpec
 from chalicelib.core.states import TaskState
+from chalicelib.store.errors import conditional_failed
 from chalicelib.store.models import Models
 from chalicelib.store.runs import run_pk
 
@@ -43,10 +46,18 @@ class RunProgress:
         return counts, leaves
 
     def count_finished_upstream(self, dag_id: str, run_id: str, task_id: str) -> tuple[int, TaskState]:
-        """Add one to the task's finished-upstream counter: (the new count, the task's state)."""
+        """Add one to the task's finished-upstream counter: (the new count, the task's state).
+
+        An item that is missing (a run deleted, or a crash while creating it) is not created: (0, none).
+        """
         TI = self.m.TaskInstance
         item = TI(run_pk(dag_id, run_id), task_id)
-        item.update(actions=[TI.upstreams_done.add(1)])  # ReturnValues=ALL_NEW: the item as it is now
+        try:  # ReturnValues=ALL_NEW: the item as it is now
+            item.update(actions=[TI.upstreams_done.add(1)], condition=TI.state.exists())
+        except UpdateError as exc:
+            if conditional_failed(exc):
+                return 0, TaskState.NONE
+            raise
         return int(item.upstreams_done or 0), TaskState(item.state or "none")
 
     def states(self, dag_id: str, run_id: str, task_ids: Iterable[str]) -> dict[str, TaskState]:

@@ -248,14 +248,15 @@ class RunRepository:
 
     def enqueue_next(self, dag_id: str, run_id: str, task_id: str, now: datetime, retries: int = 0) -> int | None:
         """Queue the next try of a task that has not started (none or scheduled), whatever try it is at (a
-        cleared task keeps its number): the try it runs as, or None if another actor queued or settled it first.
+        cleared task keeps its number): the try it runs as, or None if another actor queued or settled it first
+        (or its item is missing: the whole-run plan, which reads the run, decides then).
 
         For edge planning (core/edges.py), which decides without reading the task's item. Like `enqueue`
         after a snapshot, it does not see a clear of the upstream landing between the upstream's final write
         and this one (the same window `enqueue` has between the snapshot read and its write).
         """
         TI = self.m.TaskInstance
-        condition = TI.state.is_in("none", "scheduled") | TI.state.does_not_exist()
+        condition = TI.state.is_in("none", "scheduled")  # never creates an item (a deleted run stays deleted)
         item = TI(run_pk(dag_id, run_id), task_id)
         try:
             item.update(condition=condition, actions=[
@@ -376,8 +377,11 @@ class RunRepository:
     def finish_try(self, dag_id: str, run_id: str, task_id: str, *, token: str, state: TaskState,
                    start: datetime, end: datetime, next_retry_at: datetime | None, error: str | None,
                    xcom_return: str | None, xcom_return_ref: str | None, delayed_try: int | None = None,
-                   map_index: int = -1, map_length: int | None = None) -> bool:
+                   map_index: int = -1, map_length: int | None = None, log_inline: str | None = None) -> bool:
         """Record the try's outcome if this worker still owns it (not reaped meanwhile).
+
+        `log_inline`: the try's whole log, kept on the item instead of S3 (small logs only; the worker moves
+        an earlier try's inline log to S3 before this replaces it).
 
         `delayed_try`: the worker sends that try's message with a delivery delay right after this write, so
         the tick does not enqueue it again when due (it re-sends it only if it never arrives).
@@ -400,6 +404,8 @@ class RunRepository:
             actions.append(TI.xcom_return_ref.set(xcom_return_ref))
         if map_length is not None:
             actions.append(TI.map_length.set(map_length))
+        if log_inline is not None:
+            actions += [TI.log_inline.set(log_inline), TI.log_try.set(TI.try_number)]
         return self._update(dag_id, run_id, task_id, (TI.owner_token == token) & (TI.state == "running"), actions,
                             map_index)
 

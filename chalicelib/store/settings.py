@@ -33,6 +33,9 @@ class Settings:
     xcom_max_bytes: int = DEFAULT_XCOM_MAX_BYTES  # LEVANTE_XCOM_MAX_BYTES: a bigger XCom fails its task
     worker_memory_mb: int = 1024  # LEVANTE_WORKER_MEMORY_MB: the worker Lambda's memory, for the cost model
     log_flush_seconds: float = 3.0  # LEVANTE_LOG_FLUSH_SECONDS: a running try's log is published this often
+    # LEVANTE_LOG_INLINE_BYTES: a finished try's log up to this size is kept on its task-instance item, not
+    # in S3 (a PUT costs as much as ~8 KB of DynamoDB writes; docs/costs.md). 0 sends every log to S3.
+    log_inline_bytes: int = 2048
     # LEVANTE_INDEX_SHARDS: keys each low-cardinality GSI partition key is spread over (store/shards.py).
     # On AWS the default is DEFAULT_INDEX_SHARDS; against a local endpoint (moto) it is 1: a local table has
     # no partition limit and every extra shard is one more query per read.
@@ -57,6 +60,7 @@ class Settings:
             xcom_max_bytes=_positive_int(env, "LEVANTE_XCOM_MAX_BYTES", DEFAULT_XCOM_MAX_BYTES),
             worker_memory_mb=_positive_int(env, "LEVANTE_WORKER_MEMORY_MB", 1024),
             log_flush_seconds=float(env.get("LEVANTE_LOG_FLUSH_SECONDS", "3")),
+            log_inline_bytes=int(env.get("LEVANTE_LOG_INLINE_BYTES", "2048")),
             index_shards=_positive_int(env, "LEVANTE_INDEX_SHARDS", 1 if endpoint else DEFAULT_INDEX_SHARDS),
         )
 

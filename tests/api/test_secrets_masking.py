@@ -59,7 +59,8 @@ def _assert_clean(where: str, text: str) -> None:
 
 def test_no_planted_secret_in_any_response_log_or_error(api, stack) -> None:
     from chalicelib.api import BLUEPRINTS
-    from chalicelib.store.blobs import log_key, rendered_fields_key
+    from chalicelib.services.task_views import whole_log
+    from chalicelib.store.blobs import rendered_fields_key
 
     assert api.post("/connections", {"connection_id": "warehouse", "conn_type": "postgres", "host": "db",
                                       "login": "etl", "password": PASSWORD,
@@ -70,7 +71,7 @@ def test_no_planted_secret_in_any_response_log_or_error(api, stack) -> None:
     assert {t: s for t, (s, _) in stack.states("leaky", "r1").items()} == {"leak": "success", "fail": "failed"}
 
     # What the worker wrote is masked at the source.
-    log = stack.backend.blobs.get_text(log_key("leaky", "r1", "leak", 1))
+    log = whole_log(stack.backend, "leaky", "r1", "leak", 1)
     assert "password: *** token: ***" in log and "uri: postgres://etl:***@db" in log
     _assert_clean("the stored log", log)
     errors = [i.attribute_values.get("error") for i in stack.backend.models.TaskInstance.scan()]

@@ -69,9 +69,9 @@ def test_scheduler_and_worker_handlers_run_a_dag(wired_app, backend) -> None:
     assert final.state.value == "success" and final.bundle_version == manifest.version
     states = {i.task_id: (i.state, int(i.try_number)) for i in backend.runs.task_instances("two_steps", run.run_id)}
     assert states == {"first": ("success", 1), "second": ("success", 1)}
-    from chalicelib.store.blobs import log_key
+    from chalicelib.services.task_views import whole_log
 
-    assert "got 20" in backend.blobs.get_text(log_key("two_steps", run.run_id, "second", 1))
+    assert "got 20" in whole_log(backend, "two_steps", run.run_id, "second", 1)
 
 
 def test_worker_handler_raises_on_a_poison_message(wired_app) -> None:

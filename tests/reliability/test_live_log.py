@@ -31,6 +31,7 @@ def test_the_log_is_published_while_the_task_still_runs(blobs):
         channel.log("first line\n")
         os.read(release_read, 1)  # blocks until the parent has seen the first line in S3
         channel.log("second line\n")
+        os.read(release_read, 1)  # and until it has seen the second one
         return "done"
 
     live = LiveLog(blobs, KEY, interval=0.1)
@@ -38,14 +39,15 @@ def test_the_log_is_published_while_the_task_still_runs(blobs):
 
     def on_log(supervised):
         live(supervised)
-        if live.published_size and not seen_while_running:
-            seen_while_running.append(blobs.get_text(KEY))
+        stored = blobs.get_text(KEY) if live.published else None
+        if stored is not None and (not seen_while_running or stored != seen_while_running[-1]):
+            seen_while_running.append(stored)
             os.write(release_write, b"x")
 
     outcome = supervise(child, on_log=on_log)
     assert outcome.report == "done"
-    assert seen_while_running == ["first line\n"]  # stored before the task went on
-    assert "second line" in blobs.get_text(KEY)  # and the later lines follow while it runs
+    # each stored before the task went on: the later lines follow while it runs
+    assert seen_while_running == ["first line\n", "first line\nsecond line\n"]
 
 
 class _Log:
@@ -57,7 +59,10 @@ def test_flushes_are_spaced_and_grow_with_the_log(blobs):
     clock = [100.0]
     live = LiveLog(blobs, KEY, interval=3.0, clock=lambda: clock[0])
     live(_Log("a\n"))
-    assert blobs.get_text(KEY) == "a\n"  # the first output is published at once
+    assert blobs.get_text(KEY) is None  # not before one interval: a short try is never published while it runs
+    clock[0] += 3
+    live(_Log("a\n"))
+    assert blobs.get_text(KEY) == "a\n"
     clock[0] += 1
     live(_Log("a\nb\n"))
     assert blobs.get_text(KEY) == "a\n"  # not before the interval

@@ -3,6 +3,7 @@ the handler supervises; moto in this process; a fixed clock where the outcome de
 
 from __future__ import annotations
 
+from chalicelib.services.task_views import whole_log
 from tests.functional.harness import side_effects, write_dag
 from tests.reliability.worker_env import T0, timedelta, with_settings
 
@@ -96,7 +97,7 @@ with DAG("slow", schedule=None, start_date=pendulum.datetime(2024, 1, 1, tz="UTC
     assert killed.read_text() == "killed"
     ti = env.ti(run.run_id, "slow", dag_id="slow")
     assert "AirflowTaskTimeout" in ti.error
-    log = env.backend.blobs.get_text(f"logs/dag_id=slow/run_id={run.run_id}/task_id=slow/attempt=1.log")
+    log = whole_log(env.backend, "slow", run.run_id, "slow", 1)
     assert "calling on_kill" in log and "AirflowTaskTimeout" in log
 
 
@@ -146,7 +147,7 @@ time.sleep(30)
     ti = env.ti(run.run_id, "only", dag_id="stubborn")
     assert (ti.state, int(ti.try_number)) == ("up_for_retry", 1)
     assert "AirflowTaskTimeout" in ti.error
-    log = env.backend.blobs.get_text(f"logs/dag_id=stubborn/run_id={run.run_id}/task_id=only/attempt=1.log")
+    log = whole_log(env.backend, "stubborn", run.run_id, "only", 1)
     assert "SIGKILL" in log
 
 
@@ -235,7 +236,7 @@ def test_a_run_deleted_and_recreated_under_the_same_id_gives_its_tasks_the_new_c
 
     assert handle_next(env, now=T0 + timedelta(hours=1)) == "success"
 
-    log = env.backend.blobs.get_text("logs/dag_id=conf/run_id=same/task_id=only/attempt=1.log")
+    log = whole_log(env.backend, "conf", "same", "only", 1)
     assert "conf={'v': 'new'}" in log and "old" not in log
 
 
