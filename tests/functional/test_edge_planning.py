@@ -7,8 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.functional.conftest import Stack
-from tests.functional.harness import states, write_dag
+from tests.functional.harness import Stack, states, write_dag
 
 WIDE = """
 import pendulum
