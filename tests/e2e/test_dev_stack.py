@@ -127,6 +127,9 @@ def test_dev_stack_runs_a_dag_and_stops_cleanly(tmp_path: Path) -> None:
     with DevStack(state, dags_folder=dags) as stack:
         with urllib.request.urlopen(stack.api("/health"), timeout=5) as response:
             assert json.loads(response.read()) == {"status": "ok"}
+        # The DAG processor parses the folder after the API is up: trigger once the DAG is listed, as a user would.
+        stack.wait_for(lambda: any(d["dag_id"] == "example_taskflow_etl" for d in stack.call("GET", "/dags")["dags"]),
+                       120, "the DAG to be parsed")
         created = stack.call("POST", "/dags/example_taskflow_etl/dagRuns", {"dag_run_id": "e2e_run_1"})
         assert created["dag_run_id"] == "e2e_run_1"
         stack.wait_for(lambda: stack.call("GET", "/dags/example_taskflow_etl/dagRuns/e2e_run_1")["state"]
