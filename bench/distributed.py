@@ -116,17 +116,14 @@ def new_backend(counter: AwsCounter, endpoint: str, stage: str) -> Any:
     return backend
 
 
-# --- (a) requests per task --------------------------------------------------------------------------------
-
-
-def requests_per_task(counter: AwsCounter, endpoint: str, folder: Path, dag_id: str) -> dict[str, Any]:
+def warm_stack(counter: AwsCounter, endpoint: str, stage: str, folder: Path, dag_id: str):
+    """A backend with `folder` synced, its DAG imported and the queue URL resolved, as in a warm container;
+    the counter is reset, so what follows counts only the work measured."""
     from chalicelib.services.dagcache import DagCache
-    from chalicelib.services.queue_poller import process_batch
     from chalicelib.services.sync import sync_dags
-    from chalicelib.services.trigger import trigger_run
     from chalicelib.taskqueue import SqsTaskQueue
 
-    backend = new_backend(counter, endpoint, "a")
+    backend = new_backend(counter, endpoint, stage)
     dags = DagCache(str(folder))
     queue = SqsTaskQueue(backend.settings)
     with counter.paused():
@@ -134,6 +131,17 @@ def requests_per_task(counter: AwsCounter, endpoint: str, folder: Path, dag_id: 
         dags.get(dag_id)  # a warm container has imported the DAG file
         _ = queue.url  # and resolved the queue URL
     counter.reset()
+    return backend, dags, queue
+
+
+# --- (a) requests per task --------------------------------------------------------------------------------
+
+
+def requests_per_task(counter: AwsCounter, endpoint: str, folder: Path, dag_id: str) -> dict[str, Any]:
+    from chalicelib.services.queue_poller import process_batch
+    from chalicelib.services.trigger import trigger_run
+
+    backend, dags, queue = warm_stack(counter, endpoint, "a", folder, dag_id)
     started = time.perf_counter()
     run = trigger_run(backend, dag_id, now=utcnow())
     handler_s: list[float] = []

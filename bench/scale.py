@@ -32,10 +32,9 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.e2e.processes import ProcessGroups  # noqa: E402
-
 from bench.awscount import AwsCounter  # noqa: E402
-from bench.distributed import new_backend, point_at, start_moto, utcnow  # noqa: E402
+from bench.distributed import point_at, start_moto, utcnow, warm_stack  # noqa: E402
+from chalicelib.devstack.process_groups import ProcessGroups  # noqa: E402
 
 HEADER = """import pendulum
 from airflow.sdk import DAG
@@ -119,20 +118,10 @@ def critical_path(sequence: list[str]) -> dict[str, Any]:
 
 
 def requests_per_task(counter: SequenceCounter, endpoint: str, folder: Path, dag_id: str, tasks: int) -> dict[str, Any]:
-    from chalicelib.services.dagcache import DagCache
     from chalicelib.services.queue_poller import process_batch
-    from chalicelib.services.sync import sync_dags
     from chalicelib.services.trigger import trigger_run
-    from chalicelib.taskqueue import SqsTaskQueue
 
-    backend = new_backend(counter, endpoint, "s")
-    dags = DagCache(str(folder))
-    queue = SqsTaskQueue(backend.settings)
-    with counter.paused():
-        sync_dags(backend, str(folder), utcnow())
-        dags.get(dag_id)  # a warm container has imported the DAG file
-        _ = queue.url  # and resolved the queue URL
-    counter.reset()
+    backend, dags, queue = warm_stack(counter, endpoint, "s", folder, dag_id)
     started = time.perf_counter()
     run = trigger_run(backend, dag_id, now=utcnow())
     handled = 0
