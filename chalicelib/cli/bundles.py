@@ -9,7 +9,7 @@ import os
 import time
 from datetime import UTC, datetime
 
-from chalicelib.cli.common import add_dags_folder, print_json
+from chalicelib.cli.common import add_dags_folder, print_json, run_every, setup_process_logging
 from chalicelib.cli.errors import CliError
 
 
@@ -87,24 +87,16 @@ def processor_command(args: argparse.Namespace) -> int:
     from chalicelib.services.backend import Backend
     from chalicelib.services.dag_processor import FolderWatcher, process_current_bundle
 
-    logging.basicConfig(level=logging.INFO, format="[%(asctime)s] %(name)s %(levelname)s - %(message)s")
-    for noisy in ("botocore", "boto3", "urllib3", "pynamodb"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
+    setup_process_logging()
     limits = ParseLimits(**{k: v for k, v in (("timeout", args.timeout), ("memory_mb", args.memory_mb)) if v is not None})
     backend = Backend()
     log = logging.getLogger("levante.dag_processor")
     if args.watch and not os.path.isdir(args.dags_folder):
         raise CliError(f"DAGs folder {os.path.abspath(args.dags_folder)} does not exist (set --dags-folder or LEVANTE_DAGS_FOLDER)")
     watcher = FolderWatcher(backend, args.dags_folder, limits) if args.watch else None
-    while True:
-        started = time.monotonic()
-        try:
-            now = datetime.now(UTC)
-            watcher.poll(now) if watcher else process_current_bundle(backend, now, limits=limits)
-        except Exception:  # noqa: BLE001 - one failed round must not stop the loop
-            if args.once:
-                raise
-            log.exception("DAG processing failed; retrying at the next interval")
-        if args.once:
-            return 0
-        time.sleep(max(0.0, args.interval - (time.monotonic() - started)))
+
+    def one_round() -> None:
+        now = datetime.now(UTC)
+        watcher.poll(now) if watcher else process_current_bundle(backend, now, limits=limits)
+
+    return run_every(args.interval, args.once, one_round, log, "DAG processing")

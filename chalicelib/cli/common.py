@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
 import sys
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
@@ -92,3 +94,30 @@ def print_json(data: Any) -> None:
     out = _machine_stdout[-1] if _machine_stdout else sys.stdout
     out.write(json.dumps(data, default=str) + "\n")
     out.flush()
+
+
+def setup_process_logging() -> None:
+    """Console logging for the long-running commands; task output stays in the task's own log."""
+    from chalicelib.runner import logcapture
+
+    logging.basicConfig(level=logging.INFO, format="[%(asctime)s] %(name)s %(levelname)s - %(message)s")
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(lambda record: not logcapture.capturing())
+    for noisy in ("botocore", "boto3", "urllib3", "pynamodb"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+def run_every(interval: float, once: bool, step: Callable[[], None], log: logging.Logger, what: str) -> int:
+    """`step` every `interval` seconds (from start to start), forever; with `once`, one round whose error raises.
+    A failed round is logged and retried at the next interval: one bad round must not stop the loop."""
+    while True:
+        started = time.monotonic()
+        try:
+            step()
+        except Exception:  # noqa: BLE001 - logged; the loop goes on
+            if once:
+                raise
+            log.exception("%s failed; retrying at the next interval", what)
+        if once:
+            return 0
+        time.sleep(max(0.0, interval - (time.monotonic() - started)))

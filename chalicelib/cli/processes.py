@@ -5,10 +5,9 @@ from __future__ import annotations
 import argparse
 import logging
 import os
-import time
 from datetime import UTC, datetime
 
-from chalicelib.cli.common import add_dags_folder
+from chalicelib.cli.common import add_dags_folder, run_every, setup_process_logging
 from chalicelib.cli.errors import CliError
 
 
@@ -30,17 +29,6 @@ def register(commands: argparse._SubParsersAction) -> None:
     worker.set_defaults(handler=worker_command)
 
 
-def _setup_logging() -> None:
-    """Console logging for the long-running commands; task output stays in the task's own log."""
-    from chalicelib.runner import logcapture
-
-    logging.basicConfig(level=logging.INFO, format="[%(asctime)s] %(name)s %(levelname)s - %(message)s")
-    for handler in logging.getLogger().handlers:
-        handler.addFilter(lambda record: not logcapture.capturing())
-    for noisy in ("botocore", "boto3", "urllib3", "pynamodb"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
-
-
 def init_command(args: argparse.Namespace) -> int:
     from chalicelib.services.backend import Backend
     from chalicelib.services.resources import init_resources
@@ -58,29 +46,23 @@ def scheduler_command(args: argparse.Namespace) -> int:
     from chalicelib.services.backend import Backend
     from chalicelib.services.scheduler import tick
 
-    _setup_logging()
+    setup_process_logging()
     backend = Backend()
     log = logging.getLogger("levante.scheduler")
-    while True:
-        started = time.monotonic()
-        try:
-            report = tick(backend, datetime.now(UTC))
-            if report.runs_created or report.reaped or report.runs_finished or report.resent:
-                log.info("tick: %s", report)
-        except Exception:  # noqa: BLE001 - one failed tick must not stop the loop
-            if args.once:
-                raise
-            log.exception("scheduler tick failed; retrying at the next interval")
-        if args.once:
-            return 0
-        time.sleep(max(0.0, args.interval - (time.monotonic() - started)))
+
+    def one_tick() -> None:
+        report = tick(backend, datetime.now(UTC))
+        if report.runs_created or report.reaped or report.runs_finished or report.resent:
+            log.info("tick: %s", report)
+
+    return run_every(args.interval, args.once, one_tick, log, "scheduler tick")
 
 
 def worker_command(args: argparse.Namespace) -> int:
     from chalicelib.services.process_pool import EXIT_OUTAGE, PoolLimits, WorkerPool
     from chalicelib.services.queue_poller import OutageTooLong, run_worker
 
-    _setup_logging()
+    setup_process_logging()
     if args.concurrency < 1:
         raise CliError("--concurrency must be at least 1")
     _drop_api_tokens()
