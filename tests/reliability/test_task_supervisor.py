@@ -105,8 +105,11 @@ def test_what_the_task_started_is_killed_with_it(tmp_path):
             except BaseException:  # noqa: BLE001
                 pass
 
-    supervise(child, timeout=0.3, kill_grace=0.3)
+    # The worker gives up on the task only once the subprocess exists: a fixed timeout raced the child's
+    # start-up on a loaded machine. Losing ownership and timing out share the clean-up being tested.
+    outcome = supervise(child, heartbeat=lambda: not pid_file.exists(), heartbeat_interval=0.05, kill_grace=0.3)
 
+    assert outcome.stopped
     grandchild = int(pid_file.read_text())
     wait_until(lambda: not _alive(grandchild), timeout=10, what="the task's own subprocess to be killed")
 
