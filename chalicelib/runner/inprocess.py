@@ -98,10 +98,14 @@ class RunResult:
             "state": self.state.value,
             "task_instances": [
                 {"task_id": ti.task_id, "map_index": ti.map_index, "state": _public_state(ti.state),
-                 "try_number": ti.try_number}
+                 "try_number": ti.try_number, "start_date": _iso(ti.start_date), "end_date": _iso(ti.end_date)}
                 for ti in self.task_instances
             ],
         }
+
+
+def _iso(when: datetime | None) -> str | None:
+    return when.isoformat() if when else None
 
 
 def _public_state(state: TaskState) -> str | None:
