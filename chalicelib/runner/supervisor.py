@@ -126,10 +126,14 @@ def supervise(target: Callable[[Channel], Any], *, timeout: float | None = None,
     """
     read_fd, write_fd = os.pipe()
     deadline = time.monotonic() + timeout if timeout and timeout > 0 else None
+    # SIGTERM is blocked across the fork and unblocked by the child once its handler is set: a timeout that
+    # fires while the child is still starting then raises AirflowTaskTimeout in it instead of killing it.
+    mask = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM})
     pid = os.fork()
     if pid == 0:  # the child: never returns
         os.close(read_fd)
-        _child_main(target, write_fd, deadline)
+        _child_main(target, write_fd, deadline, mask)
+    signal.pthread_sigmask(signal.SIG_SETMASK, mask)
     os.close(write_fd)
     try:
         os.setpgid(pid, pid)  # also done by the child; whichever runs first, a kill never misses the group
@@ -159,15 +163,17 @@ def _pidfd(pid: int) -> int | None:
 _child_deadline: float | None = None  # set in the child only
 
 
-def _child_main(target: Callable[[Channel], Any], write_fd: int, deadline: float | None) -> None:
+def _child_main(target: Callable[[Channel], Any], write_fd: int, deadline: float | None,
+                mask: set[signal.Signals]) -> None:
     global _child_deadline
     _child_deadline = deadline
     code = 0
     try:
-        os.setpgid(0, 0)  # its own process group, so a kill reaches what the task started too
-        _die_with_parent()
         signal.signal(signal.SIGTERM, _raise_terminated)
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C goes to the worker, which decides
+        signal.pthread_sigmask(signal.SIG_SETMASK, mask)  # a SIGTERM sent meanwhile is handled now
+        os.setpgid(0, 0)  # its own process group, so a kill reaches what the task started too
+        _die_with_parent()
         channel = Channel(write_fd)
         channel.deadline = deadline
         channel.report(target(channel))

@@ -68,7 +68,9 @@ def test_sigterm_raises_the_timeout_in_the_child_which_reports():
         except AirflowTaskTimeout as exc:
             return {"raised": type(exc).__name__}
 
-    outcome = supervise(child, timeout=0.3, kill_grace=30)
+    # 2 s: the child must be inside the task when the timeout fires (a timeout during start-up cannot be
+    # caught by the task; 0.3 s was missed on a loaded CI machine).
+    outcome = supervise(child, timeout=2, kill_grace=30)
 
     assert outcome.report == {"raised": "AirflowTaskTimeout"}
     assert outcome.timed_out and not outcome.killed
@@ -120,3 +122,12 @@ def _alive(pid: int) -> bool:
             return stat.read().split()[2] != "Z"
     except FileNotFoundError:
         return False
+
+
+def test_a_timeout_during_start_up_still_reaches_the_child_as_a_timeout():
+    # The deadline has passed before the child even runs: SIGTERM was blocked across the fork, so the child's
+    # handler (not the default action) receives it and the try ends as a timeout, not a death by signal.
+    outcome = supervise(lambda channel: time.sleep(30), timeout=1e-6, kill_grace=30)
+
+    assert outcome.timed_out and not outcome.killed
+    assert outcome.signal is None and "AirflowTaskTimeout" in outcome.log
