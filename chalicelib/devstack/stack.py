@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from chalicelib.api.auth import TOKEN_VARIABLES, token_problems
+from chalicelib.core.states import TaskState
 from chalicelib.devstack import moto_state
 from chalicelib.devstack.moto_guard import Credentials
 from chalicelib.devstack.ports import Ports
@@ -191,9 +192,9 @@ def _init_and_requeue(restored: int) -> None:
 
         now = datetime.now(UTC)
         later = now.replace(year=now.year + 1)
-        for item in backend.runs.by_active_state("queued", later):
+        for item in backend.runs.by_active_state(TaskState.QUEUED, later):
             queue.send([(TaskMessage(item.dag_id, item.run_id, item.task_id, int(item.try_number)), 0)])
-        for state in ("up_for_retry", "up_for_reschedule"):  # retries waiting on a (purged) delayed message
+        for state in (TaskState.UP_FOR_RETRY, TaskState.UP_FOR_RESCHEDULE):  # retries waiting on a (purged) delayed message
             for item in backend.runs.by_active_state(state, later):
                 if item.delayed_try is not None and item.next_retry_at:
                     wait = (parse_iso(item.next_retry_at) - now).total_seconds()

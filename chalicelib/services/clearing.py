@@ -26,8 +26,8 @@ from chalicelib.store.readers import ApiReader
 from chalicelib.store.runs import StoredRun
 
 log = logging.getLogger("levante.clearing")
-IN_FLIGHT = frozenset({"queued", "running"})
-FAILED_LIKE = frozenset({"failed", "upstream_failed"})
+IN_FLIGHT = frozenset({TaskState.QUEUED, TaskState.RUNNING})
+FAILED_LIKE = frozenset({TaskState.FAILED, TaskState.UPSTREAM_FAILED})
 
 
 @dataclass(frozen=True)
@@ -117,7 +117,7 @@ def clear_task_instances(backend: Backend, dag_id: str, run_id: str, *, task_ids
         if only_failed:
             items = [i for i in items if i.state in FAILED_LIKE]
         if only_running:
-            items = [i for i in items if i.state == "running"]
+            items = [i for i in items if i.state == TaskState.RUNNING]
         busy += sorted(f"{i.task_id}" if target.run_id == run_id else f"{target.run_id}/{i.task_id}"
                        for i in items if i.state in IN_FLIGHT)
         items = sorted((i for i in items if i.state not in IN_FLIGHT), key=lambda i: i.task_id)
@@ -156,7 +156,7 @@ def mark_task_instance(backend: Backend, dag_id: str, run_id: str, task_id: str,
                                  map_index=map_index if map_index >= 0 else None)
     if not dry_run and not any(i.task_id == task_id and i.run_id == run_id for i in marked):
         item = backend.runs.task_instance(dag_id, run_id, task_id, map_index)
-        if TaskState(item.state or "none") is not new_state:
+        if (item.state or TaskState.NONE) != new_state:
             raise ConflictError(f"task instance {task_id!r} changed while being marked; read it again")
     return backend.runs.task_instance(dag_id, run_id, task_id, map_index)
 
@@ -173,7 +173,7 @@ def mark_task_instances(backend: Backend, dag_id: str, run_id: str, selection: S
         raise NotFoundError(f"task {', '.join(selection.task_ids)!r} not found in DAG {dag_id!r}")
     wanted = selection.tasks(spec)
     targets = [(r, i) for r in selection.runs(backend, run) for i in backend.runs.task_instances(dag_id, r.run_id)
-               if i.task_id in wanted and TaskState(i.state or "none") is not new_state and i.map_count is None
+               if i.task_id in wanted and (i.state or TaskState.NONE) != new_state and i.map_count is None
                and (map_index is None or split_key(i.ti_key)[1] == map_index)]
     if dry_run:
         return [i for _, i in targets]
@@ -216,7 +216,7 @@ def set_run_state(backend: Backend, dag_id: str, run_id: str, state: RunState, *
 
 def _mark_target(current: str, run_state: RunState) -> TaskState | None:
     if run_state is RunState.SUCCESS:
-        return None if current == "success" else TaskState.SUCCESS
+        return None if current == TaskState.SUCCESS else TaskState.SUCCESS
     if TaskState(current) in FINISHED_TASK_STATES:
         return None
     return TaskState.FAILED if current in IN_FLIGHT else TaskState.SKIPPED

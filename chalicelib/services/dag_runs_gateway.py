@@ -7,6 +7,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
+from chalicelib.core.states import TaskState
 from chalicelib.sdk.dagruns import DagRunAlreadyExists
 from chalicelib.sdk.exceptions import AirflowException
 from chalicelib.services.backend import Backend
@@ -52,6 +53,6 @@ class StoreDagRuns:
                    for task_id, state in tasks.items() if task_id in task_ids and state in states)
 
     def task_states(self, dag_id: str, logical_dates: Sequence[datetime]) -> dict[str, dict[str, str | None]]:
-        return {run.run_id: {i.task_id: (None if i.state == "none" else i.state)
+        return {run.run_id: {i.task_id: (None if i.state == TaskState.NONE else i.state)
                              for i in self.backend.runs.task_instances(dag_id, run.run_id)}
                 for run in self._runs_at(dag_id, logical_dates)}

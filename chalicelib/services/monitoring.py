@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from chalicelib.core.states import TaskState
 from chalicelib.services.backend import Backend
 from chalicelib.store.readers import ApiReader
 from chalicelib.store.stats import StatsRepository
@@ -40,15 +41,15 @@ def scheduler_status(backend: Backend, now: datetime) -> dict[str, Any]:
 
 def monitoring(backend: Backend, now: datetime) -> dict[str, Any]:
     reader = ApiReader(backend.models)
-    oldest = reader.oldest_due("queued")
+    oldest = reader.oldest_due(TaskState.QUEUED)
     throughput = StatsRepository(backend.models).last_hour(now)
     return {
         "queue": queue_status(backend, backend.settings.queue_name),
         "dead_letter_queue": queue_status(backend, backend.settings.dlq_name),
         "scheduler": scheduler_status(backend, now),
         "tasks": {
-            "queued": reader.count_active("queued"),
-            "running": reader.count_active("running"),
+            "queued": reader.count_active(TaskState.QUEUED),
+            "running": reader.count_active(TaskState.RUNNING),
             "oldest_queued_age_seconds": (now - oldest).total_seconds() if oldest else None,
         },
         "throughput": {

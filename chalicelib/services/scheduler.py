@@ -156,7 +156,7 @@ def _unschedulable(backend: Backend, dag_id: str, exc: Exception, now: datetime,
 
 def _reap_zombies(backend: Backend, specs: _Specs, now: datetime, report: TickReport) -> None:
     stale_before = now - timedelta(seconds=backend.settings.heartbeat_timeout)
-    for item in backend.runs.by_active_state("running", stale_before):
+    for item in backend.runs.by_active_state(TaskState.RUNNING, stale_before):
         try:
             _reap(backend, specs, item, now, report)
         except Exception as exc:  # noqa: BLE001 - the other zombies are still reaped
@@ -182,7 +182,7 @@ def _reap(backend: Backend, specs: _Specs, item, now: datetime, report: TickRepo
 
 def _resend_stuck(backend: Backend, now: datetime, report: TickReport) -> None:
     stuck_before = now - timedelta(seconds=backend.settings.queued_timeout)
-    for item in backend.runs.by_active_state("queued", stuck_before):
+    for item in backend.runs.by_active_state(TaskState.QUEUED, stuck_before):
         attempts = int(item.enqueue_attempts or 0) + 1
         if attempts > backend.settings.max_enqueue_attempts:
             backend.runs.fail_queued(item, now, f"never picked up by a worker after {attempts - 1} re-sends")
@@ -192,7 +192,7 @@ def _resend_stuck(backend: Backend, now: datetime, report: TickReport) -> None:
             backend.queue.send([(TaskMessage(item.dag_id, item.run_id, task_id, int(item.try_number), map_index), 0)])
             report.resent.append(f"{item.dag_id}/{item.run_id}/{item.ti_key}")
     # A retry waiting on a delayed message (up_for_retry until claimed) whose message never came.
-    for waiting in ("up_for_retry", "up_for_reschedule"):
+    for waiting in (TaskState.UP_FOR_RETRY, TaskState.UP_FOR_RESCHEDULE):
         for item in backend.runs.by_active_state(waiting, stuck_before):
             if item.delayed_try is None or not backend.runs.redeliver_delayed(item, now):
                 continue

@@ -7,6 +7,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from chalicelib.core.states import TaskState
 from chalicelib.core.xcom import RETURN_VALUE
 from chalicelib.services.backend import Backend
 from chalicelib.store.blobs import log_key, rendered_fields_key
@@ -32,7 +33,7 @@ def read_log(backend: Backend, dag_id: str, run_id: str, task_id: str, try_numbe
     current = int(item.try_number or 0)
     if try_number < 1 or try_number > current:
         raise NotFoundError(f"task {task_id!r} of run {run_id!r} has no try {try_number} (tries so far: {current})")
-    running = try_number == current and item.state in ("queued", "running")
+    running = try_number == current and item.state in (TaskState.QUEUED, TaskState.RUNNING)
     if item.log_inline is not None and item.log_try is not None and int(item.log_try) == try_number and not running:
         # A small finished log lives on the item (services/worker.place_log); served in the same byte chunks.
         data = item.log_inline.encode()

@@ -24,8 +24,8 @@ from chalicelib.store.models import Models
 from chalicelib.store.runs import run_pk
 from chalicelib.store.timefmt import iso
 
-CLEARABLE = ("none", "scheduled", "success", "failed", "skipped", "upstream_failed", "removed",
-             "up_for_retry", "up_for_reschedule")
+CLEARABLE = (TaskState.NONE, TaskState.SCHEDULED, TaskState.SUCCESS, TaskState.FAILED, TaskState.SKIPPED, TaskState.UPSTREAM_FAILED, TaskState.REMOVED,
+             TaskState.UP_FOR_RETRY, TaskState.UP_FOR_RESCHEDULE)
 
 
 class InterventionRepository:
@@ -52,7 +52,7 @@ class InterventionRepository:
                    TI.active_state.remove(), TI.due_at.remove(), TI.next_retry_at.remove()]
         if int(item.try_number or 0) > 0 and not item.marked_from:
             # Keep what the try itself ended as: the dashboard colours the try by it, not by the mark.
-            actions.append(TI.marked_from.set(item.state or "none"))
+            actions.append(TI.marked_from.set(item.state or TaskState.NONE))
         return self._update_ti(item, condition, actions)
 
     def set_run_note(self, dag_id: str, run_id: str, note: str | None) -> bool:

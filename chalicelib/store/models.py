@@ -22,12 +22,28 @@ from pynamodb.indexes import (
 )
 from pynamodb.models import Model
 
+from chalicelib.core.states import RunState, TaskState
 from chalicelib.store.settings import Settings
 from chalicelib.store.shards import shard_key
 
 # Attributes the DAG list reads, projected into the by-kind index.
 LIST_FIELDS = ["relpath", "summary", "task_count", "is_paused", "is_active", "next_run_after", "next_logical_date",
                "last_run_id", "last_run_state", "last_run_at", "last_run_task_states", "updated_at", "source_hash"]
+
+
+class StateAttribute(UnicodeAttribute):
+    """A state stored as its string value and read back as the enum member, so a state leaves the store typed
+    (`TaskState`/`RunState`) and a misspelt one fails the write instead of reaching the table."""
+
+    def __init__(self, states: type[TaskState] | type[RunState], **kwargs: object):
+        super().__init__(**kwargs)  # type: ignore[arg-type]
+        self.states = states
+
+    def serialize(self, value: str) -> str:
+        return self.states(value).value
+
+    def deserialize(self, value: str) -> TaskState | RunState:
+        return self.states(value)
 
 
 @dataclass(frozen=True)
@@ -130,7 +146,7 @@ def build_models(settings: Settings) -> Models:
         run_id = UnicodeAttribute(range_key=True)
         run_key = UnicodeAttribute()  # dag_id#run_id
         date_key = UnicodeAttribute()  # run_after#run_id
-        state = UnicodeAttribute()
+        state = StateAttribute(RunState)
         run_type = UnicodeAttribute()
         logical_date = UnicodeAttribute()
         run_after = UnicodeAttribute()
@@ -166,7 +182,7 @@ def build_models(settings: Settings) -> Models:
         map_index = NumberAttribute(default=-1)
         dag_id = UnicodeAttribute()
         run_id = UnicodeAttribute()
-        state = UnicodeAttribute(default="none")
+        state = StateAttribute(TaskState, default=TaskState.NONE)
         map_count = NumberAttribute(null=True)  # on a mapped task's -1 item once expanded: its instance count
         map_length = NumberAttribute(null=True)  # length of the output a downstream task maps over
         try_number = NumberAttribute(default=0)

@@ -58,14 +58,14 @@ class RunProgress:
             if conditional_failed(exc):
                 return 0, TaskState.NONE
             raise
-        return int(item.upstreams_done or 0), TaskState(item.state or "none")
+        return int(item.upstreams_done or 0), (item.state or TaskState.NONE)
 
     def states(self, dag_id: str, run_id: str, task_ids: Iterable[str]) -> dict[str, TaskState]:
         """States of these (unmapped) task instances; a missing item is left out (state none to readers)."""
         TI = self.m.TaskInstance
         pk = run_pk(dag_id, run_id)
         items = TI.batch_get([(pk, t) for t in task_ids], consistent_read=True, attributes_to_get=["ti_key", "state"])
-        return {i.ti_key: TaskState(i.state or "none") for i in items}
+        return {i.ti_key: (i.state or TaskState.NONE) for i in items}
 
     def count_finished_leaf(self, dag_id: str, run_id: str, created_at: str | None, now: datetime) -> int:
         """Add one to the run's finished-leaf counter; the new count."""

@@ -14,6 +14,7 @@ from typing import Any
 
 from pynamodb.exceptions import DoesNotExist
 
+from chalicelib.core.states import TaskState
 from chalicelib.store.errors import NotFoundError
 from chalicelib.store.models import Models
 from chalicelib.store.runs import StoredRun, live_instances, run_pk
@@ -116,15 +117,15 @@ class ApiReader:
         items = XCom.query(run_pk(dag_id, run_id), XCom.task_key.startswith(f"{task_id}#"))
         return [i for i in items if parse_task_key(i.task_key)[1] == map_index]
 
-    def oldest_due(self, active_state: str) -> datetime | None:
+    def oldest_due(self, active_state: TaskState) -> datetime | None:
         """`due_at` of the oldest task instance in an active state (for queued: the longest wait)."""
         TI = self.m.TaskInstance
-        oldest = query_sharded(active_state, self.m.index_shards, lambda key: TI.active.query(
+        oldest = query_sharded(TaskState(active_state).value, self.m.index_shards, lambda key: TI.active.query(
             key, scan_index_forward=True, limit=1, attributes_to_get=["due_at"]), order=lambda i: i.due_at, limit=1)
         return parse_iso(oldest[0].due_at) if oldest else None
 
-    def count_active(self, active_state: str) -> int:
-        return count_sharded(active_state, self.m.index_shards, self.m.TaskInstance.active.count)
+    def count_active(self, active_state: TaskState) -> int:
+        return count_sharded(TaskState(active_state).value, self.m.index_shards, self.m.TaskInstance.active.count)
 
     # --- meta ------------------------------------------------------------------------------------------
     def import_error_items(self) -> list[dict[str, Any]]:

@@ -236,7 +236,7 @@ def live_instances(models: Models, items: list[Any]) -> list[Any]:
 
 
 def view_of(item: Any) -> TaskInstanceView:
-    state, current = TaskState(item.state or "none"), int(item.try_number or 0)
+    state, current = (item.state or TaskState.NONE), int(item.try_number or 0)
     task_id, map_index = split_key(item.ti_key)
     return TaskInstanceView(task_id, state, current, parse_iso(item.next_retry_at),
                             delayed=item.delayed_try is not None and int(item.delayed_try) == next_try(state, current),

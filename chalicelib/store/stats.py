@@ -14,11 +14,12 @@ from functools import lru_cache
 from pynamodb.attributes import NumberAttribute, UnicodeAttribute
 from pynamodb.models import Model
 
+from chalicelib.core.states import TaskState
 from chalicelib.store.models import Models
 
 PK = "stats"
 KEEP = timedelta(days=2)
-FAILED = frozenset({"failed", "upstream_failed"})
+FAILED = frozenset({TaskState.FAILED, TaskState.UPSTREAM_FAILED})
 
 
 def minute_key(at: datetime) -> str:

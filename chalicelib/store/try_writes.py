@@ -29,7 +29,7 @@ from chalicelib.store.shards import query_sharded
 from chalicelib.store.timefmt import iso, parse_iso
 
 _ACTIVE_TI = {TaskState.QUEUED, TaskState.RUNNING, TaskState.UP_FOR_RETRY, TaskState.UP_FOR_RESCHEDULE}
-_ENQUEUEABLE = ("none", "scheduled", "up_for_retry", "up_for_reschedule")
+_ENQUEUEABLE = (TaskState.NONE, TaskState.SCHEDULED, TaskState.UP_FOR_RETRY, TaskState.UP_FOR_RESCHEDULE)
 CLAIM_EARLY_TOLERANCE = timedelta(seconds=1)  # clocks of queue and worker may differ a little
 
 
@@ -54,8 +54,8 @@ class TryWrites:
         if expected_try is not None:
             condition &= TI.try_number == expected_try
         return self._update(dag_id, run_id, task_id, condition, [
-            TI.state.set("queued"), TI.try_number.set(try_number), TI.queued_at.set(iso(now)),
-            TI.active_state.set(self._active("queued", dag_id, run_id, ti_key(task_id, map_index))),
+            TI.state.set(TaskState.QUEUED), TI.try_number.set(try_number), TI.queued_at.set(iso(now)),
+            TI.active_state.set(self._active(TaskState.QUEUED, dag_id, run_id, ti_key(task_id, map_index))),
             TI.due_at.set(iso(now)), TI.next_retry_at.remove(),
             *_identity(TI, dag_id, run_id, task_id, map_index), TI.max_tries.set(TI.max_tries | retries),
         ], map_index)
@@ -70,12 +70,12 @@ class TryWrites:
         and this one (the same window `enqueue` has between the snapshot read and its write).
         """
         TI = self.m.TaskInstance
-        condition = TI.state.is_in("none", "scheduled")  # never creates an item (a deleted run stays deleted)
+        condition = TI.state.is_in(TaskState.NONE, TaskState.SCHEDULED)  # never creates an item (a deleted run stays deleted)
         item = TI(run_pk(dag_id, run_id), task_id)
         try:
             item.update(condition=condition, actions=[
-                TI.state.set("queued"), TI.try_number.set((TI.try_number | 0) + 1), TI.queued_at.set(iso(now)),
-                TI.active_state.set(self._active("queued", dag_id, run_id, task_id)),
+                TI.state.set(TaskState.QUEUED), TI.try_number.set((TI.try_number | 0) + 1), TI.queued_at.set(iso(now)),
+                TI.active_state.set(self._active(TaskState.QUEUED, dag_id, run_id, task_id)),
                 TI.due_at.set(iso(now)), TI.next_retry_at.remove(),
                 *_identity(TI, dag_id, run_id, task_id, -1), TI.max_tries.set(TI.max_tries | retries),
             ])
@@ -89,7 +89,7 @@ class TryWrites:
                 map_index: int = -1) -> bool:
         """A QUEUED task whose message was lost: stamp a new queued time before re-sending it."""
         TI = self.m.TaskInstance
-        return self._update(dag_id, run_id, task_id, (TI.state == "queued") & (TI.try_number == try_number), [
+        return self._update(dag_id, run_id, task_id, (TI.state == TaskState.QUEUED) & (TI.try_number == try_number), [
             TI.queued_at.set(iso(now)), TI.due_at.set(iso(now)), TI.enqueue_attempts.set(attempts),
         ], map_index)
 
@@ -105,7 +105,7 @@ class TryWrites:
             worker B:                   read, enqueue instance 0 -> queued   ^ reset to none by A's batch
         """
         TI = self.m.TaskInstance
-        condition = (TI.state.is_in("none", "scheduled") | TI.state.does_not_exist()) & TI.map_count.does_not_exist()
+        condition = (TI.state.is_in(TaskState.NONE, TaskState.SCHEDULED) | TI.state.does_not_exist()) & TI.map_count.does_not_exist()
         return self._update(dag_id, run_id, task_id, condition, [
             TI.state.set(TaskState.REMOVED.value), TI.map_count.set(count), TI.end_date.set(iso(now)),
             *_identity(TI, dag_id, run_id, task_id, -1), TI.active_state.remove(), TI.due_at.remove(),
@@ -121,18 +121,18 @@ class TryWrites:
         narrows the race between a skip and a concurrent upstream that readies the same task.
         """
         TI = self.m.TaskInstance
-        condition = TI.state.is_in("none", "scheduled") | TI.state.does_not_exist()
+        condition = TI.state.is_in(TaskState.NONE, TaskState.SCHEDULED) | TI.state.does_not_exist()
         if state is TaskState.SKIPPED and reason == "dagrun_timeout":
             # Airflow skips whatever has not finished, running tasks included; their late result is dropped.
-            condition = TI.state.is_in("none", "scheduled", "queued", "running", "up_for_retry",
-                                       "up_for_reschedule") | TI.state.does_not_exist()
+            condition = TI.state.is_in(TaskState.NONE, TaskState.SCHEDULED, TaskState.QUEUED, TaskState.RUNNING, TaskState.UP_FOR_RETRY,
+                                       TaskState.UP_FOR_RESCHEDULE) | TI.state.does_not_exist()
         actions = [TI.state.set(state.value), TI.end_date.set(iso(now)), TI.active_state.remove(),
                    TI.due_at.remove(), *_identity(TI, dag_id, run_id, task_id, map_index)]
         if self._update(dag_id, run_id, task_id, condition, actions, map_index):
             return True
         if queued_after is None:
             return False
-        taken_back = (TI.state == "queued") & (TI.queued_at > iso(queued_after)) & (TI.try_number == 1)
+        taken_back = (TI.state == TaskState.QUEUED) & (TI.queued_at > iso(queued_after)) & (TI.try_number == 1)
         return self._update(dag_id, run_id, task_id, taken_back, [*actions, TI.try_number.set(0)], map_index)
 
     def claim(self, dag_id: str, run_id: str, task_id: str, try_number: int, token: str, now: datetime,
@@ -144,16 +144,16 @@ class TryWrites:
         """
         TI = self.m.TaskInstance
         actions = [
-            TI.state.set("running"), TI.owner_token.set(token), TI.heartbeat_at.set(iso(now)),
-            TI.start_date.set(iso(now)), TI.active_state.set(self._active("running", dag_id, run_id, task_id)),
+            TI.state.set(TaskState.RUNNING), TI.owner_token.set(token), TI.heartbeat_at.set(iso(now)),
+            TI.start_date.set(iso(now)), TI.active_state.set(self._active(TaskState.RUNNING, dag_id, run_id, task_id)),
             TI.due_at.set(iso(now)),
             TI.hostname.set(hostname), TI.end_date.remove(), TI.error.remove(), TI.try_number.set(try_number),
             TI.next_retry_at.remove(), TI.delayed_try.remove(),
         ]
         due = TI.next_retry_at <= iso(now + CLAIM_EARLY_TOLERANCE)
-        condition = (TI.state == "queued") & (TI.try_number == try_number)
-        condition |= (TI.state == "up_for_retry") & (TI.try_number == try_number - 1) & due
-        condition |= (TI.state == "up_for_reschedule") & (TI.try_number == try_number) & due
+        condition = (TI.state == TaskState.QUEUED) & (TI.try_number == try_number)
+        condition |= (TI.state == TaskState.UP_FOR_RETRY) & (TI.try_number == try_number - 1) & due
+        condition |= (TI.state == TaskState.UP_FOR_RESCHEDULE) & (TI.try_number == try_number) & due
         if request_id:
             actions.append(TI.request_id.set(request_id))
         item = TI(run_pk(dag_id, run_id), ti_key(task_id, map_index))
@@ -174,13 +174,13 @@ class TryWrites:
         except DoesNotExist:
             return None
         current = int(item.try_number or 0)
-        waiting = (item.state == "up_for_retry" and current == try_number - 1) or (
-            item.state == "up_for_reschedule" and current == try_number)
+        waiting = (item.state == TaskState.UP_FOR_RETRY and current == try_number - 1) or (
+            item.state == TaskState.UP_FOR_RESCHEDULE and current == try_number)
         return parse_iso(item.next_retry_at) if waiting else None
 
     def heartbeat(self, dag_id: str, run_id: str, task_id: str, token: str, now: datetime, map_index: int = -1) -> bool:
         TI = self.m.TaskInstance
-        return self._update(dag_id, run_id, task_id, (TI.owner_token == token) & (TI.state == "running"),
+        return self._update(dag_id, run_id, task_id, (TI.owner_token == token) & (TI.state == TaskState.RUNNING),
                             [TI.heartbeat_at.set(iso(now)), TI.due_at.set(iso(now))], map_index)
 
     def set_first_start(self, dag_id: str, run_id: str, task_id: str, when: datetime, map_index: int = -1) -> None:
@@ -206,7 +206,7 @@ class TryWrites:
             TI.owner_token.remove(), TI.delayed_try.set(delayed_try) if delayed_try else TI.delayed_try.remove(),
         ]
         if state in _ACTIVE_TI and next_retry_at is not None:
-            actions += [TI.active_state.set(self._active(state.value, dag_id, run_id, task_id)),
+            actions += [TI.active_state.set(self._active(state, dag_id, run_id, task_id)),
                         TI.due_at.set(iso(next_retry_at)),
                         TI.next_retry_at.set(iso(next_retry_at))]
         else:
@@ -220,18 +220,18 @@ class TryWrites:
             actions.append(TI.map_length.set(map_length))
         if log_inline is not None:
             actions += [TI.log_inline.set(log_inline), TI.log_try.set(TI.try_number)]
-        return self._update(dag_id, run_id, task_id, (TI.owner_token == token) & (TI.state == "running"), actions,
+        return self._update(dag_id, run_id, task_id, (TI.owner_token == token) & (TI.state == TaskState.RUNNING), actions,
                             map_index)
 
     def reap(self, item: Any, *, state: TaskState, next_retry_at: datetime | None, now: datetime, reason: str) -> bool:
         """Fail or retry a zombie, conditional on the heartbeat we judged stale (a live worker moves it)."""
         TI = self.m.TaskInstance
-        condition = (TI.state == "running") & (TI.try_number == item.try_number)
+        condition = (TI.state == TaskState.RUNNING) & (TI.try_number == item.try_number)
         condition &= (TI.heartbeat_at == item.heartbeat_at) if item.heartbeat_at else TI.heartbeat_at.does_not_exist()
         actions = [TI.state.set(state.value), TI.end_date.set(iso(now)), TI.owner_token.remove(), TI.error.set(reason),
                    TI.delayed_try.remove()]
         if state is TaskState.UP_FOR_RETRY and next_retry_at is not None:
-            actions += [TI.active_state.set(self._active(state.value, item.dag_id, item.run_id, item.task_id)),
+            actions += [TI.active_state.set(self._active(state, item.dag_id, item.run_id, item.task_id)),
                         TI.due_at.set(iso(next_retry_at)),
                         TI.next_retry_at.set(iso(next_retry_at))]
         else:
@@ -240,8 +240,8 @@ class TryWrites:
 
     def fail_queued(self, item: Any, now: datetime, reason: str) -> bool:
         TI = self.m.TaskInstance
-        condition = (TI.state == "queued") & (TI.try_number == item.try_number)
-        actions = [TI.state.set("failed"), TI.end_date.set(iso(now)), TI.active_state.remove(), TI.due_at.remove(),
+        condition = (TI.state == TaskState.QUEUED) & (TI.try_number == item.try_number)
+        actions = [TI.state.set(TaskState.FAILED), TI.end_date.set(iso(now)), TI.active_state.remove(), TI.due_at.remove(),
                    TI.error.set(reason)]
         return self._update(item.dag_id, item.run_id, *_identity_args(item, condition, actions))
 
@@ -257,14 +257,14 @@ class TryWrites:
         condition = (TI.state == item.state) & (TI.try_number == item.try_number) & (TI.delayed_try == item.delayed_try)
         return self._update(item.dag_id, item.run_id, *_identity_args(item, condition, [TI.due_at.set(iso(now))]))
 
-    def by_active_state(self, state: str, due_before: datetime) -> list[Any]:
+    def by_active_state(self, state: TaskState, due_before: datetime) -> list[Any]:
         TI = self.m.TaskInstance
-        return query_sharded(state, self.m.index_shards, lambda key: TI.active.query(key, TI.due_at <= iso(due_before)),
+        return query_sharded(TaskState(state).value, self.m.index_shards, lambda key: TI.active.query(key, TI.due_at <= iso(due_before)),
                              order=lambda i: (i.due_at, i.run_pk, i.task_id))
 
-    def _active(self, state: str, dag_id: str, run_id: str, task_id: str) -> str:
+    def _active(self, state: TaskState, dag_id: str, run_id: str, task_id: str) -> str:
         """The sharded `active_state` key of one task instance (one shard per task instance, store/shards.py)."""
-        return self.m.shard(state, f"{run_pk(dag_id, run_id)}#{task_id}")
+        return self.m.shard(TaskState(state).value, f"{run_pk(dag_id, run_id)}#{task_id}")
 
     def _update(self, dag_id: str, run_id: str, task_id: str, condition: Any, actions: list[Any],
                 map_index: int = -1) -> bool:
