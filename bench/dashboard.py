@@ -27,8 +27,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.e2e.dashboard_harness import DashboardStack, ensure_frontend_built, launch_browser  # noqa: E402
-from tests.e2e.test_dashboard_perf import MANY_DAGS  # noqa: E402
+from chalicelib.devstack.dev_process import DevProcess, build_frontend, launch_chromium  # noqa: E402
+
+MANY_DAGS = (ROOT / "bench" / "dags" / "bulk_1000.py").read_text()
 
 
 def bundle_kb(dist: Path) -> float:
@@ -36,7 +37,7 @@ def bundle_kb(dist: Path) -> float:
     return sum(len(gzip.compress(p.read_bytes(), 9)) for p in files) / 1024
 
 
-def api_times(stack: DashboardStack, requests: int, limit: int) -> list[float]:
+def api_times(stack: DevProcess, requests: int, limit: int) -> list[float]:
     times = []
     for _ in range(requests):
         request = urllib.request.Request(f"{stack.url}/api/v1/dags?limit={limit}",
@@ -48,12 +49,12 @@ def api_times(stack: DashboardStack, requests: int, limit: int) -> list[float]:
     return times
 
 
-def browser_times(stack: DashboardStack, reloads: int, limit: int) -> list[dict[str, float]]:
+def browser_times(stack: DevProcess, reloads: int, limit: int) -> list[dict[str, float]]:
     from playwright.sync_api import expect, sync_playwright
 
     out = []
     with sync_playwright() as playwright:
-        browser = launch_browser(playwright)
+        browser = launch_chromium(playwright)
         page = browser.new_page(viewport={"width": 1400, "height": 900})
         page.goto(f"{stack.url}/#token={stack.token}")
         expect(page.get_by_test_id("role")).to_contain_text("admin", timeout=30_000)
@@ -88,12 +89,12 @@ def main() -> None:
     parser.add_argument("--reloads", type=int, default=5)
     parser.add_argument("--requests", type=int, default=20)
     args = parser.parse_args()
-    dist = ensure_frontend_built()
+    dist = build_frontend()
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         (work / "dags").mkdir()
         (work / "dags" / "bulk.py").write_text(MANY_DAGS)
-        stack = DashboardStack(work, work / "dags").start(timeout=300)
+        stack = DevProcess(work, work / "dags").start(timeout=300)
         try:
             stack.wait_for(lambda: stack.api("GET", "/dags?limit=1")["total_entries"] >= 1000, 300, "1,000 DAGs synced")
             result: dict[str, object] = {"bundle_gzip_kb": round(bundle_kb(dist), 1)}

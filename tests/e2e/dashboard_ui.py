@@ -8,7 +8,7 @@ from collections.abc import Callable
 from typing import Any
 
 from chalicelib.devstack.process_groups import wait_until
-from tests.e2e.dashboard_harness import FRONTEND, DashboardStack
+from tests.e2e.dashboard_harness import FRONTEND, DevProcess
 
 AXE = FRONTEND / "node_modules" / "axe-core" / "axe.min.js"
 # (name, path after the origin): every page the dashboard has, with a task panel open on one of them
@@ -47,5 +47,5 @@ def page_width(page: Any) -> int:
     return page.evaluate("Math.max(document.documentElement.scrollWidth, document.body.scrollWidth)")
 
 
-def wait_api(stack: DashboardStack, condition: Callable[[], bool], timeout_ms: int) -> None:
+def wait_api(stack: DevProcess, condition: Callable[[], bool], timeout_ms: int) -> None:
     wait_until(condition, timeout=timeout_ms / 1000, what="API condition", interval=0.5)

@@ -15,7 +15,7 @@ from urllib.parse import unquote
 
 import pytest
 
-from tests.e2e.dashboard_harness import ROOT, DashboardStack, ensure_frontend_built, launch_browser, screenshot
+from tests.e2e.dashboard_harness import ROOT, DevProcess, ensure_frontend_built, launch_browser, screenshot
 
 pytestmark = pytest.mark.e2e
 sync_api = pytest.importorskip("playwright.sync_api", reason="pip install playwright (browser tests)")
@@ -25,14 +25,14 @@ SLOW = 60_000  # ms: a run goes through scheduler, SQS and workers
 
 
 @pytest.fixture(scope="module")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DashboardStack]:
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DevProcess]:
     ensure_frontend_built()
     work = tmp_path_factory.mktemp("dashboard")
     dags = work / "dags"
     shutil.copytree(ROOT / "dags", dags)
     for path in TEST_DAGS.glob("*.py"):
         shutil.copy(path, dags / path.name)
-    stack = DashboardStack(work, dags, {"LEVANTE_UI_TEST_MARKER": str(work / "marker")})
+    stack = DevProcess(work, dags, {"LEVANTE_UI_TEST_MARKER": str(work / "marker")})
     try:
         yield stack.start()
     finally:
@@ -40,7 +40,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DashboardStack]:
 
 
 @pytest.fixture(scope="module")
-def browser(stack: DashboardStack) -> Iterator[Any]:
+def browser(stack: DevProcess) -> Iterator[Any]:
     with sync_api.sync_playwright() as playwright:
         browser = launch_browser(playwright)
         yield browser
@@ -48,7 +48,7 @@ def browser(stack: DashboardStack) -> Iterator[Any]:
 
 
 @pytest.fixture
-def page(browser: Any, stack: DashboardStack) -> Iterator[Any]:
+def page(browser: Any, stack: DevProcess) -> Iterator[Any]:
     context = browser.new_context(viewport={"width": 1400, "height": 900})
     page = context.new_page()
     page.problems = []
@@ -61,7 +61,7 @@ def page(browser: Any, stack: DashboardStack) -> Iterator[Any]:
     context.close()
 
 
-def open_dag(page: Any, stack: DashboardStack, dag_id: str, **query: str) -> None:
+def open_dag(page: Any, stack: DevProcess, dag_id: str, **query: str) -> None:
     qs = "&".join(f"{k}={v}" for k, v in query.items())
     page.goto(f"{stack.url}/#/dags/{dag_id}{'?' + qs if qs else ''}")
     expect(page.locator(".dag-title")).to_have_text(dag_id)
@@ -86,7 +86,7 @@ def test_filter_by_tag_and_search(page: Any) -> None:
     expect(page.locator("tr[data-dag-id=example_branching]")).to_be_visible()
 
 
-def test_pause_and_unpause_from_the_list(page: Any, stack: DashboardStack) -> None:
+def test_pause_and_unpause_from_the_list(page: Any, stack: DevProcess) -> None:
     toggle = page.locator("tr[data-dag-id=example_sensor] [role=switch]")
     start = toggle.get_attribute("aria-checked")
     toggle.click()
@@ -97,7 +97,7 @@ def test_pause_and_unpause_from_the_list(page: Any, stack: DashboardStack) -> No
     assert stack.api("GET", "/dags/example_sensor")["is_paused"] is (start != "true")
 
 
-def test_trigger_with_params_then_grid_graph_code_and_log(page: Any, stack: DashboardStack) -> None:
+def test_trigger_with_params_then_grid_graph_code_and_log(page: Any, stack: DevProcess) -> None:
     open_dag(page, stack, "ui_params")
     page.get_by_test_id("trigger").click()
     form = page.locator("form.trigger-form")
@@ -135,7 +135,7 @@ def test_trigger_with_params_then_grid_graph_code_and_log(page: Any, stack: Dash
     screenshot(page, "08-task-log")
 
 
-def test_clear_a_failed_task_and_see_it_rerun(page: Any, stack: DashboardStack) -> None:
+def test_clear_a_failed_task_and_see_it_rerun(page: Any, stack: DevProcess) -> None:
     run = stack.api("POST", "/dags/ui_flaky/dagRuns", {"dag_run_id": "ui_flaky_1"})
     open_dag(page, stack, "ui_flaky", run=run["dag_run_id"])
     flaky = page.locator("button.square[data-task=flaky][data-run=ui_flaky_1]")
@@ -157,7 +157,7 @@ def test_clear_a_failed_task_and_see_it_rerun(page: Any, stack: DashboardStack) 
     screenshot(page, "10-cleared-and-rerun")
 
 
-def test_monitoring_page_updates(page: Any, stack: DashboardStack) -> None:
+def test_monitoring_page_updates(page: Any, stack: DevProcess) -> None:
     page.goto(f"{stack.url}/#/monitoring")
     section = page.locator("section.monitoring")
     expect(section).to_be_visible()
@@ -169,7 +169,7 @@ def test_monitoring_page_updates(page: Any, stack: DashboardStack) -> None:
     screenshot(page, "11-monitoring")
 
 
-def test_markup_in_docs_description_and_log_is_text_and_never_runs(page: Any, stack: DashboardStack) -> None:
+def test_markup_in_docs_description_and_log_is_text_and_never_runs(page: Any, stack: DevProcess) -> None:
     stack.api("POST", "/dags/ui_xss/dagRuns", {"dag_run_id": "xss_1"})
     page.get_by_label("Search DAGs").fill("ui_xss")
     row = page.locator("tr[data-dag-id=ui_xss]")
@@ -189,7 +189,7 @@ def test_markup_in_docs_description_and_log_is_text_and_never_runs(page: Any, st
     screenshot(page, "12-xss-as-text")
 
 
-def test_viewer_role_sees_actions_disabled(browser: Any, stack: DashboardStack) -> None:
+def test_viewer_role_sees_actions_disabled(browser: Any, stack: DevProcess) -> None:
     context = browser.new_context()
     page = context.new_page()
     page.goto(f"{stack.url}/#token={stack.viewer_token}")

@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.dashboard_harness import DashboardStack, ensure_frontend_built, launch_browser, screenshot
+from tests.e2e.dashboard_harness import DevProcess, ensure_frontend_built, launch_browser, screenshot
 from tests.e2e.dashboard_ui import assert_no_serious_axe_violations, wait_api
 
 pytestmark = pytest.mark.e2e
@@ -29,7 +29,7 @@ SLOW = 60_000
 
 
 @pytest.fixture(scope="module")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DashboardStack]:
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DevProcess]:
     ensure_frontend_built()
     work = tmp_path_factory.mktemp("dashboard-operate")
     dags = work / "dags"
@@ -37,7 +37,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DashboardStack]:
     for path in DAGS.glob("*.py"):
         shutil.copy(path, dags / path.name)
     # A running try's log is published every second (3 s by default), so the tail is seen sooner.
-    stack = DashboardStack(work, dags, {"LEVANTE_LOG_FLUSH_SECONDS": "1"})
+    stack = DevProcess(work, dags, {"LEVANTE_LOG_FLUSH_SECONDS": "1"})
     try:
         stack.start()
         stack.wait_for(lambda: stack.api("GET", "/dags?limit=10")["total_entries"] >= len(list(DAGS.glob("*.py"))),
@@ -48,7 +48,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DashboardStack]:
 
 
 @pytest.fixture
-def page(stack: DashboardStack) -> Iterator[Any]:
+def page(stack: DevProcess) -> Iterator[Any]:
     with sync_api.sync_playwright() as playwright:
         browser = launch_browser(playwright)
         # bypass_csp: axe-core is injected as an inline script (test_dashboard.py checks the CSP itself)
@@ -62,18 +62,18 @@ def page(stack: DashboardStack) -> Iterator[Any]:
         assert not problems, problems
 
 
-def ensure_run(stack: DashboardStack, dag_id: str, run_id: str) -> None:
+def ensure_run(stack: DevProcess, dag_id: str, run_id: str) -> None:
     """The run exists and succeeded (each test can run alone, in any order)."""
     if not any(r["dag_run_id"] == run_id for r in stack.api("GET", f"/dags/{dag_id}/dagRuns")["dag_runs"]):
         stack.api("POST", f"/dags/{dag_id}/dagRuns", {"dag_run_id": run_id})
     wait_api(stack, lambda: stack.api("GET", f"/dags/{dag_id}/dagRuns/{run_id}")["state"] == "success", SLOW)
 
 
-def task_state(stack: DashboardStack, dag_id: str, run_id: str, task_id: str) -> str | None:
+def task_state(stack: DevProcess, dag_id: str, run_id: str, task_id: str) -> str | None:
     return stack.api("GET", f"/dags/{dag_id}/dagRuns/{run_id}/taskInstances/{task_id}")["state"]
 
 
-def test_a_paused_dags_triggered_run_waits_queued_until_unpaused(page: Any, stack: DashboardStack) -> None:
+def test_a_paused_dags_triggered_run_waits_queued_until_unpaused(page: Any, stack: DevProcess) -> None:
     stack.api("PATCH", "/dags/ui_paused", {"is_paused": True})
     page.goto(f"{stack.url}/#/dags/ui_paused")
     page.get_by_test_id("trigger").click()
@@ -100,7 +100,7 @@ def test_a_paused_dags_triggered_run_waits_queued_until_unpaused(page: Any, stac
     expect(page.get_by_test_id("paused-queued")).to_have_count(0, timeout=15_000)
 
 
-def test_the_log_of_a_running_task_is_tailed_while_it_runs(page: Any, stack: DashboardStack) -> None:
+def test_the_log_of_a_running_task_is_tailed_while_it_runs(page: Any, stack: DevProcess) -> None:
     stack.api("POST", "/dags/ui_live_log/dagRuns", {"dag_run_id": "live_1"})
     wait_api(stack, lambda: task_state(stack, "ui_live_log", "live_1", "tail_me") == "running", SLOW)
     page.goto(f"{stack.url}/#/dags/ui_live_log?tab=grid&run=live_1&task=tail_me")
@@ -116,7 +116,7 @@ def test_the_log_of_a_running_task_is_tailed_while_it_runs(page: Any, stack: Das
     screenshot(page, "operate-02-live-log")
 
 
-def test_a_mapped_task_shows_its_count_and_each_instance(page: Any, stack: DashboardStack) -> None:
+def test_a_mapped_task_shows_its_count_and_each_instance(page: Any, stack: DevProcess) -> None:
     ensure_run(stack, "ui_mapped", "mapped_1")
     page.goto(f"{stack.url}/#/dags/ui_mapped?tab=grid")
     square = page.locator("button.square[data-task=square][data-run=mapped_1]")
@@ -146,7 +146,7 @@ def test_a_mapped_task_shows_its_count_and_each_instance(page: Any, stack: Dashb
     expect(page.locator("g.node[data-task=numbers] text.label")).to_have_text("numbers")
 
 
-def test_marking_and_clearing_a_mapped_instance_reach_that_instance_only(page: Any, stack: DashboardStack) -> None:
+def test_marking_and_clearing_a_mapped_instance_reach_that_instance_only(page: Any, stack: DevProcess) -> None:
     ensure_run(stack, "ui_mapped", "mapped_mark")
     page.goto(f"{stack.url}/#/dags/ui_mapped?tab=grid&run=mapped_mark&task=square&map=2")
     expect(page.get_by_test_id("ti-state")).to_contain_text("success")
@@ -178,7 +178,7 @@ SECOND_TASK = """
 """
 
 
-def test_versions_tab_lists_each_version_with_its_code(page: Any, stack: DashboardStack) -> None:
+def test_versions_tab_lists_each_version_with_its_code(page: Any, stack: DevProcess) -> None:
     path = stack.dags_folder / "ui_versions.py"
     path.write_text(path.read_text().replace("    first()\n", SECOND_TASK))  # the DAG processor parses it again
     wait_api(stack, lambda: stack.api("GET", "/dags/ui_versions/versions")["total_entries"] >= 2, SLOW)
@@ -198,7 +198,7 @@ def test_versions_tab_lists_each_version_with_its_code(page: Any, stack: Dashboa
     screenshot(page, "operate-04-versions")
 
 
-def test_assets_view_lists_assets_and_their_events(page: Any, stack: DashboardStack) -> None:
+def test_assets_view_lists_assets_and_their_events(page: Any, stack: DevProcess) -> None:
     ensure_run(stack, "ui_asset_producer", "asset_1")
     uri = "s3://ui-bucket/report.csv"
     wait_api(stack, lambda: any(a["uri"] == uri and a["last_asset_event"] for a in stack.api("GET", "/assets")["assets"]),
@@ -220,7 +220,7 @@ def test_assets_view_lists_assets_and_their_events(page: Any, stack: DashboardSt
     screenshot(page, "operate-05-assets")
 
 
-def test_rendered_templates_of_a_try_are_shown_with_secrets_masked(page: Any, stack: DashboardStack) -> None:
+def test_rendered_templates_of_a_try_are_shown_with_secrets_masked(page: Any, stack: DevProcess) -> None:
     secret = "ui-planted-key-5150"
     stack.api("POST", "/variables", {"key": "ui_api_key", "value": secret})
     ensure_run(stack, "ui_rendered", "rendered_1")
@@ -240,7 +240,7 @@ DARK_PAGES = [
 ]
 
 
-def test_the_new_views_pass_axe_in_dark_mode(stack: DashboardStack) -> None:
+def test_the_new_views_pass_axe_in_dark_mode(stack: DevProcess) -> None:
     ensure_run(stack, "ui_mapped", "mapped_1")
     ensure_run(stack, "ui_asset_producer", "asset_1")
     with sync_api.sync_playwright() as playwright:

@@ -12,33 +12,22 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.dashboard_harness import DashboardStack, ensure_frontend_built, launch_browser, screenshot
+from tests.e2e.dashboard_harness import ROOT, DevProcess, ensure_frontend_built, launch_browser, screenshot
 
 pytestmark = pytest.mark.e2e
 sync_api = pytest.importorskip("playwright.sync_api", reason="pip install playwright (browser tests)")
 expect = sync_api.expect
-MANY_DAGS = '''
-import pendulum
-from airflow.sdk import DAG
-from airflow.providers.standard.operators.empty import EmptyOperator
-
-for i in range(1000):
-    with DAG(dag_id=f"bulk_{i:04d}", schedule=None if i % 3 else "@daily", catchup=False,
-             start_date=pendulum.datetime(2024, 1, 1, tz="UTC"), is_paused_upon_creation=True,
-             tags=[f"team{i % 10}", "bulk"], description=f"Generated DAG number {i}") as dag:
-        EmptyOperator(task_id="only")
-    globals()[dag.dag_id] = dag
-'''
+MANY_DAGS = (ROOT / "bench" / "dags" / "bulk_1000.py").read_text()  # shared with bench/dashboard.py
 
 
 @pytest.fixture(scope="module")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DashboardStack]:
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DevProcess]:
     ensure_frontend_built()
     work = tmp_path_factory.mktemp("dashboard-perf")
     dags = work / "dags"
     dags.mkdir()
     (dags / "bulk.py").write_text(MANY_DAGS)
-    stack = DashboardStack(work, dags)
+    stack = DevProcess(work, dags)
     try:
         yield stack.start(timeout=300)
     finally:
@@ -53,7 +42,7 @@ def test_bundle_size_gzip() -> None:
     assert total < 300 * 1024
 
 
-def test_dag_list_with_1000_dags(stack: DashboardStack) -> None:
+def test_dag_list_with_1000_dags(stack: DevProcess) -> None:
     stack.wait_for(lambda: stack.api("GET", "/dags?limit=1")["total_entries"] >= 1000, 240, "1,000 DAGs synced")
     started = time.monotonic()
     stack.api("GET", "/dags?limit=100")

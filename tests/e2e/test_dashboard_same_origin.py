@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.dashboard_harness import DashboardStack, ensure_frontend_built, launch_browser
+from tests.e2e.dashboard_harness import DevProcess, ensure_frontend_built, launch_browser
 
 pytestmark = pytest.mark.e2e
 sync_api = pytest.importorskip("playwright.sync_api", reason="pip install playwright (browser tests)")
@@ -19,14 +19,14 @@ TEST_DAGS = Path(__file__).parent / "dashboard_dags"
 
 
 @pytest.fixture(scope="module")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DashboardStack]:
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DevProcess]:
     ensure_frontend_built()
     work = tmp_path_factory.mktemp("same-origin")
     dags = work / "dags"
     dags.mkdir()
     for path in list(TEST_DAGS.glob("*.py"))[:2]:
         shutil.copy(path, dags / path.name)
-    stack = DashboardStack(work, dags)
+    stack = DevProcess(work, dags)
     try:
         yield stack.start()
     finally:
@@ -34,14 +34,14 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DashboardStack]:
 
 
 @pytest.fixture(scope="module")
-def browser(stack: DashboardStack) -> Iterator[Any]:
+def browser(stack: DevProcess) -> Iterator[Any]:
     with sync_api.sync_playwright() as playwright:
         browser = launch_browser(playwright)
         yield browser
         browser.close()
 
 
-def test_the_dashboard_works_on_127_0_0_1_and_localhost_alike(browser: Any, stack: DashboardStack) -> None:
+def test_the_dashboard_works_on_127_0_0_1_and_localhost_alike(browser: Any, stack: DevProcess) -> None:
     for host in ("127.0.0.1", "localhost"):
         context = browser.new_context()  # the real CSP applies: connect-src 'self'
         page = context.new_page()
@@ -56,7 +56,7 @@ def test_the_dashboard_works_on_127_0_0_1_and_localhost_alike(browser: Any, stac
         context.close()
 
 
-def test_a_web_page_cannot_read_the_local_aws_endpoint(browser: Any, stack: DashboardStack) -> None:
+def test_a_web_page_cannot_read_the_local_aws_endpoint(browser: Any, stack: DevProcess) -> None:
     context = browser.new_context()
     page = context.new_page()
     page.goto(f"http://localhost:{stack.ui}/config.json")  # any page of another origin than moto's

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.dashboard_harness import DashboardStack, ensure_frontend_built, launch_browser, screenshot
+from tests.e2e.dashboard_harness import DevProcess, ensure_frontend_built, launch_browser, screenshot
 from tests.e2e.dashboard_ui import AXE_PAGES, assert_no_serious_axe_violations, page_width, wait_api
 
 pytestmark = pytest.mark.e2e
@@ -25,14 +25,14 @@ SLOW = 60_000
 
 
 @pytest.fixture(scope="module")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DashboardStack]:
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DevProcess]:
     ensure_frontend_built()
     work = tmp_path_factory.mktemp("dashboard-v2")
     dags = work / "dags"
     dags.mkdir()
     for path in TEST_DAGS.glob("*.py"):
         shutil.copy(path, dags / path.name)
-    stack = DashboardStack(work, dags, {"LEVANTE_UI_TEST_MARKER": str(work / "marker")})
+    stack = DevProcess(work, dags, {"LEVANTE_UI_TEST_MARKER": str(work / "marker")})
     try:
         yield stack.start()
     finally:
@@ -40,14 +40,14 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DashboardStack]:
 
 
 @pytest.fixture(scope="module")
-def browser(stack: DashboardStack) -> Iterator[Any]:
+def browser(stack: DevProcess) -> Iterator[Any]:
     with sync_api.sync_playwright() as playwright:
         browser = launch_browser(playwright)
         yield browser
         browser.close()
 
 
-def signed_in(browser: Any, stack: DashboardStack, **context_args: Any) -> Any:
+def signed_in(browser: Any, stack: DevProcess, **context_args: Any) -> Any:
     # bypass_csp: axe-core is injected as an inline script (test_dashboard.py checks the CSP itself)
     context = browser.new_context(viewport={"width": 1400, "height": 900}, bypass_csp=True, **context_args)
     page = context.new_page()
@@ -59,20 +59,20 @@ def signed_in(browser: Any, stack: DashboardStack, **context_args: Any) -> Any:
 
 
 @pytest.fixture
-def page(browser: Any, stack: DashboardStack) -> Iterator[Any]:
+def page(browser: Any, stack: DevProcess) -> Iterator[Any]:
     page = signed_in(browser, stack)
     yield page
     assert not page.problems, page.problems
     page.context.close()
 
 
-def open_dag(page: Any, stack: DashboardStack, dag_id: str, **query: str) -> None:
+def open_dag(page: Any, stack: DevProcess, dag_id: str, **query: str) -> None:
     qs = "&".join(f"{k}={v}" for k, v in query.items())
     page.goto(f"{stack.url}/#/dags/{dag_id}{'?' + qs if qs else ''}")
     expect(page.locator(".dag-title")).to_have_text(dag_id)
 
 
-def test_grid_keeps_each_task_of_a_nested_group_inside_it(page: Any, stack: DashboardStack) -> None:
+def test_grid_keeps_each_task_of_a_nested_group_inside_it(page: Any, stack: DevProcess) -> None:
     stack.api("POST", "/dags/ui_nested/dagRuns", {"dag_run_id": "nested_1"})
     open_dag(page, stack, "ui_nested")
     expect(page.locator("button.square[data-task=finish]")).to_have_attribute("data-state", "success", timeout=SLOW)
@@ -82,7 +82,7 @@ def test_grid_keeps_each_task_of_a_nested_group_inside_it(page: Any, stack: Dash
     screenshot(page, "v2-01-grid-nested-groups")
 
 
-def test_sign_in_reaches_new_tabs_and_sign_out_reaches_every_tab(browser: Any, stack: DashboardStack) -> None:
+def test_sign_in_reaches_new_tabs_and_sign_out_reaches_every_tab(browser: Any, stack: DevProcess) -> None:
     first = signed_in(browser, stack)
     assert first.evaluate("localStorage.getItem('levante.token')") is None  # not remembered unless asked
     second = first.context.new_page()  # a ctrl-clicked / pasted deep link: no token in it
@@ -107,7 +107,7 @@ def test_sign_in_reaches_new_tabs_and_sign_out_reaches_every_tab(browser: Any, s
     third.context.close()
 
 
-def test_sign_in_link_opened_on_the_sign_in_page_signs_in(browser: Any, stack: DashboardStack) -> None:
+def test_sign_in_link_opened_on_the_sign_in_page_signs_in(browser: Any, stack: DevProcess) -> None:
     context = browser.new_context(bypass_csp=True)
     page = context.new_page()
     page.goto(f"{stack.url}/")
@@ -119,7 +119,7 @@ def test_sign_in_link_opened_on_the_sign_in_page_signs_in(browser: Any, stack: D
     context.close()
 
 
-def test_runs_started_elsewhere_appear_and_last_and_recent_runs_are_right(page: Any, stack: DashboardStack) -> None:
+def test_runs_started_elsewhere_appear_and_last_and_recent_runs_are_right(page: Any, stack: DevProcess) -> None:
     page.get_by_label("Search DAGs").fill("ui_params")
     row = page.locator("tr[data-dag-id=ui_params]")
     expect(row).to_be_visible()
@@ -136,7 +136,7 @@ def test_runs_started_elsewhere_appear_and_last_and_recent_runs_are_right(page: 
     expect(page.locator("button.run-bar[data-run=elsewhere_2]")).to_be_visible(timeout=15_000)
 
 
-def test_a_task_waiting_for_its_retry_shows_up_for_retry_and_when(page: Any, stack: DashboardStack) -> None:
+def test_a_task_waiting_for_its_retry_shows_up_for_retry_and_when(page: Any, stack: DevProcess) -> None:
     stack.api("POST", "/dags/ui_retry/dagRuns", {"dag_run_id": "retry_1"})
     open_dag(page, stack, "ui_retry", run="retry_1", task="wait_for_retry")
     square = page.locator("button.square[data-task=wait_for_retry]")
@@ -154,7 +154,7 @@ def test_a_task_waiting_for_its_retry_shows_up_for_retry_and_when(page: Any, sta
     screenshot(page, "v2-02-up-for-retry")
 
 
-def test_mark_success_refreshes_the_panel_and_resumes_downstream(page: Any, stack: DashboardStack) -> None:
+def test_mark_success_refreshes_the_panel_and_resumes_downstream(page: Any, stack: DevProcess) -> None:
     stack.api("POST", "/dags/ui_flaky/dagRuns", {"dag_run_id": "mark_1"})
     open_dag(page, stack, "ui_flaky", run="mark_1", task="flaky")
     after = page.locator("button.square[data-task=after][data-run=mark_1]")
@@ -176,7 +176,7 @@ def test_mark_success_refreshes_the_panel_and_resumes_downstream(page: Any, stac
     assert stack.api("GET", "/dags/ui_flaky/dagRuns/mark_1/taskInstances/flaky")["note"] == "checked by hand"
 
 
-def test_trigger_dialog_validates_and_is_a_real_dialog(page: Any, stack: DashboardStack) -> None:
+def test_trigger_dialog_validates_and_is_a_real_dialog(page: Any, stack: DevProcess) -> None:
     open_dag(page, stack, "ui_nested")
     opener = page.get_by_test_id("trigger")
     opener.click()
@@ -200,7 +200,7 @@ def test_trigger_dialog_validates_and_is_a_real_dialog(page: Any, stack: Dashboa
     expect(opener).to_be_focused()
 
 
-def test_triggering_a_paused_dag_offers_unpause_on_trigger(page: Any, stack: DashboardStack) -> None:
+def test_triggering_a_paused_dag_offers_unpause_on_trigger(page: Any, stack: DevProcess) -> None:
     stack.api("PATCH", "/dags/ui_retry", {"is_paused": True})
     open_dag(page, stack, "ui_retry")
     page.get_by_test_id("trigger").click()
@@ -212,7 +212,7 @@ def test_triggering_a_paused_dag_offers_unpause_on_trigger(page: Any, stack: Das
     assert stack.api("GET", "/dags/ui_retry")["is_paused"] is False
 
 
-def test_graph_is_readable_and_groups_collapse(page: Any, stack: DashboardStack) -> None:
+def test_graph_is_readable_and_groups_collapse(page: Any, stack: DevProcess) -> None:
     open_dag(page, stack, "ui_nested", tab="graph")
     label = page.locator("g.node[data-task='prep.clean.gate'] text.label")
     expect(label).to_be_visible()
@@ -225,7 +225,7 @@ def test_graph_is_readable_and_groups_collapse(page: Any, stack: DashboardStack)
     expect(page.locator("g.node[data-task='prep.clean.gate']")).to_be_visible()
 
 
-def test_monitoring_is_consistent_and_charts_the_past_hour_at_once(page: Any, stack: DashboardStack) -> None:
+def test_monitoring_is_consistent_and_charts_the_past_hour_at_once(page: Any, stack: DevProcess) -> None:
     page.goto(f"{stack.url}/#/monitoring")
     expect(page.locator("figure.chart")).to_be_visible(timeout=15_000)  # no "collecting samples" wait
     failed = page.get_by_test_id("failed-tries")
@@ -233,7 +233,7 @@ def test_monitoring_is_consistent_and_charts_the_past_hour_at_once(page: Any, st
     expect(page.locator("section.monitoring")).to_contain_text("DAGs whose latest run failed")
 
 
-def test_keyboard_search_and_time_zone(page: Any, stack: DashboardStack) -> None:
+def test_keyboard_search_and_time_zone(page: Any, stack: DevProcess) -> None:
     header = page.locator("table.dags thead")
     expect(header).to_contain_text("Next run (UTC)")
     page.get_by_test_id("timezone").select_option("Asia/Tokyo")
@@ -248,7 +248,7 @@ def test_keyboard_search_and_time_zone(page: Any, stack: DashboardStack) -> None
     expect(page.locator(".dag-title")).to_have_text("ui_nested")
 
 
-def test_run_panel_cost_actions_and_timeline_views(page: Any, stack: DashboardStack) -> None:
+def test_run_panel_cost_actions_and_timeline_views(page: Any, stack: DevProcess) -> None:
     stack.api("POST", "/dags/ui_nested/dagRuns", {"dag_run_id": "cost_1"})
     wait_api(stack, lambda: stack.api("GET", "/dags/ui_nested/dagRuns/cost_1")["state"] == "success", SLOW)
     cost = stack.api("GET", "/dags/ui_nested/dagRuns/cost_1")["cost_usd"]
@@ -277,7 +277,7 @@ def test_run_panel_cost_actions_and_timeline_views(page: Any, stack: DashboardSt
     screenshot(page, "v2-07-details-cost")
 
 
-def test_dead_letters_page_lists_and_redrives(page: Any, stack: DashboardStack) -> None:
+def test_dead_letters_page_lists_and_redrives(page: Any, stack: DevProcess) -> None:
     import boto3
 
     key = re.search(r"AWS_ACCESS_KEY_ID=(\S+) AWS_SECRET_ACCESS_KEY=(\S+)", stack.output.read_text(errors="replace"))
@@ -301,7 +301,7 @@ def test_dead_letters_page_lists_and_redrives(page: Any, stack: DashboardStack) 
     assert stack.api("GET", "/deadLetters")["total_entries"] == 0
 
 
-def test_admin_variables_and_connections(page: Any, stack: DashboardStack) -> None:
+def test_admin_variables_and_connections(page: Any, stack: DevProcess) -> None:
     page.goto(f"{stack.url}/#/admin/variables")
     form = page.get_by_role("form", name="Set a variable")
     form.get_by_label("Key").fill("ui_var")
@@ -324,7 +324,7 @@ def test_admin_variables_and_connections(page: Any, stack: DashboardStack) -> No
 
 
 @pytest.mark.parametrize("scheme", ["light", "dark"])
-def test_every_page_passes_axe_and_fits_390px(browser: Any, stack: DashboardStack, scheme: str) -> None:
+def test_every_page_passes_axe_and_fits_390px(browser: Any, stack: DevProcess, scheme: str) -> None:
     if not any(r["dag_run_id"] == "axe_1" for r in stack.api("GET", "/dags/ui_flaky/dagRuns")["dag_runs"]):
         stack.api("POST", "/dags/ui_flaky/dagRuns", {"dag_run_id": "axe_1"})  # a failed task for the panel
     wait_api(stack, lambda: stack.api("GET", "/dags/ui_flaky/dagRuns/axe_1")["state"] == "failed", SLOW)
