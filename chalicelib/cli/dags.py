@@ -99,7 +99,7 @@ def list_dags(args: argparse.Namespace) -> int:
 
 
 def show_dag(args: argparse.Namespace) -> int:
-    from chalicelib.core.planner import topological_order
+    from chalicelib.core.graph import topological_order
     from chalicelib.loader.serialize import dag_to_spec
 
     spec = dag_to_spec(load_dag(args.dags_folder, args.dag_id))

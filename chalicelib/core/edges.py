@@ -22,7 +22,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 
-from chalicelib.core.planner import topological_order
+from chalicelib.core.graph import topological_order
 from chalicelib.core.spec import DagSpec
 from chalicelib.core.states import RunState, TaskState
 from chalicelib.core.trigger_rules import TriggerRule, UpstreamCounts, Verdict, evaluate

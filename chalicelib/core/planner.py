@@ -7,11 +7,11 @@ thing everywhere. It reads a snapshot and returns actions; it never performs the
 
 from __future__ import annotations
 
-from collections import deque
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
+from chalicelib.core.graph import downstream_closure, effective_leaves, topological_order
 from chalicelib.core.mapping import map_count, split_key, ti_key
 from chalicelib.core.spec import DagSpec, TaskSpec
 from chalicelib.core.states import FAILED_STATES, SUCCESS_STATES, RunState, TaskState
@@ -170,7 +170,7 @@ class _Evaluation:
 
     def settle_and_find_ready(self, candidates: Iterable[str] | None) -> list[tuple[str, int]]:
         dag = self.snapshot.dag
-        pending = list(topological_order(dag)) if candidates is None else _downstream_closure(dag, candidates)
+        pending = list(topological_order(dag)) if candidates is None else downstream_closure(dag, candidates)
         ready: list[tuple[str, int]] = []
         for task_id in pending:
             task = dag.task(task_id)
@@ -343,51 +343,10 @@ def run_outcome(dag: DagSpec, states: Mapping[str, TaskState]) -> RunState | Non
     return RunState.FAILED
 
 
-def effective_leaves(dag: DagSpec) -> list[str]:
-    """The tasks whose states decide the run's: teardowns (unless on_failure_fail_dagrun) do not count,
-    and a task followed only by such teardowns counts as a leaf (Airflow's _tis_for_dagrun_state)."""
-    index = dag.task_index()
-
-    def ignorable(task_id: str) -> bool:
-        task = index[task_id]
-        return task.is_teardown and not task.on_failure_fail_dagrun
-
-    leaves = [t.task_id for t in dag.tasks if not ignorable(t.task_id) and all(ignorable(d) for d in t.downstream)]
-    return leaves or dag.leaves
 
 
-def topological_order(dag: DagSpec) -> list[str]:
-    cached = dag.__dict__.get("_topo")
-    if cached is not None:
-        return cached
-    index = dag.task_index()
-    remaining = {t.task_id: len(t.upstream) for t in dag.tasks}
-    queue = deque(t.task_id for t in dag.tasks if not t.upstream)
-    order: list[str] = []
-    while queue:
-        task_id = queue.popleft()
-        order.append(task_id)
-        for down in index[task_id].downstream:
-            remaining[down] -= 1
-            if remaining[down] == 0:
-                queue.append(down)
-    if len(order) != len(dag.tasks):
-        raise ValueError(f"DAG {dag.dag_id!r} has a cycle")
-    object.__setattr__(dag, "_topo", order)
-    return order
 
 
-def _downstream_closure(dag: DagSpec, start: Iterable[str]) -> list[str]:
-    wanted = set()
-    index = dag.task_index()
-    stack = list(start)
-    while stack:
-        task_id = stack.pop()
-        if task_id in wanted:
-            continue
-        wanted.add(task_id)
-        stack.extend(index[task_id].downstream)
-    return [t for t in topological_order(dag) if t in wanted]
 
 
 def apply(snapshot: RunSnapshot, actions: Iterable[Action]) -> RunSnapshot:

@@ -13,8 +13,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
+from chalicelib.core.graph import topological_order
 from chalicelib.core.mapping import split_key
-from chalicelib.core.planner import topological_order
 from chalicelib.core.spec import DagSpec
 from chalicelib.services.backend import Backend
 from chalicelib.store.readers import ApiReader

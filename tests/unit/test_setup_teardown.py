@@ -6,7 +6,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from chalicelib.core.planner import FinishRun, RunSnapshot, SettleTask, TaskInstanceView, effective_leaves, plan
+from chalicelib.core.graph import effective_leaves
+from chalicelib.core.planner import FinishRun, RunSnapshot, SettleTask, TaskInstanceView, plan
 from chalicelib.core.spec import DagSpec, TaskSpec
 from chalicelib.core.states import RunState, TaskState
 from chalicelib.core.trigger_rules import TriggerRule, UpstreamCounts, Verdict, evaluate
