@@ -99,18 +99,38 @@ def run_info(run: StoredRun) -> DagRunInfo:
                       run.run_type, run.conf, run.start_date, run.run_after, run.triggering_events)
 
 
-def _store_rendered_fields(backend: Backend, request: TryRequest, rendered: dict[str, Any] | None) -> None:
-    """The try's rendered template fields (masked by the child), for the dashboard's "Rendered templates"."""
+def place_rendered_fields(backend: Backend, request: TryRequest, ti_item: Any,
+                          rendered: dict[str, Any] | None) -> str | None:
+    """Put the try's rendered template fields (the dashboard's "Rendered templates") where readers find them
+    (services/task_views.rendered_fields): the masked JSON to keep on the task-instance item with the try's
+    final state when it is small (no request of its own), or None when it went to S3 (or there is none)."""
     if rendered is None:
-        return
-    run = request.run
-    key = rendered_fields_key(run.dag_id, run.run_id, request.task.task_id, request.try_number, request.map_index)
+        return None
+    run, task_id = request.run, request.task.task_id
+    key = rendered_fields_key(run.dag_id, run.run_id, task_id, request.try_number, request.map_index)
     try:
         # The child masked what it read; a secret that reached it only inside an upstream XCom (a connection's
         # password in a URI) it never saw, so every stored secret is masked as well, as the API masks XComs.
         masker = backend.response_masker.current()
-        masked = masker.redact(rendered, by_key=False) if masker else rendered
-        backend.blobs.put_text(key, json.dumps(masked), "application/json")
+        text = json.dumps(masker.redact(rendered, by_key=False) if masker else rendered)
+    except Exception:  # noqa: BLE001 - only a view of the try: never change its outcome
+        log.warning("could not mask the rendered fields of %s", key, exc_info=True)
+        return None
+    if len(text.encode()) > backend.settings.rendered_inline_bytes:
+        store_rendered_fields(backend, key, text)
+        return None
+    earlier, earlier_try = ti_item.rendered_inline, ti_item.rendered_try
+    if earlier is not None and earlier_try is not None and int(earlier_try) != request.try_number:
+        # An earlier try's inline copy (a retry, a cleared task) moves to its own object before this one replaces it.
+        store_rendered_fields(backend, rendered_fields_key(run.dag_id, run.run_id, task_id, int(earlier_try),
+                                                           request.map_index), earlier)
+    return text
+
+
+def store_rendered_fields(backend: Backend, key: str, text: str) -> None:
+    """Masked rendered fields in their S3 object (large ones, an earlier try's, or a lost try's small ones)."""
+    try:
+        backend.blobs.put_text(key, text, "application/json")
     except Exception:  # noqa: BLE001 - only a view of the try: never change its outcome
         log.warning("could not store the rendered fields of %s", key, exc_info=True)
 
@@ -141,7 +161,7 @@ def run_supervised(backend: Backend, request: TryRequest, *, now: Callable[[], d
     supervised = supervise(child, timeout=request.task.execution_timeout, kill_grace=settings.kill_grace,
                            heartbeat=heartbeat, heartbeat_interval=settings.heartbeat_interval,
                            should_stop=should_stop, log_sink=BoundedText(log_limit()), on_log=on_log)
+    # The report's rendered fields are stored by this process (place_rendered_fields), not the child: the
+    # child's writes may not reach a store it forked (moto), and small ones ride on the try's final write.
     report = ChildReport.from_json(supervised.report) if supervised.report is not None else None
-    if report is not None:  # stored by this process: the child's writes may not reach a store it forked (moto)
-        _store_rendered_fields(backend, request, report.rendered_fields)
     return report, supervised

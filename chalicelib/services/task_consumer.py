@@ -35,9 +35,16 @@ from chalicelib.services.dagcache import DagCache, LoadedDag
 from chalicelib.services.edge_executor import advance_from_edges
 from chalicelib.services.live_log import LiveLog
 from chalicelib.services.plan_executor import advance_run
-from chalicelib.services.supervised_try import ChildReport, TryRequest, run_info, run_supervised
+from chalicelib.services.supervised_try import (
+    ChildReport,
+    TryRequest,
+    place_rendered_fields,
+    run_info,
+    run_supervised,
+    store_rendered_fields,
+)
 from chalicelib.store.assets import AssetRepository
-from chalicelib.store.blobs import log_key
+from chalicelib.store.blobs import log_key, rendered_fields_key
 from chalicelib.store.errors import NotFoundError
 from chalicelib.store.progress import RunProgress
 from chalicelib.store.runs import StoredRun
@@ -100,8 +107,9 @@ def handle_message(backend: Backend, dags: DagCache, body: str, *, request_id: s
     text = supervised.log + _supervisor_note(supervised, report)
     # The log lands before the state does, or with it: whoever sees the try finished can read its log.
     inline = place_log(backend, msg, ti_item, key, text, published=live.published)
+    rendered = place_rendered_fields(backend, request, ti_item, report.rendered_fields if report else None)
     end = _try_end(msg, int(ti_item.max_tries), report, supervised, started, ended, first_start is not None)
-    return _apply(backend, loaded, run, msg, token, end, report, parse_iso(ti_item.queued_at), now, inline)
+    return _apply(backend, loaded, run, msg, token, end, report, parse_iso(ti_item.queued_at), now, inline, rendered)
 
 
 def _try_end(msg: TaskMessage, max_tries: int, report: ChildReport | None, supervised, started: datetime,
@@ -146,7 +154,7 @@ def _supervisor_note(supervised, report: ChildReport | None) -> str:
 
 def _apply(backend: Backend, loaded: LoadedDag, run: StoredRun, msg: TaskMessage, token: str, end: TryEnd,
            report: ChildReport | None, queued_at: datetime | None, now: Callable[[], datetime],
-           log_inline: str | None = None) -> str:
+           log_inline: str | None = None, rendered_inline: str | None = None) -> str:
     """The one executor of the post-try plan; a refused XCom write re-plans the try as failed."""
     xcoms = DynamoXComStore(backend.models, backend.blobs, msg.dag_id, msg.run_id, backend.settings.xcom_inline_limit)
     if report is not None:
@@ -180,12 +188,16 @@ def _apply(backend: Backend, loaded: LoadedDag, run: StoredRun, msg: TaskMessage
                                            start=end.start_date, end=end.end_date, next_retry_at=step.next_retry_at,
                                            error=step.error, xcom_return=inline, xcom_return_ref=ref,
                                            delayed_try=step.delayed_try, map_index=msg.map_index,
-                                           map_length=step.map_length, log_inline=log_inline):
+                                           map_length=step.map_length, log_inline=log_inline,
+                                           rendered_inline=rendered_inline):
                 log.warning("%s: lost ownership while running (reaped, timed out or marked); outcome %s dropped",
                             msg, step.state.value)
                 if log_inline is not None:  # the try's log is kept all the same
                     backend.blobs.put_log(log_key(msg.dag_id, msg.run_id, msg.task_id, msg.try_number,
                                                   msg.map_index), log_inline)
+                if rendered_inline is not None:  # and so are its rendered fields
+                    store_rendered_fields(backend, rendered_fields_key(msg.dag_id, msg.run_id, msg.task_id,
+                                                                       msg.try_number, msg.map_index), rendered_inline)
                 return "lost"
             _stats(backend).record(step.state.value, end.end_date, time.monotonic())
             if step.state is TaskState.SUCCESS and report is not None and report.asset_events:

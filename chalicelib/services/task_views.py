@@ -106,5 +106,7 @@ def rendered_fields(backend: Backend, dag_id: str, run_id: str, task_id: str, tr
     current = int(item.try_number or 0)
     if try_number < 1 or try_number > current:
         raise NotFoundError(f"task {task_id!r} of run {run_id!r} has no try {try_number} (tries so far: {current})")
+    if item.rendered_inline is not None and item.rendered_try is not None and int(item.rendered_try) == try_number:
+        return json.loads(item.rendered_inline)  # small ones ride on the try's final write (place_rendered_fields)
     text = backend.blobs.get_text(rendered_fields_key(dag_id, run_id, task_id, try_number, map_index))
     return None if text is None else json.loads(text)

@@ -208,6 +208,9 @@ def build_models(settings: Settings) -> Models:
         due_at = UnicodeAttribute(null=True)
         log_inline = UnicodeAttribute(null=True)  # the log of try `log_try` when small (Settings.log_inline_bytes)
         log_try = NumberAttribute(null=True)
+        # the rendered template fields (masked JSON) of try `rendered_try` when small (Settings.rendered_inline_bytes)
+        rendered_inline = UnicodeAttribute(null=True)
+        rendered_try = NumberAttribute(null=True)
         upstreams_done = NumberAttribute(null=True)  # finished upstream tasks counted so far (core/edges.py)
         active = ActiveTasks()
 

@@ -36,6 +36,12 @@ class Settings:
     # LEVANTE_LOG_INLINE_BYTES: a finished try's log up to this size is kept on its task-instance item, not
     # in S3 (a PUT costs as much as ~8 KB of DynamoDB writes; docs/costs.md). 0 sends every log to S3.
     log_inline_bytes: int = 2048
+    # LEVANTE_RENDERED_INLINE_BYTES: a try's rendered template fields (masked JSON) up to this size ride on its
+    # final write to the task-instance item, not in an S3 object of their own (the PUT was $5 of ~$14 per
+    # million tasks). A sibling of the log's bound, not the same knob: both texts grow the same item (every
+    # later write and read of it pays for its size), so each is bounded on its own and their sum is what an
+    # item may grow by; and sending every log to S3 (0, e.g. for log shipping) need not send these too.
+    rendered_inline_bytes: int = 2048
     # LEVANTE_INDEX_SHARDS: keys each low-cardinality GSI partition key is spread over (store/shards.py).
     # On AWS the default is DEFAULT_INDEX_SHARDS; against a local endpoint (moto) it is 1: a local table has
     # no partition limit and every extra shard is one more query per read.
@@ -61,6 +67,7 @@ class Settings:
             worker_memory_mb=_positive_int(env, "LEVANTE_WORKER_MEMORY_MB", 1024),
             log_flush_seconds=float(env.get("LEVANTE_LOG_FLUSH_SECONDS", "3")),
             log_inline_bytes=int(env.get("LEVANTE_LOG_INLINE_BYTES", "2048")),
+            rendered_inline_bytes=int(env.get("LEVANTE_RENDERED_INLINE_BYTES", "2048")),
             index_shards=_positive_int(env, "LEVANTE_INDEX_SHARDS", 1 if endpoint else DEFAULT_INDEX_SHARDS),
         )
 

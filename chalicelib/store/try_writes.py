@@ -191,11 +191,13 @@ class TryWrites:
     def finish_try(self, dag_id: str, run_id: str, task_id: str, *, token: str, state: TaskState,
                    start: datetime, end: datetime, next_retry_at: datetime | None, error: str | None,
                    xcom_return: str | None, xcom_return_ref: str | None, delayed_try: int | None = None,
-                   map_index: int = -1, map_length: int | None = None, log_inline: str | None = None) -> bool:
+                   map_index: int = -1, map_length: int | None = None, log_inline: str | None = None,
+                   rendered_inline: str | None = None) -> bool:
         """Record the try's outcome if this worker still owns it (not reaped meanwhile).
 
         `log_inline`: the try's whole log, kept on the item instead of S3 (small logs only; the worker moves
-        an earlier try's inline log to S3 before this replaces it).
+        an earlier try's inline log to S3 before this replaces it). `rendered_inline`: likewise, the try's
+        rendered template fields as masked JSON (services/supervised_try.place_rendered_fields).
 
         `delayed_try`: the worker sends that try's message with a delivery delay right after this write, so
         the tick does not enqueue it again when due (it re-sends it only if it never arrives).
@@ -220,6 +222,8 @@ class TryWrites:
             actions.append(TI.map_length.set(map_length))
         if log_inline is not None:
             actions += [TI.log_inline.set(log_inline), TI.log_try.set(TI.try_number)]
+        if rendered_inline is not None:
+            actions += [TI.rendered_inline.set(rendered_inline), TI.rendered_try.set(TI.try_number)]
         return self._update(dag_id, run_id, task_id, (TI.owner_token == token) & (TI.state == TaskState.RUNNING), actions,
                             map_index)
 
