@@ -2,7 +2,8 @@
 
 Each is one cheap read: two SQS GetQueueAttributes, one meta Get for the scheduler heartbeat, one Query
 (Limit 1) of the sparse active-task index for the oldest queued task, two COUNT queries of that index, and
-one Query of the per-minute counters for the last hour.
+one Query of the per-minute counters for the last hour (each of these index and counter reads is one Query
+per shard, LEVANTE_INDEX_SHARDS, run in parallel: store/shards.py).
 """
 
 from __future__ import annotations

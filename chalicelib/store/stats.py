@@ -1,12 +1,20 @@
-"""Per-minute task outcome counters in the meta table (pk "stats", sk = the minute): throughput and failure rate.
+"""Per-minute task outcome counters in the meta table (pk "stats" or "stats#s", sk = the minute): throughput
+and failure rate.
 
-The worker adds one to the minute's counters when it records a try's outcome (`record_outcome`); the
-monitoring API reads the last hour with one Query. An UpdateItem with ADD is atomic, so concurrent
-workers never lose a count. Items carry `expires_at` (epoch seconds) for a DynamoDB TTL on the meta table.
+The worker adds its counts to the minute's counters (`BufferedStats`, or `record_outcome` for one try); the
+monitoring API reads the last hour. An UpdateItem with ADD is atomic, so concurrent workers never lose a
+count. Items carry `expires_at` (epoch seconds) for a DynamoDB TTL on the meta table.
+
+Sharded like the GSI keys (store/shards.py, LEVANTE_INDEX_SHARDS = N): one item a minute would take every
+worker's flush, up to 5,000 writes/s at 5,000 tasks/s (docs/costs.md), five times what one partition takes.
+Each write goes to one of the N keys, picked at random (shard 0 keeps the bare "stats", so N = 1 is the old
+layout and raising N leaves earlier minutes readable); a reader queries the N keys of the window and sums.
 """
 
 from __future__ import annotations
 
+import random
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import lru_cache
@@ -16,6 +24,7 @@ from pynamodb.models import Model
 
 from chalicelib.core.states import TaskState
 from chalicelib.store.models import Models
+from chalicelib.store.shards import over_shards, shard_keys
 
 PK = "stats"
 KEEP = timedelta(days=2)
@@ -69,9 +78,11 @@ class Throughput:
 
 
 class StatsRepository:
-    def __init__(self, models: Models):
+    def __init__(self, models: Models, pick: Callable[[int], int] = random.randrange):
         meta = models.Meta.Meta
         self.Counter = _counter_model(meta.table_name, meta.region, getattr(meta, "host", None))
+        self.keys = shard_keys(PK, models.index_shards)
+        self._pick = pick  # the shard of each write: any spreads the load, random is even without coordination
 
     def record_outcome(self, state: str, at: datetime) -> None:
         """One finished try, written at once."""
@@ -84,18 +95,21 @@ class StatsRepository:
             actions.append(Counter.failed.add(failed))
         if retried:
             actions.append(Counter.retried.add(retried))
-        Counter(PK, minute).update(actions=actions)
+        Counter(self.keys[self._pick(len(self.keys))], minute).update(actions=actions)
 
     def last_hour(self, now: datetime) -> Throughput:
         Counter = self.Counter
         since = minute_key(now - timedelta(minutes=59))
         finished = failed = retried = 0
         stored: dict[str, MinuteCount] = {}
-        for item in Counter.query(PK, Counter.sk >= since):
-            finished += int(item.finished or 0)
-            failed += int(item.failed or 0)
-            retried += int(item.retried or 0)
-            stored[item.sk] = MinuteCount(item.sk, int(item.finished or 0), int(item.failed or 0))
+        for part in over_shards(PK, len(self.keys), lambda key: Counter.query(key, Counter.sk >= since)):
+            for item in part:
+                finished += int(item.finished or 0)
+                failed += int(item.failed or 0)
+                retried += int(item.retried or 0)
+                seen = stored.get(item.sk, MinuteCount(item.sk, 0, 0))
+                stored[item.sk] = MinuteCount(item.sk, seen.finished + int(item.finished or 0),
+                                              seen.failed + int(item.failed or 0))
         minutes = [minute_key(now - timedelta(minutes=59 - i)) for i in range(60)]
         series = tuple(stored.get(m, MinuteCount(m, 0, 0)) for m in minutes)
         return Throughput(finished, failed, retried, 60, series)

@@ -146,3 +146,38 @@ def test_shard_count_comes_from_configuration() -> None:
     assert Settings.from_env({"LEVANTE_INDEX_SHARDS": "8"}).index_shards == 8
     with pytest.raises(ValueError, match="LEVANTE_INDEX_SHARDS"):
         Settings.from_env({"LEVANTE_INDEX_SHARDS": "0"})
+
+
+def test_sharded_stats_counters_sum_to_the_unsharded_counts(mocked_aws) -> None:
+    """The per-minute stats counter (meta pk "stats") is sharded too: each write goes to one of N keys, the
+    monitoring read sums the N keys of every minute, and the answer is the unsharded one."""
+    from itertools import count
+
+    from chalicelib.store.stats import PK, BufferedStats, StatsRepository
+
+    now = T0 + timedelta(minutes=30)
+    unsharded, sharded = make_backend(1), make_backend(4)
+    turn = count()
+    writers = {"unsharded": StatsRepository(unsharded.models),
+               "sharded": StatsRepository(sharded.models, pick=lambda n: next(turn) % n)}  # every shard in turn
+    outcomes = ["success", "failed", "up_for_retry", "success", "upstream_failed", "success", "success"]
+    for i, state in enumerate(outcomes * 3):
+        at = now - timedelta(minutes=(i * 7) % 50, seconds=i)
+        for repository in writers.values():
+            repository.record_outcome(state, at)
+    for name, backend in (("unsharded", unsharded), ("sharded", sharded)):
+        buffered = BufferedStats(lambda b=backend: StatsRepository(b.models), interval=0)  # random shards
+        for i, state in enumerate(outcomes):
+            buffered.record(state, now - timedelta(minutes=i % 3), monotonic=float(i))
+        writers[name].add("2024-06-01T10:00", finished=5, failed=5, retried=0, at=now)  # outside the hour
+    StatsRepository(sharded.models, pick=lambda n: 0).add(  # what the unsharded code wrote: still counted
+        "2024-06-01T12:29", finished=2, failed=0, retried=1, at=now)
+    StatsRepository(unsharded.models).add("2024-06-01T12:29", finished=2, failed=0, retried=1, at=now)
+
+    expected = StatsRepository(unsharded.models).last_hour(now)
+    assert StatsRepository(sharded.models).last_hour(now) == expected
+    assert expected.finished == 30 and expected.failed == 8 and expected.retried == 5  # not an empty comparison
+    assert sum(p.finished for p in expected.series) == 30 and len(expected.series) == 60
+    Counter = StatsRepository(sharded.models).Counter
+    assert {i.pk for i in Counter.scan() if i.pk.startswith(PK)} == set(shard_keys(PK, 4))
+    assert {i.pk for i in StatsRepository(unsharded.models).Counter.scan() if i.pk.startswith(PK)} == {PK}
