@@ -3,8 +3,8 @@
 Usage: .venv/bin/python bench/cost.py [--task-seconds 0,1,10]. Prints a table for docs/costs.md.
 
 The model is `chalicelib/core/cost.py` (the same one the dashboard's cost view uses): per-try requests as
-`bench/distributed.py` measured them (docs/costs.md), Lambda GB-seconds at the memory read here from
-`.chalice/config.json` (`stages.<stage>.lambda_functions.worker.lambda_memory_size`), not assumed.
+`bench/scale.py` measured them on a 100-task chain (docs/costs.md), Lambda GB-seconds at the memory read here
+from `.chalice/config.json` (`stages.<stage>.lambda_functions.worker.lambda_memory_size`), not assumed.
 """
 
 from __future__ import annotations

@@ -1,9 +1,10 @@
 """What runs and tasks cost on AWS: a pure model of Lambda GB-seconds plus the requests each try makes.
 
 Prices are AWS list prices for us-east-1 (on-demand, free tier ignored); the per-try request counts are
-the ones `bench/distributed.py` measured (docs/costs.md): one worker invocation, three SQS requests
-(receive, delete, the downstream send), ~9.1 DynamoDB write units and ~1.15 read units, one S3 PUT for
-the log. A try's Lambda time is the task's own duration plus the handler's overhead. Only the last
+the ones `bench/scale.py` measured on a 100-task chain (docs/costs.md, issue #17): one worker invocation,
+three SQS requests (receive, delete, the downstream send), ~9.4 DynamoDB write units and ~1.7 read units,
+and no S3 PUT: a log and rendered template fields of up to 2 KB each ride on the try's final write to its
+task-instance item (a larger one adds a PUT each, $0.005 per thousand). A try's Lambda time is the task's own duration plus the handler's overhead. Only the last
 try's duration is stored, so earlier tries are assumed to have lasted as long as the last one.
 """
 
@@ -32,9 +33,9 @@ class TryRequests:
 
     lambda_invocations: float = 1.0
     sqs: float = 3.0
-    dynamodb_wru: float = 9.1
-    dynamodb_rru: float = 1.15
-    s3_put: float = 1.0
+    dynamodb_wru: float = 9.39
+    dynamodb_rru: float = 1.69
+    s3_put: float = 0.0  # small logs and rendered fields are inline (LEVANTE_*_INLINE_BYTES)
     handler_seconds: float = 0.1  # the worker's own time around the task
 
 
