@@ -123,10 +123,10 @@ def _next(spec: DagSpec, end: TryEnd, state: TaskState, next_retry_at: datetime 
         if delay > max_queue_delay:  # longer waits are picked up by the tick when due
             return None
         return EnqueueLater(end.try_number + (1 if state is TaskState.UP_FOR_RETRY else 0), delay)
-    if max_parallel(spec) > spec.max_active_tasks or any(t.mapped for t in spec.tasks):
+    if max_parallel(spec) > spec.max_active_tasks or any(t.mapped or t.limits_instances for t in spec.tasks):
         # This try freed a slot, and tasks beyond the direct downstream may be waiting for one (a fan-out
-        # wider than max_active_tasks, or mapped instances): plan the whole run rather than leave them to
-        # the tick. (A DAG that can never run more tasks at once than its slots, e.g. a long chain, has no
+        # wider than max_active_tasks, mapped instances, a task at its max_active_tis_*): plan the whole run
+        # rather than leave them to the tick. (A DAG that can never run more tasks at once than its slots, e.g. a long chain, has no
         # such waiters: core/edges.py.)
         return AdvanceRun(candidates=None)
     return AdvanceRun(tuple(sorted(set(spec.task(end.task_id).downstream) | set(end.skip_task_ids))))

@@ -41,7 +41,7 @@ def edge_plan_applies(spec: DagSpec) -> bool:
     if cached is None:
         cached = max_parallel(spec) <= spec.max_active_tasks and not spec.fail_fast and not any(
             t.mapped is not None or t.is_setup or t.is_teardown or t.depends_on_past or t.wait_for_downstream
-            for t in spec.tasks)
+            or t.limits_instances for t in spec.tasks)
         object.__setattr__(spec, "_edge_plan", cached)
     return cached
 

@@ -7,8 +7,9 @@ thing everywhere. It reads a snapshot and returns actions; it never performs the
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from chalicelib.core.graph import downstream_closure, effective_leaves, topological_order
@@ -42,6 +43,9 @@ class RunSnapshot:
     start_date: datetime | None = None
     # The previous run's task states, for depends_on_past; None when there is no previous run.
     previous: Mapping[str, TaskState] | None = None
+    # Queued or running instances of each task in the DAG's other runs, for max_active_tis_per_dag (read only
+    # for tasks that set it; a task absent here has none).
+    active_elsewhere: Mapping[str, int] = field(default_factory=dict)
 
     def state_of(self, task_id: str, map_index: int = -1) -> TaskState:
         ti = self.tis.get(ti_key(task_id, map_index))
@@ -299,16 +303,36 @@ def _due_tries(snapshot: RunSnapshot, now: datetime) -> list[Action]:
 
 
 def _admit(dag: DagSpec, evaluation: _Evaluation, ready: list[tuple[str, int]], already: int) -> list[Action]:
-    """Enqueue ready instances, highest priority first, within the DAG's max_active_tasks."""
-    active = sum(1 for s in evaluation.states().values() if s in ACTIVE_STATES) + already
-    room = max(dag.max_active_tasks - active, 0)
+    """Enqueue ready instances, highest priority first, within the DAG's max_active_tasks and each task's
+    max_active_tis_per_dagrun / max_active_tis_per_dag (a task at its limit waits; the next in priority may go)."""
+    states = evaluation.states()
+    room = max(dag.max_active_tasks - sum(1 for s in states.values() if s in ACTIVE_STATES) - already, 0)
     index = dag.task_index()
     order = sorted(ready, key=lambda t: -index[t[0]].priority_weight)  # stable: ties keep topological order
+    if any(index[task_id].limits_instances for task_id, _ in order):
+        order = _within_task_limits(dag, order, states, evaluation.snapshot.active_elsewhere)
     admitted: list[Action] = []
     for task_id, map_index in order[:room]:
         ti = evaluation.snapshot.tis.get(ti_key(task_id, map_index))
         admitted.append(EnqueueTask(task_id, (ti.try_number if ti else 0) + 1, map_index=map_index))
     return admitted
+
+
+def _within_task_limits(dag: DagSpec, order: list[tuple[str, int]], states: Mapping[str, TaskState],
+                        elsewhere: Mapping[str, int]) -> list[tuple[str, int]]:
+    """`order` without the instances that would put their task over its per-run or per-DAG limit."""
+    active = Counter(split_key(key)[0] for key, state in states.items() if state in ACTIVE_STATES)
+    kept = []
+    for task_id, map_index in order:
+        task = dag.task(task_id)
+        per_run, per_dag = task.max_active_tis_per_dagrun, task.max_active_tis_per_dag
+        if per_run is not None and active[task_id] >= per_run:
+            continue
+        if per_dag is not None and active[task_id] + elsewhere.get(task_id, 0) >= per_dag:
+            continue
+        active[task_id] += 1
+        kept.append((task_id, map_index))
+    return kept
 
 
 def _timed_out(snapshot: RunSnapshot, now: datetime) -> list[Action] | None:

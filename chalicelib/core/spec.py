@@ -76,6 +76,12 @@ class TaskSpec:
     mapped: MapSpec | None = None
     outlets: tuple[str, ...] = ()  # asset uris a success records an event for
     feeds_mapping: bool = False  # a mapped task expands over this task's output: record its length
+    max_active_tis_per_dag: int | None = None  # instances of this task queued or running across the DAG's runs
+    max_active_tis_per_dagrun: int | None = None  # ... within one run (mapped instances, mostly)
+
+    @property
+    def limits_instances(self) -> bool:
+        return self.max_active_tis_per_dag is not None or self.max_active_tis_per_dagrun is not None
 
 
 @dataclass(frozen=True)

@@ -78,6 +78,8 @@ def _task_spec(task: Any) -> TaskSpec:
         mapped=_map_spec(task),
         outlets=tuple(a.uri for a in getattr(task, "outlets", ()) or ()),
         feeds_mapping=bool(task._feeds_mapping),
+        max_active_tis_per_dag=task.max_active_tis_per_dag,
+        max_active_tis_per_dagrun=task.max_active_tis_per_dagrun,
     )
 
 

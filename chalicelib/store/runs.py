@@ -198,7 +198,27 @@ class RunRepository(TryWrites):
         items = self.m.TaskInstance.query(run_pk(spec.dag_id, run.run_id), consistent_read=True,
                                           attributes_to_get=_SNAPSHOT_ATTRIBUTES)
         views = {i.ti_key: view_of(i) for i in items}
-        return RunSnapshot(spec, views, run.state, run.start_date, previous=self._previous_states(spec, run))
+        return RunSnapshot(spec, views, run.state, run.start_date, previous=self._previous_states(spec, run),
+                           active_elsewhere=self._active_elsewhere(spec, run.run_id))
+
+    def _active_elsewhere(self, spec: DagSpec, run_id: str) -> dict[str, int]:
+        """Queued or running instances of each max_active_tis_per_dag task in the DAG's other active runs; read
+        only for DAGs that set it (one index query per shard, one key-range query per other run and task)."""
+        limited = [t.task_id for t in spec.tasks if t.max_active_tis_per_dag is not None]
+        if not limited:
+            return {}
+        DagRun, TI = self.m.DagRun, self.m.TaskInstance
+        parts = over_shards("1", self.m.index_shards, lambda key: DagRun.active_runs.query(
+            key, DagRun.run_key.startswith(f"{spec.dag_id}#"), attributes_to_get=["dag_id", "run_id", "run_key"]))
+        counts: dict[str, int] = {}
+        for other in (r.run_id for part in parts for r in part if r.run_id != run_id):
+            for task_id in limited:
+                items = TI.query(run_pk(spec.dag_id, other), TI.ti_key.startswith(task_id), consistent_read=True,
+                                 attributes_to_get=["ti_key", "state"])
+                active = sum(1 for i in items if split_key(i.ti_key)[0] == task_id
+                             and i.state in (TaskState.QUEUED, TaskState.RUNNING))
+                counts[task_id] = counts.get(task_id, 0) + active
+        return counts
 
     def _previous_states(self, spec: DagSpec, run: StoredRun) -> dict[str, TaskState] | None:
         """Task states of the run before this one (by logical date), read only for depends_on_past DAGs."""

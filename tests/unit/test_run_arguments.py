@@ -66,3 +66,59 @@ def test_wait_for_downstream_also_waits_for_the_previous_downstream_instances():
                if isinstance(a, EnqueueTask)}
 
     assert started == {"b", "c"}
+
+
+def fan(**limits) -> DagSpec:
+    """r fans out to five instances-like tasks of one kind (w0..w4 stand for one limited task each) and x."""
+    return DagSpec("f", "f.py", (
+        TaskSpec("r", "EmptyOperator", downstream=("w", "x")),
+        TaskSpec("w", "EmptyOperator", upstream=("r",), priority_weight=5, **limits),
+        TaskSpec("x", "EmptyOperator", upstream=("r",)),
+    ))
+
+
+def mapped_snapshot(dag: DagSpec, states: list[S], *, elsewhere=None) -> RunSnapshot:
+    """`w` expanded into len(states) instances with these states; r succeeded."""
+    tis = {"r": TaskInstanceView("r", S.SUCCESS, 1), "x": TaskInstanceView("x", S.SUCCESS, 1),
+           "w": TaskInstanceView("w", S.REMOVED, 0, map_count=len(states))}
+    for i, state in enumerate(states):
+        tis[f"w#{i}"] = TaskInstanceView("w", state, 0 if state is S.NONE else 1, map_index=i)
+    return RunSnapshot(dag, tis, RunState.RUNNING, NOW, active_elsewhere=elsewhere or {})
+
+
+def admitted(snapshot: RunSnapshot) -> list[tuple[str, int]]:
+    return [(a.task_id, a.map_index) for a in plan(snapshot, now=NOW) if isinstance(a, EnqueueTask)]
+
+
+def test_max_active_tis_per_dagrun_admits_instances_up_to_the_limit():
+    dag = fan(max_active_tis_per_dagrun=2)
+
+    assert admitted(mapped_snapshot(dag, [S.NONE] * 5)) == [("w", 0), ("w", 1)]
+    assert admitted(mapped_snapshot(dag, [S.RUNNING, S.NONE, S.NONE, S.NONE, S.NONE])) == [("w", 1)]
+    assert admitted(mapped_snapshot(dag, [S.SUCCESS, S.RUNNING, S.QUEUED, S.NONE, S.NONE])) == []
+    assert admitted(mapped_snapshot(dag, [S.SUCCESS, S.FAILED, S.RUNNING, S.NONE, S.NONE])) == [("w", 3)]
+
+
+def test_max_active_tis_per_dag_counts_the_other_runs_instances():
+    dag = fan(max_active_tis_per_dag=3)
+
+    assert admitted(mapped_snapshot(dag, [S.NONE] * 5, elsewhere={"w": 2})) == [("w", 0)]
+    assert admitted(mapped_snapshot(dag, [S.NONE] * 5, elsewhere={"w": 3})) == []
+    assert admitted(mapped_snapshot(dag, [S.NONE] * 5)) == [("w", 0), ("w", 1), ("w", 2)]
+
+
+def test_a_task_at_its_limit_lets_the_next_in_priority_through():
+    dag = fan(max_active_tis_per_dag=1)
+    snap = RunSnapshot(dag, {"r": TaskInstanceView("r", S.SUCCESS, 1)}, RunState.RUNNING, NOW,
+                       active_elsewhere={"w": 1})
+
+    assert admitted(snap) == [("x", -1)]  # w (higher priority) waits for the other run's instance
+
+
+def test_instance_limits_survive_the_spec_round_trip():
+    dag = fan(max_active_tis_per_dag=4, max_active_tis_per_dagrun=2)
+
+    again = DagSpec.from_dict(dag.to_dict())
+
+    assert (again.task("w").max_active_tis_per_dag, again.task("w").max_active_tis_per_dagrun) == (4, 2)
+    assert again.task("x").max_active_tis_per_dag is None and not again.task("x").limits_instances
