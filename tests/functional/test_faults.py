@@ -164,6 +164,12 @@ def test_reaped_worker_finishing_late_is_dropped(env, monkeypatch):
     assert (ti.state, int(ti.try_number)) == ("up_for_retry", 1)
     assert ti.xcom_return is None
     assert env.queue.sent_tries() == {("first", 1): 1}  # the lost outcome did not advance the run
+    # Its small log and rendered fields could not ride on the refused final write: they are in S3 all the same.
+    from chalicelib.services.task_views import rendered_fields, whole_log
+
+    assert ti.log_inline is None and ti.rendered_inline is None
+    assert "Done. Returned value was: 1" in whole_log(env.backend, "counted", run.run_id, "first", 1)
+    assert rendered_fields(env.backend, "counted", run.run_id, "first", 1)["op_args"] == []
 
 
 def test_reaper_twice_increments_the_try_once(env, monkeypatch):
