@@ -174,6 +174,28 @@ def pendulum_run(run: DagRunInfo) -> DagRunInfo:
                    run_after=_pendulum(run.run_after))
 
 
+def _previous_success(run: DagRunInfo) -> dict[str, Any]:
+    """The previous successful run's dates, looked up only when a template or the task reads one (as Airflow
+    does, with the same lazy proxies): most tasks never pay the query. `dags test` knows no earlier run."""
+    import lazy_object_proxy
+
+    from chalicelib.sdk.dagruns import dag_runs
+
+    gateway = dag_runs()
+    found: list[Any] = []
+
+    def value_of(name: str) -> Any:
+        if not found:
+            found.append(gateway.previous_success(run.dag_id, run.logical_date))
+        previous = found[0]
+        return _pendulum(getattr(previous, name)) if previous is not None else None
+
+    names = {"prev_start_date_success": "start_date", "prev_end_date_success": "end_date",
+             "prev_data_interval_start_success": "data_interval_start",
+             "prev_data_interval_end_success": "data_interval_end"}
+    return {key: lazy_object_proxy.Proxy(lambda name=name: value_of(name)) for key, name in names.items()}
+
+
 def build_context(task: BaseOperator, ti: RuntimeTaskInstance, run: DagRunInfo, params: dict[str, Any]) -> dict[str, Any]:
     from chalicelib.sdk import macros
 
@@ -198,11 +220,7 @@ def build_context(task: BaseOperator, ti: RuntimeTaskInstance, run: DagRunInfo, 
         "ds_nodash": ds_nodash,
         "task_instance_key_str": f"{run.dag_id}__{task.task_id}__{ds_nodash}",
         "task_reschedule_count": getattr(ti, "reschedule_count", 0),
-        # The previous successful run's dates: a run in `dags test` has none (as in a fresh Airflow).
-        "prev_start_date_success": None,
-        "prev_end_date_success": None,
-        "prev_data_interval_start_success": None,
-        "prev_data_interval_end_success": None,
+        **_previous_success(run),
         "partition_key": None,
         "partition_date": None,
         "ts": logical.isoformat(),

@@ -36,6 +36,18 @@ class DagRunGateway(Protocol):
         """{run_id: {task_id: state}} of the DAG's runs at those logical dates."""
         ...
 
+    def previous_success(self, dag_id: str, logical_date: datetime) -> PreviousRun | None:
+        """The DAG's latest successful run with an earlier logical date (the `prev_*_success` context)."""
+        ...
+
+
+@dataclass(frozen=True)
+class PreviousRun:
+    start_date: datetime | None
+    end_date: datetime | None
+    data_interval_start: datetime | None
+    data_interval_end: datetime | None
+
 
 @dataclass
 class IsolatedDagRuns:
@@ -64,6 +76,9 @@ class IsolatedDagRuns:
 
     def task_states(self, dag_id: str, logical_dates: Sequence[datetime]) -> dict[str, dict[str, str | None]]:
         return {}
+
+    def previous_success(self, dag_id: str, logical_date: datetime) -> PreviousRun | None:
+        return None
 
 
 _gateway: contextvars.ContextVar[DagRunGateway | None] = contextvars.ContextVar("levante_dag_runs", default=None)

@@ -7,8 +7,8 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
-from chalicelib.core.states import TaskState
-from chalicelib.sdk.dagruns import DagRunAlreadyExists
+from chalicelib.core.states import RunState, TaskState
+from chalicelib.sdk.dagruns import DagRunAlreadyExists, PreviousRun
 from chalicelib.sdk.exceptions import AirflowException
 from chalicelib.services.backend import Backend
 from chalicelib.store.errors import BadRequestError, ConflictError, NotFoundError
@@ -51,6 +51,16 @@ class StoreDagRuns:
                              states: Sequence[str]) -> int:
         return sum(1 for tasks in self.task_states(dag_id, logical_dates).values()
                    for task_id, state in tasks.items() if task_id in task_ids and state in states)
+
+    def previous_success(self, dag_id: str, logical_date: datetime) -> PreviousRun | None:
+        """Airflow's rule: the latest logical date before this one among the DAG's successful runs (looked for
+        among its newest runs, as depends_on_past does)."""
+        earlier = [r for r in self.backend.runs.list(dag_id, limit=_RUNS_SCANNED)
+                   if r.state is RunState.SUCCESS and r.logical_date < logical_date]
+        if not earlier:
+            return None
+        run = max(earlier, key=lambda r: r.logical_date)
+        return PreviousRun(run.start_date, run.end_date, run.data_interval_start, run.data_interval_end)
 
     def task_states(self, dag_id: str, logical_dates: Sequence[datetime]) -> dict[str, dict[str, str | None]]:
         return {run.run_id: {i.task_id: (None if i.state == TaskState.NONE else i.state)
