@@ -117,9 +117,14 @@ class AwsCounter:
         context["bench_params"] = params
 
     def _after_call(self, parsed: dict[str, Any], context: dict[str, Any], model: Any, **_: Any) -> None:
-        if self._paused:
-            return
         service = model.service_model.endpoint_prefix
+        if self._paused:
+            if service == "dynamodb":  # not counted, but later reads and writes are sized by these images
+                wru, rru = self.wru, self.rru
+                params = context.get("bench_params") or {}
+                self._dynamodb_units(model.name, params.get("TableName"), params, parsed or {})
+                self.wru, self.rru = wru, rru
+            return
         self.requests[f"{service}.{model.name}"] += 1
         params = context.get("bench_params") or {}
         if service == "dynamodb":
@@ -149,9 +154,14 @@ class AwsCounter:
                         self._write(name, request["DeleteRequest"]["Key"], None, failed=False)
         elif op == "GetItem":
             item = parsed.get("Item")
-            self.rru += _read_units(item_size(item), params.get("ConsistentRead", False))
-            if item is not None:
-                self._remember(table, item)
+            if "ProjectionExpression" in params:
+                # DynamoDB bills a GetItem by the whole item's size, whatever the projection returns.
+                whole = self._known(table, params.get("Key") or {})
+                self.rru += _read_units(item_size(whole or item), params.get("ConsistentRead", False))
+            else:
+                self.rru += _read_units(item_size(item), params.get("ConsistentRead", False))
+                if item is not None:
+                    self._remember(table, item)
         elif op in ("Query", "Scan"):
             items = parsed.get("Items", [])
             consistent = params.get("ConsistentRead", False) and "IndexName" not in params
@@ -163,6 +173,10 @@ class AwsCounter:
             for name, items in parsed.get("Responses", {}).items():
                 consistent = params["RequestItems"][name].get("ConsistentRead", False)
                 self.rru += sum(_read_units(item_size(i), consistent) for i in items)
+
+    def _known(self, table: str | None, key: dict[str, Any]) -> dict[str, Any] | None:
+        shape = self.shapes.get(table or "")
+        return self._items.get((table, shape.item_key(key))) if shape is not None else None
 
     def _remember(self, table: str, item: dict[str, Any]) -> None:
         shape = self.shapes.get(table)
