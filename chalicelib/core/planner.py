@@ -367,12 +367,6 @@ def run_outcome(dag: DagSpec, states: Mapping[str, TaskState]) -> RunState | Non
     return RunState.FAILED
 
 
-
-
-
-
-
-
 def apply(snapshot: RunSnapshot, actions: Iterable[Action]) -> RunSnapshot:
     """The snapshot after `actions`, as an executor that performed them all would see it."""
     tis = dict(snapshot.tis)
