@@ -7,11 +7,11 @@ thing everywhere. It reads a snapshot and returns actions; it never performs the
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
+from chalicelib.core.admission import admit, past_allows
 from chalicelib.core.graph import downstream_closure, effective_leaves, topological_order
 from chalicelib.core.mapping import map_count, split_key, ti_key
 from chalicelib.core.spec import DagSpec, TaskSpec
@@ -125,7 +125,6 @@ class FinishRun:
 
 Action = EnqueueTask | SettleTask | ExpandTask | FinishRun
 
-ACTIVE_STATES = frozenset({TaskState.QUEUED, TaskState.RUNNING})
 _WAITING_TO_START = frozenset({TaskState.NONE, TaskState.SCHEDULED})
 
 
@@ -147,10 +146,12 @@ def plan(
     actions: list[Action] = _fail_fast(dag, snapshot.live_states())
     evaluation = _Evaluation(snapshot, actions)
     ready = evaluation.settle_and_find_ready(candidates)
-    ready = [(t, i) for t, i in ready if _past_allows(dag.task(t), snapshot.previous)]
+    ready = [(t, i) for t, i in ready if past_allows(dag.task(t), snapshot.previous)]
     due = _due_tries(snapshot, now)
     actions += due
-    actions += _admit(dag, evaluation, ready, already=len(due))
+    states = evaluation.states()
+    admitted = admit(dag, ready, states, already=len(due), active_elsewhere=snapshot.active_elsewhere)
+    actions += [EnqueueTask(t, _next_try(evaluation.snapshot, t, i), map_index=i) for t, i in admitted]
     if candidates is None and not any(isinstance(a, EnqueueTask) for a in actions):
         outcome = run_outcome(dag, apply(snapshot, actions).live_states())
         if outcome is not None:
@@ -267,16 +268,6 @@ class _Evaluation:
         return self.snapshot.live_states()
 
 
-def _past_allows(task: TaskSpec, previous: Mapping[str, TaskState] | None) -> bool:
-    """depends_on_past: the task's instance in the previous run succeeded or skipped (and, with
-    wait_for_downstream, so did that instance's direct downstream ones). The first run has no past."""
-    if previous is None or not (task.depends_on_past or task.wait_for_downstream):
-        return True
-    done = (TaskState.SUCCESS, TaskState.SKIPPED)
-    needed = [task.task_id] + (list(task.downstream) if task.wait_for_downstream else [])
-    return all(previous.get(t, TaskState.SUCCESS) in done for t in needed)
-
-
 def _fail_fast(dag: DagSpec, states: dict[str, TaskState]) -> list[Action]:
     """fail_fast: once a task failed, what has not started is skipped (teardowns still clean up).
 
@@ -300,39 +291,6 @@ def _due_tries(snapshot: RunSnapshot, now: datetime) -> list[Action]:
         elif ti.state is TaskState.UP_FOR_RESCHEDULE:
             due.append(EnqueueTask(ti.task_id, ti.try_number, "reschedule", ti.map_index))
     return due
-
-
-def _admit(dag: DagSpec, evaluation: _Evaluation, ready: list[tuple[str, int]], already: int) -> list[Action]:
-    """Enqueue ready instances, highest priority first, within the DAG's max_active_tasks and each task's
-    max_active_tis_per_dagrun / max_active_tis_per_dag (a task at its limit waits; the next in priority may go)."""
-    states = evaluation.states()
-    room = max(dag.max_active_tasks - sum(1 for s in states.values() if s in ACTIVE_STATES) - already, 0)
-    index = dag.task_index()
-    order = sorted(ready, key=lambda t: -index[t[0]].priority_weight)  # stable: ties keep topological order
-    if any(index[task_id].limits_instances for task_id, _ in order):
-        order = _within_task_limits(dag, order, states, evaluation.snapshot.active_elsewhere)
-    admitted: list[Action] = []
-    for task_id, map_index in order[:room]:
-        ti = evaluation.snapshot.tis.get(ti_key(task_id, map_index))
-        admitted.append(EnqueueTask(task_id, (ti.try_number if ti else 0) + 1, map_index=map_index))
-    return admitted
-
-
-def _within_task_limits(dag: DagSpec, order: list[tuple[str, int]], states: Mapping[str, TaskState],
-                        elsewhere: Mapping[str, int]) -> list[tuple[str, int]]:
-    """`order` without the instances that would put their task over its per-run or per-DAG limit."""
-    active = Counter(split_key(key)[0] for key, state in states.items() if state in ACTIVE_STATES)
-    kept = []
-    for task_id, map_index in order:
-        task = dag.task(task_id)
-        per_run, per_dag = task.max_active_tis_per_dagrun, task.max_active_tis_per_dag
-        if per_run is not None and active[task_id] >= per_run:
-            continue
-        if per_dag is not None and active[task_id] + elsewhere.get(task_id, 0) >= per_dag:
-            continue
-        active[task_id] += 1
-        kept.append((task_id, map_index))
-    return kept
 
 
 def _timed_out(snapshot: RunSnapshot, now: datetime) -> list[Action] | None:
@@ -405,3 +363,8 @@ def branch_skips(snapshot: RunSnapshot, task_ids: Iterable[str]) -> list[SettleT
                 skips.append(SettleTask(task_id, TaskState.SKIPPED, "skipped by an upstream branch or short-circuit",
                                         map_index))
     return skips
+
+
+def _next_try(snapshot: RunSnapshot, task_id: str, map_index: int) -> int:
+    ti = snapshot.tis.get(ti_key(task_id, map_index))
+    return (ti.try_number if ti else 0) + 1
