@@ -70,6 +70,18 @@ def measures(tasks: list[tuple[str, str, datetime | None, datetime | None]], tri
     out: dict[str, Any] = {"task_instances": len(tasks), "states": states,
                            "first_start_to_last_end_s": round(span, 3),
                            "tasks_per_s": round(len(tasks) / span, 2) if span > 0 else None}
+    by_id = {t: (s, e) for t, _, s, e in tasks}
+    middle = [(s, e) for t, _, s, e in tasks if t not in ("root", "join") and s and e]
+    if by_id.get("root", (None, None))[1] and by_id.get("join", (None, None))[0] and middle:
+        # the fan-out's and the fan-in's hand-over: root end -> first middle start, last middle end -> join start
+        out["root_end_to_first_middle_start_s"] = round((min(s for s, _ in middle) - by_id["root"][1]).total_seconds(), 3)
+        out["last_middle_end_to_join_start_s"] = round((by_id["join"][0] - max(e for _, e in middle)).total_seconds(), 3)
+    if span > 0:  # tasks/s in each tenth of the span: shows whether the rate holds up as the run goes on
+        first = min(starts)
+        tenths = [0] * 10
+        for end in ends:
+            tenths[min(9, int((end - first).total_seconds() / span * 10))] += 1
+        out["tasks_per_s_by_tenth"] = [round(c / (span / 10), 1) for c in tenths]
     if triggered and run_end:
         total = (run_end - triggered).total_seconds()
         out.update(trigger_to_success_s=round(total, 3), tasks_per_s_incl_start=round(len(tasks) / total, 2))
