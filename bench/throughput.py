@@ -138,10 +138,26 @@ def run_levante_dev(folder: Path, logs: Path, workers: int, timeout: float) -> d
         except subprocess.TimeoutExpired:
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait(timeout=10)
+        _kill_leftovers(f"LEVANTE_MOTO_PORT={ports['LEVANTE_MOTO_PORT']}")
     rows = [(t["task_id"], t["state"], _date(t["start_date"], parse_iso), _date(t["end_date"], parse_iso)) for t in tis]
     return {"system": f"levante dev (moto server, scheduler every 2 s, levante worker --concurrency {workers})",
             "run_state": run["state"], "start_to_healthy_s": round(healthy_s, 2),
             **measures(rows, triggered, _date(run["end_date"], parse_iso))}
+
+
+def _kill_leftovers(marker: str) -> None:
+    """levante dev's children run in sessions of their own: should one outlive it (seen twice under heavy
+    load), find it by this stack's unique moto port in its environment and kill it."""
+    mine = marker.encode()
+    for entry in Path("/proc").glob("[0-9]*"):
+        if entry.name == str(os.getpid()):
+            continue
+        try:
+            if mine in (entry / "environ").read_bytes().split(b"\0"):
+                os.kill(int(entry.name), signal.SIGKILL)
+                print(f"warning: killed a leftover levante dev process {entry.name}", file=sys.stderr)
+        except (OSError, ValueError):
+            continue
 
 
 def _dag_listed(base: str, token: str) -> bool:
