@@ -19,6 +19,7 @@ from chalicelib.cli import tasks as tasks_commands
 from chalicelib.cli import variables as variables_commands
 from chalicelib.cli.common import machine_output
 from chalicelib.cli.errors import CliError
+from chalicelib.lifeline import follow_parent
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -37,6 +38,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    follow_parent()  # a process of `levante dev` ends with it
     args = build_parser().parse_args(argv)
     try:
         if getattr(args, "output", None) == "json":

@@ -19,6 +19,8 @@ from typing import Any
 
 from chalice.local import ChaliceRequestHandler, ForbiddenError, LocalDevServer, LocalGatewayException
 
+from chalicelib.lifeline import follow_parent
+
 ROOT = Path(__file__).resolve().parents[2]
 MAX_REQUEST_BYTES = 1024 * 1024  # API Gateway's own limit is 10 MB; no Levante body comes near 1 MB
 _ERRORS = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found", 405: "method_not_allowed",
@@ -104,6 +106,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", type=int, default=8000)
     parser.add_argument("--stage", default="local")
     args = parser.parse_args(argv)
+    follow_parent()  # started by `levante dev`: ends with it
     from chalicelib.api.auth import token_problems
 
     problems = token_problems()

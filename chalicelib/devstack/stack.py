@@ -26,6 +26,7 @@ from chalicelib.core.states import TaskState
 from chalicelib.devstack import moto_state
 from chalicelib.devstack.moto_guard import Credentials
 from chalicelib.devstack.ports import Ports
+from chalicelib.lifeline import PARENT_PID_VARIABLE
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -50,6 +51,7 @@ class Children:
 
     def start(self, name: str, args: list[str], env: dict[str, str], log_dir: Path | None) -> subprocess.Popen:
         out = open(log_dir / f"{name}.log", "ab") if log_dir else None  # noqa: SIM115 - closed with the process
+        env = {**env, PARENT_PID_VARIABLE: str(os.getpid())}  # the child ends if this process dies (lifeline.py)
         proc = subprocess.Popen(args, cwd=ROOT, env=env, start_new_session=True,
                                 stdout=out or None, stderr=subprocess.STDOUT if out else None)
         self.procs.append(proc)
@@ -137,11 +139,15 @@ def run_dev(options: DevOptions, *, out=sys.stdout) -> int:
     except KeyboardInterrupt:
         pass
     finally:
+        # A second Ctrl-C or SIGTERM must not cut the stop short and leave the children running.
+        previous = {sig: signal.signal(sig, signal.SIG_IGN) for sig in (signal.SIGINT, signal.SIGTERM)}
         print("\nlevante dev: stopping...", file=out, flush=True)
         children.stop()
         if dashboard is not None:
             dashboard.shutdown()
         moto.stop()
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
     return 0
 
 

@@ -19,7 +19,6 @@ log while the task runs) and b"R" + JSON
 
 from __future__ import annotations
 
-import ctypes
 import json
 import os
 import select
@@ -33,10 +32,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from chalicelib.lifeline import die_with_parent
+
 _HEADER = struct.Struct(">cI")
 _LOG, _REPORT = b"L", b"R"
 _POLL_CAP = 1.0  # seconds: how late the parent may notice a child that exited while a grandchild holds the pipe
-_PR_SET_PDEATHSIG = 1
 
 
 @dataclass
@@ -173,7 +173,7 @@ def _child_main(target: Callable[[Channel], Any], write_fd: int, deadline: float
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C goes to the worker, which decides
         signal.pthread_sigmask(signal.SIG_SETMASK, mask)  # a SIGTERM sent meanwhile is handled now
         os.setpgid(0, 0)  # its own process group, so a kill reaches what the task started too
-        _die_with_parent()
+        die_with_parent()  # a child outliving a SIGKILLed worker could only waste CPU
         channel = Channel(write_fd)
         channel.deadline = deadline
         channel.report(target(channel))
@@ -189,15 +189,6 @@ def _child_main(target: Callable[[Channel], Any], write_fd: int, deadline: float
             sys.stderr.flush()
         finally:
             os._exit(code)  # never run the parent's atexit handlers or finalizers in the child
-
-
-def _die_with_parent() -> None:
-    """A child outliving a SIGKILLed worker could only waste CPU (it records nothing): die with the parent."""
-    try:
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
-    except (OSError, AttributeError):  # not Linux: the parent's SIGKILL of the group still applies
-        pass
 
 
 def _raise_terminated(signum: int, frame: object) -> None:

@@ -172,3 +172,24 @@ def test_dev_stack_runs_a_dag_and_stops_cleanly(tmp_path: Path) -> None:
         again.stop()
     recording = (state / "moto-recording.jsonl").read_text()
     assert "AmazonSSM.PutParameter" in recording  # the secrets store is in the recording that is replayed
+
+
+def test_a_killed_levante_dev_leaves_no_process_behind(tmp_path: Path) -> None:
+    # Its API, DAG processor, scheduler and worker run in their own sessions (a Ctrl-C in the terminal goes
+    # to `levante dev`, which stops them in order), so a SIGKILL of `levante dev` alone reaches none of them:
+    # each asks the kernel for a SIGTERM when its parent dies (chalicelib/lifeline.py).
+    dags = tmp_path / "dags"
+    dags.mkdir()
+    with DevStack(tmp_path / "state", dags_folder=dags) as stack:
+        family = _descendants(stack.proc.pid)
+        assert len(family) >= 4, family  # api, dag-processor, scheduler, worker (and the worker's pool)
+        stack.proc.kill()
+        stack.proc.wait(timeout=10)
+        try:
+            wait_until(lambda: not any(_alive(pid) for pid in family), timeout=60,
+                       what="the stack's processes to exit after levante dev was killed")
+        except TimeoutError:
+            survivors = [pid for pid in family if _alive(pid)]
+            for pid in survivors:  # leave nothing running for the next test
+                os.kill(pid, signal.SIGKILL)
+            raise AssertionError(f"processes survived levante dev: {survivors}") from None
