@@ -33,8 +33,8 @@ class TryRequests:
 
     lambda_invocations: float = 1.0
     sqs: float = 3.0
-    dynamodb_wru: float = 9.39
-    dynamodb_rru: float = 1.69
+    dynamodb_wru: float = 7.17  # the claim and heartbeats update the active index entry in place
+    dynamodb_rru: float = 1.54  # a projected GetItem billed by the whole item (bench/awscount.py)
     s3_put: float = 0.0  # small logs and rendered fields are inline (LEVANTE_*_INLINE_BYTES)
     handler_seconds: float = 0.1  # the worker's own time around the task
 

@@ -46,6 +46,13 @@ class StateAttribute(UnicodeAttribute):
         return self.states(value)
 
 
+def active_index_key(state: TaskState) -> TaskState:
+    """The `active` index key a task instance in `state` is filed under. A claimed try keeps its queued entry
+    (state running): the claim and the heartbeats then update the entry in place instead of moving it (one
+    index write unit each instead of two), and queued and running tries are told apart by their state."""
+    return TaskState.QUEUED if state in (TaskState.QUEUED, TaskState.RUNNING) else state
+
+
 @dataclass(frozen=True)
 class Models:
     Dag: type[Model]
@@ -168,7 +175,9 @@ def build_models(settings: Settings) -> Models:
 
     class ActiveTasks(GlobalSecondaryIndex):
         """Sparse: task instances in queued/running/up_for_retry/up_for_reschedule, by the time that matters
-        for that state (queued_at, heartbeat, retry due time): the tick's zombie, stuck and retry queries."""
+        for that state (queued_at, or the retry's due time): the tick's zombie, stuck and retry queries.
+        Running tries stay under their `queued` key (`active_index_key`); the zombie query filters them by
+        `heartbeat_at`."""
 
         Meta = _index_meta("active")
         active_state = UnicodeAttribute(hash_key=True)

@@ -16,7 +16,7 @@ from pynamodb.exceptions import DoesNotExist
 
 from chalicelib.core.states import TaskState
 from chalicelib.store.errors import NotFoundError
-from chalicelib.store.models import Models
+from chalicelib.store.models import Models, active_index_key
 from chalicelib.store.runs import StoredRun, live_instances, run_pk
 from chalicelib.store.shards import count_sharded, over_shards, query_sharded
 from chalicelib.store.timefmt import parse_iso
@@ -119,13 +119,16 @@ class ApiReader:
 
     def oldest_due(self, active_state: TaskState) -> datetime | None:
         """`due_at` of the oldest task instance in an active state (for queued: the longest wait)."""
-        TI = self.m.TaskInstance
-        oldest = query_sharded(TaskState(active_state).value, self.m.index_shards, lambda key: TI.active.query(
-            key, scan_index_forward=True, limit=1, attributes_to_get=["due_at"]), order=lambda i: i.due_at, limit=1)
+        TI, state = self.m.TaskInstance, TaskState(active_state)
+        oldest = query_sharded(active_index_key(state).value, self.m.index_shards, lambda key: TI.active.query(
+            key, scan_index_forward=True, limit=1, filter_condition=TI.state == state,
+            attributes_to_get=["due_at", "state"]), order=lambda i: i.due_at, limit=1)
         return parse_iso(oldest[0].due_at) if oldest else None
 
     def count_active(self, active_state: TaskState) -> int:
-        return count_sharded(TaskState(active_state).value, self.m.index_shards, self.m.TaskInstance.active.count)
+        TI, state = self.m.TaskInstance, TaskState(active_state)
+        return count_sharded(active_index_key(state).value, self.m.index_shards,
+                             lambda key: TI.active.count(key, filter_condition=TI.state == state))
 
     # --- meta ------------------------------------------------------------------------------------------
     def import_error_items(self) -> list[dict[str, Any]]:

@@ -25,6 +25,7 @@ from pynamodb.exceptions import DoesNotExist, UpdateError
 from chalicelib.core.mapping import split_key, ti_key
 from chalicelib.core.states import TaskState
 from chalicelib.store.errors import conditional_failed, update_if
+from chalicelib.store.models import active_index_key
 from chalicelib.store.shards import query_sharded
 from chalicelib.store.timefmt import iso, parse_iso
 
@@ -145,8 +146,10 @@ class TryWrites:
         TI = self.m.TaskInstance
         actions = [
             TI.state.set(TaskState.RUNNING), TI.owner_token.set(token), TI.heartbeat_at.set(iso(now)),
-            TI.start_date.set(iso(now)), TI.active_state.set(self._active(TaskState.RUNNING, dag_id, run_id, task_id)),
-            TI.due_at.set(iso(now)),
+            # The queued index entry stays (a first try's key is unchanged: updated in place, not moved); a
+            # retry or reschedule moves from its waiting key, its due time staying (store/models.py).
+            TI.start_date.set(iso(now)),
+            TI.active_state.set(self._active(TaskState.RUNNING, dag_id, run_id, ti_key(task_id, map_index))),
             TI.hostname.set(hostname), TI.end_date.remove(), TI.error.remove(), TI.try_number.set(try_number),
             TI.next_retry_at.remove(), TI.delayed_try.remove(),
         ]
@@ -181,7 +184,7 @@ class TryWrites:
     def heartbeat(self, dag_id: str, run_id: str, task_id: str, token: str, now: datetime, map_index: int = -1) -> bool:
         TI = self.m.TaskInstance
         return self._update(dag_id, run_id, task_id, (TI.owner_token == token) & (TI.state == TaskState.RUNNING),
-                            [TI.heartbeat_at.set(iso(now)), TI.due_at.set(iso(now))], map_index)
+                            [TI.heartbeat_at.set(iso(now))], map_index)
 
     def set_first_start(self, dag_id: str, run_id: str, task_id: str, when: datetime, map_index: int = -1) -> None:
         TI = self.m.TaskInstance
@@ -262,13 +265,20 @@ class TryWrites:
         return self._update(item.dag_id, item.run_id, *_identity_args(item, condition, [TI.due_at.set(iso(now))]))
 
     def by_active_state(self, state: TaskState, due_before: datetime) -> list[Any]:
+        """Task instances in `state` due by `due_before`: queued since then, running without a heartbeat since
+        then, or waiting for a retry or reschedule due by then."""
         TI = self.m.TaskInstance
-        return query_sharded(TaskState(state).value, self.m.index_shards, lambda key: TI.active.query(key, TI.due_at <= iso(due_before)),
-                             order=lambda i: (i.due_at, i.run_pk, i.task_id))
+        state = TaskState(state)
+        condition = TI.state == state
+        if state is TaskState.RUNNING:  # its entry's due time is when it was queued; the heartbeat decides
+            condition &= (TI.heartbeat_at <= iso(due_before)) | TI.heartbeat_at.does_not_exist()
+        return query_sharded(active_index_key(state).value, self.m.index_shards, lambda key: TI.active.query(
+            key, TI.due_at <= iso(due_before), filter_condition=condition), order=lambda i: (i.due_at, i.run_pk, i.task_id))
 
-    def _active(self, state: TaskState, dag_id: str, run_id: str, task_id: str) -> str:
-        """The sharded `active_state` key of one task instance (one shard per task instance, store/shards.py)."""
-        return self.m.shard(TaskState(state).value, f"{run_pk(dag_id, run_id)}#{task_id}")
+    def _active(self, state: TaskState, dag_id: str, run_id: str, key: str) -> str:
+        """The sharded `active_state` key of one task instance in `state` (one shard per task instance, by its
+        ti_key: store/shards.py; queued and running share a key: store/models.py active_index_key)."""
+        return self.m.shard(active_index_key(TaskState(state)).value, f"{run_pk(dag_id, run_id)}#{key}")
 
     def _update(self, dag_id: str, run_id: str, task_id: str, condition: Any, actions: list[Any],
                 map_index: int = -1) -> bool:

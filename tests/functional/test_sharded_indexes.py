@@ -11,6 +11,7 @@ from chalicelib.core.spec import DagSpec
 from chalicelib.core.states import RunState, TaskState
 from chalicelib.store.readers import ApiReader
 from chalicelib.store.shards import shard_key, shard_keys
+from chalicelib.store.try_writes import run_pk
 
 T0 = datetime(2024, 6, 1, 12, 0, tzinfo=UTC)
 N_DAGS = 9
@@ -123,8 +124,8 @@ def test_sharded_reads_equal_unsharded_reads(mocked_aws) -> None:
     TI = sharded.models.TaskInstance
     keys = {item.active_state for item in TI.scan() if item.active_state and item.active_state.startswith("queued")}
     assert keys == set(shard_keys("queued", 4))  # every shard holds queued work
-    assert {i.active_state for i in unsharded.models.TaskInstance.scan() if i.active_state} == {
-        "queued", "running", "up_for_retry"}
+    # running tries keep their queued entry (store/models.py active_index_key)
+    assert {i.active_state for i in unsharded.models.TaskInstance.scan() if i.active_state} == {"queued", "up_for_retry"}
     assert {i.kind for i in sharded.models.Dag.scan()} == set(shard_keys("dag", 4))
 
 
@@ -181,3 +182,27 @@ def test_sharded_stats_counters_sum_to_the_unsharded_counts(mocked_aws) -> None:
     Counter = StatsRepository(sharded.models).Counter
     assert {i.pk for i in Counter.scan() if i.pk.startswith(PK)} == set(shard_keys(PK, 4))
     assert {i.pk for i in StatsRepository(unsharded.models).Counter.scan() if i.pk.startswith(PK)} == {PK}
+
+
+def test_a_running_try_is_a_zombie_candidate_by_its_heartbeat_not_by_when_it_was_queued(mocked_aws) -> None:
+    backend = make_backend(4)
+    seed(backend)
+    runs, TI = backend.runs, backend.models.TaskInstance
+    queued_at = T0 + timedelta(hours=10)
+    runs.enqueue("dag_00", "long", "t0", 1, queued_at)
+    before = TI.get(run_pk("dag_00", "long"), "t0")
+    runs.claim("dag_00", "long", "t0", 1, "tok", queued_at + timedelta(seconds=1), "h", None)
+    after = TI.get(run_pk("dag_00", "long"), "t0")
+    assert (after.active_state, after.due_at) == (before.active_state, before.due_at)  # updated in place, not moved
+
+    def stale(at):
+        return [(i.run_id, i.task_id) for i in runs.by_active_state("running", at) if i.run_id == "long"]
+
+    an_hour_later = queued_at + timedelta(hours=1)
+    assert stale(an_hour_later) == [("long", "t0")]  # no heartbeat for an hour
+    assert runs.heartbeat("dag_00", "long", "t0", "tok", an_hour_later)
+    assert stale(an_hour_later - timedelta(seconds=1)) == []  # beating: not a zombie, though queued long ago
+    assert stale(an_hour_later) == [("long", "t0")]
+    assert [i.run_id for i in runs.by_active_state("queued", an_hour_later) if i.run_id == "long"] == []
+    assert ApiReader(backend.models).count_active("running") == 1 + len(
+        [i for i in TI.scan() if i.state == "running" and i.run_id != "long"])
