@@ -120,8 +120,10 @@ class ApiReader:
     def oldest_due(self, active_state: TaskState) -> datetime | None:
         """`due_at` of the oldest task instance in an active state (for queued: the longest wait)."""
         TI, state = self.m.TaskInstance, TaskState(active_state)
+        # page_size: the filter runs after DynamoDB's Limit, and PynamoDB's page size defaults to `limit`, so
+        # without it each running try ahead of the oldest queued one would cost a request of its own.
         oldest = query_sharded(active_index_key(state).value, self.m.index_shards, lambda key: TI.active.query(
-            key, scan_index_forward=True, limit=1, filter_condition=TI.state == state,
+            key, scan_index_forward=True, limit=1, page_size=100, filter_condition=TI.state == state,
             attributes_to_get=["due_at", "state"]), order=lambda i: i.due_at, limit=1)
         return parse_iso(oldest[0].due_at) if oldest else None
 

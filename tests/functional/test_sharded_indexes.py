@@ -206,3 +206,20 @@ def test_a_running_try_is_a_zombie_candidate_by_its_heartbeat_not_by_when_it_was
     assert [i.run_id for i in runs.by_active_state("queued", an_hour_later) if i.run_id == "long"] == []
     assert ApiReader(backend.models).count_active("running") == 1 + len(
         [i for i in TI.scan() if i.state == "running" and i.run_id != "long"])
+
+
+def test_the_oldest_queued_wait_is_one_query_behind_many_running_tries(mocked_aws) -> None:
+    # Running tries share the queued key and come first in due order: the state filter must not cost a
+    # request per running try (PynamoDB pages by `limit` unless told otherwise).
+    backend = make_backend(1)
+    runs, TI = backend.runs, backend.models.TaskInstance
+    for i in range(30):
+        runs.enqueue("d", "r", f"t{i:02d}", 1, T0 + timedelta(seconds=i))
+        runs.claim("d", "r", f"t{i:02d}", 1, "tok", T0 + timedelta(seconds=i), "h", None)
+    runs.enqueue("d", "r", "waiting", 1, T0 + timedelta(minutes=5))
+    calls: list[str] = []
+    client = TI._get_connection().connection.client
+    client.meta.events.register("before-call.dynamodb.Query", lambda **kw: calls.append("Query"))
+
+    assert ApiReader(backend.models).oldest_due("queued") == T0 + timedelta(minutes=5)
+    assert calls == ["Query"]
