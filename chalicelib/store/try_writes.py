@@ -20,11 +20,11 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from pynamodb.exceptions import DoesNotExist, UpdateError
+from pynamodb.exceptions import DoesNotExist
 
 from chalicelib.core.mapping import split_key, ti_key
 from chalicelib.core.states import TaskState
-from chalicelib.store.errors import conditional_failed, update_if
+from chalicelib.store.errors import update_if
 from chalicelib.store.models import active_index_key
 from chalicelib.store.shards import query_sharded
 from chalicelib.store.timefmt import iso, parse_iso
@@ -73,18 +73,13 @@ class TryWrites:
         TI = self.m.TaskInstance
         condition = TI.state.is_in(TaskState.NONE, TaskState.SCHEDULED)  # never creates an item (a deleted run stays deleted)
         item = TI(run_pk(dag_id, run_id), task_id)
-        try:
-            item.update(condition=condition, actions=[
-                TI.state.set(TaskState.QUEUED), TI.try_number.set((TI.try_number | 0) + 1), TI.queued_at.set(iso(now)),
-                TI.active_state.set(self._active(TaskState.QUEUED, dag_id, run_id, task_id)),
-                TI.due_at.set(iso(now)), TI.next_retry_at.remove(),
-                *_identity(TI, dag_id, run_id, task_id, -1), TI.max_tries.set(TI.max_tries | retries),
-            ])
-        except UpdateError as exc:
-            if conditional_failed(exc):
-                return None
-            raise
-        return int(item.try_number)
+        queued = update_if(item, condition=condition, actions=[
+            TI.state.set(TaskState.QUEUED), TI.try_number.set((TI.try_number | 0) + 1), TI.queued_at.set(iso(now)),
+            TI.active_state.set(self._active(TaskState.QUEUED, dag_id, run_id, task_id)),
+            TI.due_at.set(iso(now)), TI.next_retry_at.remove(),
+            *_identity(TI, dag_id, run_id, task_id, -1), TI.max_tries.set(TI.max_tries | retries),
+        ])
+        return int(item.try_number) if queued else None
 
     def requeue(self, dag_id: str, run_id: str, task_id: str, try_number: int, now: datetime, attempts: int,
                 map_index: int = -1) -> bool:
@@ -160,13 +155,8 @@ class TryWrites:
         if request_id:
             actions.append(TI.request_id.set(request_id))
         item = TI(run_pk(dag_id, run_id), ti_key(task_id, map_index))
-        try:  # UpdateItem returns the new attributes: no separate read of the task instance
-            item.update(actions=actions, condition=condition)
-        except UpdateError as exc:
-            if conditional_failed(exc):
-                return None
-            raise
-        return item
+        # UpdateItem returns the new attributes: no separate read of the task instance
+        return item if update_if(item, condition=condition, actions=actions) else None
 
     def waiting_until(self, dag_id: str, run_id: str, task_id: str, try_number: int,
                       map_index: int = -1) -> datetime | None:
