@@ -3,7 +3,8 @@
     count (every finished try): +1 on each downstream with several upstreams, +1 on the run's leaf counter
     decide (a success, in a DAG and run that allow it): per downstream, the verdict from the edge, or from
         the upstream states read by key once the counter reaches the in-degree
-    apply: queue what is ready (conditional: none/scheduled -> queued), one SQS batch; the run's completion
+    apply: queue what is ready (conditional: none/scheduled -> queued), one SQS batch, or hand one task to the
+        calling worker (conditional: none/scheduled -> running, services/handoff.py); the run's completion
         is checked (whole run, once) when its last leaf finished
 
 Anything unusual (a settle to propagate, a downstream already queued or finished by someone else, a branch's
@@ -26,6 +27,7 @@ from chalicelib.core.spec import DagSpec
 from chalicelib.core.states import TaskState
 from chalicelib.core.trigger_rules import Verdict
 from chalicelib.services.backend import Backend
+from chalicelib.services.handoff import Handoff
 from chalicelib.services.plan_executor import RunCallbacks, advance_run
 from chalicelib.store.progress import RunProgress
 from chalicelib.store.runs import StoredRun
@@ -35,12 +37,14 @@ log = logging.getLogger("levante.advance")
 
 
 def advance_from_edges(backend: Backend, spec: DagSpec, run: StoredRun, task_id: str, state: TaskState,
-                       now: datetime, *, callbacks: RunCallbacks | None = None, skips: bool = False) -> bool:
+                       now: datetime, *, callbacks: RunCallbacks | None = None, skips: bool = False,
+                       handoff: Handoff | None = None) -> bool:
     """Count this finished try on its edges and, when possible, advance the run from them.
 
     True when done; False when the caller must plan the whole run (services/plan_executor.advance_run). `run` may
     be as read before the try: a run marked success or failed meanwhile had its unstarted tasks marked first,
     and a deleted one lost its items, so the conditional enqueue refuses and the whole-run plan decides.
+    `handoff`: one ready task may be claimed for the calling worker instead of queued (services/handoff.py).
     """
     if not edge_plan_applies(spec) or not state.finished:
         return False
@@ -62,7 +66,7 @@ def advance_from_edges(backend: Backend, spec: DagSpec, run: StoredRun, task_id:
             ready.append(down)
         elif verdict is not Verdict.WAIT:
             return False  # a skip or upstream_failed to propagate: the whole-run plan cascades it
-    if ready and not _enqueue(backend, spec, run, ready, now):
+    if ready and not _enqueue(backend, spec, run, ready, now, handoff):
         return False
     if leaf and leaves_done >= len(leaf_ids(spec)):
         # The last leaf (or a recount after a clear): decide the run's completion on the whole run, once.
@@ -70,13 +74,18 @@ def advance_from_edges(backend: Backend, spec: DagSpec, run: StoredRun, task_id:
     return True
 
 
-def _enqueue(backend: Backend, spec: DagSpec, run: StoredRun, ready: list[str], now: datetime) -> bool:
-    """Queue the ready tasks; False if one was taken by another actor (the whole-run plan then decides)."""
+def _enqueue(backend: Backend, spec: DagSpec, run: StoredRun, ready: list[str], now: datetime,
+             handoff: Handoff | None) -> bool:
+    """Queue the ready tasks (one may be handed off); False if one was taken by another actor (the whole-run
+    plan then decides)."""
     if backend.dags.is_paused(spec.dag_id):
         return True  # Airflow 3 starts no task of a paused DAG's runs; the tick queues them once unpaused
     messages: list[tuple[TaskMessage, int]] = []
     taken = False
     for down in ready:
+        if handoff is not None and handoff.accepts(spec.task(down)):
+            taken = not handoff.take(backend.runs, run, spec.task(down), now) or taken
+            continue
         try_number = backend.runs.enqueue_next(spec.dag_id, run.run_id, down, now, spec.task(down).retry.retries)
         if try_number is None:
             taken = True

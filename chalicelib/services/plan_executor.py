@@ -27,6 +27,7 @@ from chalicelib.core.planner import (
 from chalicelib.core.spec import DagSpec
 from chalicelib.core.states import RunState
 from chalicelib.services.backend import Backend
+from chalicelib.services.handoff import Handoff
 from chalicelib.store.progress import RunProgress
 from chalicelib.store.runs import StoredRun
 from chalicelib.taskqueue import TaskMessage
@@ -44,9 +45,13 @@ def _paused(backend: Backend, dag_id: str, known: bool | None) -> bool:
 
 def advance_run(backend: Backend, spec: DagSpec, run: StoredRun, now: datetime, *,
                 candidates: Iterable[str] | None = None, snapshot: RunSnapshot | None = None,
-                callbacks: RunCallbacks | None = None, paused: bool | None = None) -> RunState | None:
+                callbacks: RunCallbacks | None = None, paused: bool | None = None,
+                handoff: Handoff | None = None) -> RunState | None:
     """Plan and execute; returns the run's final state if this call finished it (and then runs `callbacks`,
-    the DAG's on_success/on_failure callbacks: the one place a run's end is decided and acted on)."""
+    the DAG's on_success/on_failure callbacks: the one place a run's end is decided and acted on).
+
+    `handoff` (a worker after its try): the first task to enqueue that it accepts is claimed for that worker
+    instead of queued (services/handoff.py)."""
     if snapshot is None:
         snapshot = backend.runs.snapshot(spec, run)
     actions = plan(snapshot, now=now, candidates=candidates)
@@ -65,7 +70,12 @@ def advance_run(backend: Backend, spec: DagSpec, run: StoredRun, now: datetime, 
         elif isinstance(action, EnqueueTask):
             key = ti_key(action.task_id, action.map_index)
             expected = snapshot.tis[key].try_number if key in snapshot.tis else None
-            retries = spec.task(action.task_id).retry.retries
+            task = spec.task(action.task_id)
+            if handoff is not None and handoff.accepts(task):
+                handoff.take(backend.runs, run, task, now, try_number=action.try_number, expected_try=expected,
+                             map_index=action.map_index)
+                continue
+            retries = task.retry.retries
             if backend.runs.enqueue(spec.dag_id, run.run_id, action.task_id, action.try_number, now, expected, retries,
                                     action.map_index):
                 to_send.append((TaskMessage(spec.dag_id, run.run_id, action.task_id, action.try_number,

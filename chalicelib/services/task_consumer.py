@@ -3,6 +3,7 @@
     claim (conditional) -> read the run fresh -> child process runs the try (the parent heartbeats and
     enforces the timeout) -> write the log -> plan_after_try (pure) -> apply: XComs, skips, final state,
     then the retry message or the run's next step (services/plan_executor.py, which also runs DAG callbacks)
+    -> a task that step handed to this worker (services/handoff.py) runs next, the same way from the claim on
 
 The handler raises only when it could not record what happened (so SQS redelivers, and a message that
 keeps failing lands in the DLQ); a task's own failure is recorded state, not an error.
@@ -33,6 +34,7 @@ from chalicelib.services.backend import Backend
 from chalicelib.services.dag_callbacks import DagCallbacks
 from chalicelib.services.dagcache import DagCache, LoadedDag
 from chalicelib.services.edge_executor import advance_from_edges
+from chalicelib.services.handoff import Handoff
 from chalicelib.services.live_log import LiveLog
 from chalicelib.services.plan_executor import advance_run
 from chalicelib.services.supervised_try import (
@@ -66,11 +68,21 @@ def utcnow() -> datetime:
 
 def handle_message(backend: Backend, dags: DagCache, body: str, *, request_id: str | None = None,
                    now: Callable[[], datetime] = utcnow,
-                   should_stop: Callable[[], str | None] = lambda: None) -> str:
-    """Process one task message; returns what happened (for logs and tests).
+                   should_stop: Callable[[], str | None] = lambda: None, outcomes: list[str] | None = None) -> str:
+    """Process one task message; returns what happened to its try (for logs and tests).
 
-    `should_stop` returning a reason (the local worker shutting down) terminates a running try.
+    `should_stop` returning a reason (the local worker shutting down) terminates a running try. `outcomes`, if
+    given, receives what happened to every try this call ran: the message's, then each hand-off's.
     """
+    handed_off: list[str] = []
+    outcome = _handle_message(backend, dags, body, request_id, now, should_stop, handed_off)
+    if outcomes is not None:
+        outcomes += [outcome, *handed_off]
+    return outcome
+
+
+def _handle_message(backend: Backend, dags: DagCache, body: str, request_id: str | None, now: Callable[[], datetime],
+                    should_stop: Callable[[], str | None], handoffs: list[str]) -> str:
     callback = DagCallbackMessage.from_json(body)
     if callback is not None:
         return _handle_dag_callback(backend, dags, callback)
@@ -79,16 +91,40 @@ def handle_message(backend: Backend, dags: DagCache, body: str, *, request_id: s
     except (ValueError, KeyError, TypeError) as exc:
         raise PoisonMessage(f"unreadable task message {body[:200]!r}: {exc}") from None
     token = uuid.uuid4().hex
-    ti_item = backend.runs.claim(msg.dag_id, msg.run_id, msg.task_id, msg.try_number, token, now(),
-                                 socket.gethostname(), request_id, msg.map_index)
+    hostname = socket.gethostname()
+    ti_item = backend.runs.claim(msg.dag_id, msg.run_id, msg.task_id, msg.try_number, token, now(), hostname,
+                                 request_id, msg.map_index)
     if ti_item is None:
         if _resent_early(backend, msg, now()):
             return "early"
         log.info("skipping %s: already claimed, finished or superseded (duplicate or stale message)", msg)
         return "duplicate"
+    handoff = Handoff.start(backend.settings, hostname, request_id, should_stop)
+    outcome = _run_claimed(backend, dags, msg, token, ti_item, None, now, should_stop, handoff)
+    while (claimed := handoff.pop()) is not None:
+        log.info("%s handed off to this worker after %s", claimed.msg, msg)
+        msg = claimed.msg
+        try:
+            handoffs.append(_run_claimed(backend, dags, msg, claimed.token, claimed.item, claimed.run, now,
+                                         should_stop, handoff))
+        except Exception:  # noqa: BLE001 - the message's own try is recorded; this one is the reaper's now
+            log.exception("%s: handed-off try failed unrecorded; the scheduler reaps it when its heartbeat stops", msg)
+            handoffs.append("unrecorded")
+            break
+    return outcome
+
+
+def _run_claimed(backend: Backend, dags: DagCache, msg: TaskMessage, token: str, ti_item: Any,
+                 run: StoredRun | None, now: Callable[[], datetime], should_stop: Callable[[], str | None],
+                 handoff: Handoff) -> str:
+    """Run a try this worker has claimed, record it and advance its run; `run` as the handing-off try read it
+    (a hand-off: services/handoff.py), or None to read it here."""
     try:
-        # Read fresh, never cached: a run's state, dates and conf change (cleared, deleted and re-created).
-        run = backend.runs.get(msg.dag_id, msg.run_id)
+        # Read fresh, never cached: a run's state, dates and conf change (cleared, deleted and re-created). A
+        # handed-off try takes the run its upstream read: marking or deleting the run changes task states
+        # first, which the hand-off's conditional claim saw (services/edge_executor.py argues the same).
+        if run is None:
+            run = backend.runs.get(msg.dag_id, msg.run_id)
         # The run's own version: a run started before a DAG change finishes on the code it started with.
         loaded = dags.get(msg.dag_id, _relpath(backend, dags, msg.dag_id), bundle_version=run.bundle_version)
     except NotFoundError as exc:
@@ -109,7 +145,8 @@ def handle_message(backend: Backend, dags: DagCache, body: str, *, request_id: s
     inline = place_log(backend, msg, ti_item, key, text, published=live.published)
     rendered = place_rendered_fields(backend, request, ti_item, report.rendered_fields if report else None)
     end = _try_end(msg, int(ti_item.max_tries), report, supervised, started, ended, first_start is not None)
-    return _apply(backend, loaded, run, msg, token, end, report, parse_iso(ti_item.queued_at), now, inline, rendered)
+    return _apply(backend, loaded, run, msg, token, end, report, parse_iso(ti_item.queued_at), now, inline, rendered,
+                  handoff)
 
 
 def _try_end(msg: TaskMessage, max_tries: int, report: ChildReport | None, supervised, started: datetime,
@@ -154,7 +191,7 @@ def _supervisor_note(supervised, report: ChildReport | None) -> str:
 
 def _apply(backend: Backend, loaded: LoadedDag, run: StoredRun, msg: TaskMessage, token: str, end: TryEnd,
            report: ChildReport | None, queued_at: datetime | None, now: Callable[[], datetime],
-           log_inline: str | None = None, rendered_inline: str | None = None) -> str:
+           log_inline: str | None = None, rendered_inline: str | None = None, handoff: Handoff | None = None) -> str:
     """The one executor of the post-try plan; a refused XCom write re-plans the try as failed."""
     xcoms = DynamoXComStore(backend.models, backend.blobs, msg.dag_id, msg.run_id, backend.settings.xcom_inline_limit)
     if report is not None:
@@ -216,10 +253,11 @@ def _apply(backend: Backend, loaded: LoadedDag, run: StoredRun, msg: TaskMessage
             # Edge planning takes the run as read before the try: it writes only on task states, which marking,
             # timing out or deleting the run changes first, so no fresh read is needed (services/edge_executor.py).
             if candidates is not None and advance_from_edges(backend, loaded.spec, run, msg.task_id, state, now(),
-                                                             callbacks=callbacks, skips=bool(end.skip_task_ids)):
+                                                             callbacks=callbacks, skips=bool(end.skip_task_ids),
+                                                             handoff=handoff):
                 continue
             advance_run(backend, loaded.spec, backend.runs.get(msg.dag_id, msg.run_id), now(), candidates=candidates,
-                        callbacks=callbacks)
+                        callbacks=callbacks, handoff=handoff)
         else:  # pragma: no cover - a new instruction without its executor
             raise TypeError(f"no executor for {step!r}")
     return state.value

@@ -46,17 +46,22 @@ class Settings:
     # On AWS the default is DEFAULT_INDEX_SHARDS; against a local endpoint (moto) it is 1: a local table has
     # no partition limit and every extra shard is one more query per read.
     index_shards: int = 1
+    # LEVANTE_HANDOFF_SECONDS: for this long after an invocation starts, a finishing try may hand one task it
+    # readied to its own worker instead of the queue (services/handoff.py); 0 turns hand-offs off. The default,
+    # a tenth of the worker timeout and at most 60 s, leaves a handed-off task nine tenths of its budget.
+    handoff_seconds: float = 60.0
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
         env = os.environ if env is None else env
         endpoint = env.get("AWS_ENDPOINT_URL_DYNAMODB") or env.get("AWS_ENDPOINT_URL")
+        worker_timeout = int(env.get("LEVANTE_WORKER_TIMEOUT", "900"))
         return cls(
             prefix=env.get("LEVANTE_PREFIX", "levante"),
             stage=env.get("LEVANTE_STAGE", "dev"),
             region=env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or "us-east-1",
             dynamodb_endpoint=endpoint,
-            worker_timeout=int(env.get("LEVANTE_WORKER_TIMEOUT", "900")),
+            worker_timeout=worker_timeout,
             heartbeat_timeout=float(env.get("LEVANTE_TASK_HEARTBEAT_TIMEOUT", "300")),
             queued_timeout=float(env.get("LEVANTE_QUEUED_TIMEOUT", "600")),
             kill_grace=float(env.get("LEVANTE_TASK_KILL_GRACE", "60")),
@@ -69,6 +74,7 @@ class Settings:
             log_inline_bytes=int(env.get("LEVANTE_LOG_INLINE_BYTES", "2048")),
             rendered_inline_bytes=int(env.get("LEVANTE_RENDERED_INLINE_BYTES", "2048")),
             index_shards=_positive_int(env, "LEVANTE_INDEX_SHARDS", 1 if endpoint else DEFAULT_INDEX_SHARDS),
+            handoff_seconds=float(env.get("LEVANTE_HANDOFF_SECONDS", "").strip() or min(60.0, worker_timeout / 10)),
         )
 
     @property

@@ -5,6 +5,7 @@ Timeline of one task try, and the condition guarding each write:
 
     enqueue   state in (none, scheduled, up_for_retry, up_for_reschedule) -> queued, try_number = n
     claim     state = queued and try_number = n          -> running, owner_token = T, heartbeat
+    (hand-off: enqueue's condition, claim's result in one write: claim_ready, never on SQS)
               or (a delayed retry message) state = up_for_retry and try_number = n - 1 and due
               or (a delayed reschedule message) state = up_for_reschedule and try_number = n and due
     heartbeat owner_token = T and state = running
@@ -156,6 +157,39 @@ class TryWrites:
             actions.append(TI.request_id.set(request_id))
         item = TI(run_pk(dag_id, run_id), ti_key(task_id, map_index))
         # UpdateItem returns the new attributes: no separate read of the task instance
+        return item if update_if(item, condition=condition, actions=actions) else None
+
+    def claim_ready(self, dag_id: str, run_id: str, task_id: str, token: str, now: datetime, hostname: str,
+                    request_id: str | None, *, retries: int = 0, try_number: int | None = None,
+                    expected_try: int | None = None, map_index: int = -1) -> Any | None:
+        """Enqueue and claim in one write, for a ready task the calling worker runs next itself (a hand-off,
+        services/handoff.py): it never waits in SQS. The claimed item, or None if another actor got it first.
+
+        The condition is `enqueue`'s when `try_number` is given (the whole-run plan's decision, `expected_try` its
+        snapshot), else `enqueue_next`'s (a not-started task's next try, never creating an item); the result is
+        what `claim` leaves: running, this owner token, a fresh heartbeat, queued and started now.
+        """
+        TI = self.m.TaskInstance
+        if try_number is None:
+            condition = TI.state.is_in(TaskState.NONE, TaskState.SCHEDULED)
+            number: Any = (TI.try_number | 0) + 1
+        else:
+            condition = TI.state.is_in(*_ENQUEUEABLE) | TI.state.does_not_exist()
+            if expected_try is not None:
+                condition &= TI.try_number == expected_try
+            number = try_number
+        key = ti_key(task_id, map_index)
+        actions = [
+            TI.state.set(TaskState.RUNNING), TI.try_number.set(number), TI.owner_token.set(token),
+            TI.queued_at.set(iso(now)), TI.start_date.set(iso(now)), TI.heartbeat_at.set(iso(now)),
+            TI.active_state.set(self._active(TaskState.RUNNING, dag_id, run_id, key)), TI.due_at.set(iso(now)),
+            TI.hostname.set(hostname), TI.end_date.remove(), TI.error.remove(), TI.next_retry_at.remove(),
+            TI.delayed_try.remove(), *_identity(TI, dag_id, run_id, task_id, map_index),
+            TI.max_tries.set(TI.max_tries | retries),
+        ]
+        if request_id:
+            actions.append(TI.request_id.set(request_id))
+        item = TI(run_pk(dag_id, run_id), key)
         return item if update_if(item, condition=condition, actions=actions) else None
 
     def waiting_until(self, dag_id: str, run_id: str, task_id: str, try_number: int,

@@ -171,7 +171,8 @@ def test_packaged_stage_runs_a_dag_in_moto_then_destroy_removes_it(moto, tmp_pat
     assert (before["state"], after["state"]) == ("success", "success"), report
     assert after["returned"] == {"answer": "second version"} and after["scheduled_runs"] == 1, report
     runs = len(report["tasks"]) + len(before["tasks"]) + len(after["tasks"])
-    assert report["worker_invocations"] == runs == len(set(report["message_ids"]))
+    # One invocation per message; a chain's later tasks ride on their upstream's invocation (services/handoff.py)
+    assert report["worker_invocations"] == len(set(report["message_ids"])) < runs
     assert not {"moto", "pytest", "flask"} & set(report["modules"])
     logs = [json.loads(line) for line in report["stdout"] if line.startswith("{")]
     worker_lines = [line for line in logs if line.get("dag_id") in (DAG_ID, PROBE_DAG)]

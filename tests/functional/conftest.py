@@ -40,3 +40,13 @@ def backend(mocked_aws: None):
     backend = Backend(settings)
     init_resources(backend)
     return backend
+
+
+@pytest.fixture
+def queue_only(backend):
+    """No hand-offs (services/handoff.py): every ready task goes through SQS, for the tests that stage faults
+    around a task's message (a duplicate, a lost send, a worker dying between claim and finish)."""
+    import dataclasses
+
+    backend.settings = dataclasses.replace(backend.settings, handoff_seconds=0)
+    return backend

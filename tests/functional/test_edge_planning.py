@@ -101,6 +101,7 @@ def test_clearing_a_middle_task_reruns_it_and_its_downstream_with_counters_alrea
     assert stack.backend.runs.get("wide_clear", run.run_id).state.value == "success"
 
 
+@pytest.mark.usefixtures("queue_only")  # the scenario is about this task's message
 def test_a_duplicate_delivery_of_the_last_upstream_queues_the_join_once(stack):
     from chalicelib.services.queue_poller import handle_sqs_record
 

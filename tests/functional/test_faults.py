@@ -24,6 +24,7 @@ def env(backend, tmp_path):
 # --- duplicates ------------------------------------------------------------------------------------
 
 
+@pytest.mark.usefixtures("queue_only")  # the scenario is about this task's message
 def test_duplicate_delivery_of_one_message_runs_user_code_once(env):
     counted(env)
     run = env.trigger()
@@ -56,6 +57,7 @@ def test_same_task_sent_twice_with_different_message_ids_runs_once(env):
 # --- zombies -----------------------------------------------------------------------------------------
 
 
+@pytest.mark.usefixtures("queue_only")  # the scenario is about this task's message
 def test_worker_dies_after_claim_is_reaped_and_retried_once(env):
     counted(env)
     run = env.trigger()

@@ -35,6 +35,7 @@ def test_two_ticks_for_the_same_cron_time_create_one_run(env):
     assert env.queue.sent_tries() == {("first", 1): 1}
 
 
+@pytest.mark.usefixtures("queue_only")  # counts the messages sent per task
 def test_interleaved_creators_of_one_scheduled_run_create_it_once(env, monkeypatch):
     from chalicelib.services.scheduler import tick
 
@@ -63,6 +64,7 @@ def test_interleaved_creators_of_one_scheduled_run_create_it_once(env, monkeypat
     assert env.backend.models.Dag.get("counted").last_automated_logical_date == "2024-06-01T13:00:00.000000Z"
 
 
+@pytest.mark.usefixtures("queue_only")  # counts the messages sent per task
 def test_crash_between_run_creation_and_enqueue_is_recovered_by_the_tick(env):
     counted(env)
     spec = env.backend.dags.get("counted").spec
@@ -96,6 +98,7 @@ def test_scheduler_crash_after_creating_a_scheduled_run_is_recovered(env):
     assert env.backend.models.Dag.get("counted").next_run_after == "2024-06-01T13:00:00.000000Z"
 
 
+@pytest.mark.usefixtures("queue_only")  # the scenario is about this task's message
 def test_send_failure_after_queued_is_resent_by_a_later_tick(env):
     counted(env)
     env.queue.failing = True  # SendMessageBatch reports every entry failed
@@ -192,6 +195,7 @@ def test_dynamodb_throttling_is_retried_without_losing_state(env):
     assert env.run_state(run.run_id) == "success"
 
 
+@pytest.mark.usefixtures("queue_only")  # the scenario is about this task's message
 def test_poison_message_fails_alone_and_lands_in_the_dlq(env):
     from chalicelib.services.queue_poller import process_batch
     from chalicelib.services.task_consumer import PoisonMessage

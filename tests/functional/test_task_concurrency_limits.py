@@ -47,6 +47,7 @@ def active(stack: Stack, dag_id: str, run_id: str, task_id: str) -> int:
                if i.task_id == task_id and i.state in ("queued", "running"))
 
 
+@pytest.mark.usefixtures("queue_only")  # the scenario is about this task's message
 def test_mapped_instances_run_at_most_max_active_tis_per_dagrun_at_once(stack):
     from chalicelib.services.queue_poller import process_batch
 
