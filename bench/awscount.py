@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import base64
 import math
+import time
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -71,6 +72,9 @@ class AwsCounter:
         self._items: dict[tuple[str, tuple], dict[str, Any]] = {}  # last known image of each item
         self._paused = 0
         self._original = botocore.session.Session.create_client
+        # Seconds spent in counted calls (parameter build to parsed answer): what a handler waited on AWS (here
+        # moto), to tell the handler's own time from it (bench/scale.py's Lambda time model).
+        self.aws_seconds = 0.0
 
     # --- installation --------------------------------------------------------------------------------
     def install(self) -> None:
@@ -99,7 +103,7 @@ class AwsCounter:
 
     def reset(self) -> None:
         self.requests.clear()
-        self.wru = self.rru = 0.0
+        self.wru = self.rru = self.aws_seconds = 0.0
         self.units.clear()
 
     def learn_tables(self, client: Any, names: list[str]) -> None:
@@ -110,11 +114,13 @@ class AwsCounter:
     def snapshot(self) -> dict[str, Any]:
         return {"requests": dict(self.requests), "total": sum(self.requests.values()),
                 "dynamodb_wru": round(self.wru, 2), "dynamodb_rru": round(self.rru, 2),
+                "aws_seconds": round(self.aws_seconds, 3),
                 "dynamodb_units": {k: round(v, 2) for k, v in sorted(self.units.items())}}
 
     # --- hooks -----------------------------------------------------------------------------------------
     def _before_call(self, params: dict[str, Any], context: dict[str, Any], model: Any, **_: Any) -> None:
         context["bench_params"] = params
+        context["bench_started"] = time.perf_counter()
 
     def _after_call(self, parsed: dict[str, Any], context: dict[str, Any], model: Any, **_: Any) -> None:
         service = model.service_model.endpoint_prefix
@@ -126,6 +132,8 @@ class AwsCounter:
                 self.wru, self.rru = wru, rru
             return
         self.requests[f"{service}.{model.name}"] += 1
+        if "bench_started" in context:
+            self.aws_seconds += time.perf_counter() - context["bench_started"]
         params = context.get("bench_params") or {}
         if service == "dynamodb":
             self._dynamodb(model.name, params, parsed or {})

@@ -156,7 +156,9 @@ def requests_per_task(counter: AwsCounter, endpoint: str, folder: Path, dag_id: 
         final = backend.runs.get(dag_id, run.run_id)
         tis = backend.runs.task_instances(dag_id, run.run_id)
     assert final.state.value == "success" and len(tis) == N, (final, len(tis))
-    return {"dag_id": dag_id, "tasks": N, "wall_s": wall, "handler_mean_s": statistics.mean(handler_s),
+    # Per task, not per message: a message's invocation also runs the tasks handed off to it (services/handoff.py)
+    return {"dag_id": dag_id, "tasks": N, "wall_s": wall, "handler_mean_s": sum(handler_s) / N,
+            "invocations_per_task": len(handler_s) / N,
             **counted,
             "per_task": {k: v / N for k, v in counted["requests"].items()},
             "requests_per_task": counted["total"] / N,
@@ -170,7 +172,7 @@ def dollars_per_million(result: dict[str, Any]) -> dict[str, float]:
     s3_get = sum(v for k, v in per.items() if k.startswith("s3.") and k.split(".")[1] in ("GetObject", "HeadObject"))
     m = 1e6
     costs = {
-        "lambda_requests": m * PRICES["lambda_request"],  # one worker invocation per task (batch size 1)
+        "lambda_requests": m * result["invocations_per_task"] * PRICES["lambda_request"],  # one per message
         "lambda_duration": m * result["handler_mean_s"] * PRICES["lambda_memory_gb"] * PRICES["lambda_gb_s"],
         "sqs": m * sqs * PRICES["sqs_request"],
         "dynamodb_writes": m * result["wru_per_task"] * PRICES["dynamodb_wru"],

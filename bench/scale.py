@@ -134,7 +134,11 @@ def requests_per_task(counter: SequenceCounter, endpoint: str, folder: Path, dag
         final = backend.runs.get(dag_id, run.run_id)
         states = {i.state for i in backend.runs.instances(dag_id, run.run_id)}
     assert final.state.value == "success" and states == {"success"}, (final, states)
+    # The worker's own time per task: the wall time less what it waited on AWS (moto here); on Lambda each
+    # call then takes AWS's latency instead (bench/cost.py adds it back per request).
+    own_ms = max(0.0, wall - counted["aws_seconds"]) * 1000 / tasks
     return {"dag_id": dag_id, "tasks": tasks, "messages": handled, "wall_s": round(wall, 2), **counted,
+            "invocations_per_task": handled / tasks, "own_ms_per_task": round(own_ms, 2),
             "per_task": {k: v / tasks for k, v in counted["requests"].items()},
             "requests_per_task": counted["total"] / tasks,
             "wru_per_task": counted["dynamodb_wru"] / tasks, "rru_per_task": counted["dynamodb_rru"] / tasks,
@@ -187,7 +191,8 @@ def print_report(results: dict[str, Any]) -> None:
     for op in sorted({op for r in runs.values() for op in r["per_task"]}):
         print(f"  {op:<34}" + "".join(f"{runs[n]['per_task'].get(op, 0):>16.3f}" for n in names))
     for label, key in (("requests / task", "requests_per_task"), ("DynamoDB WRU / task", "wru_per_task"),
-                       ("DynamoDB RRU / task", "rru_per_task"), ("wall s (moto, one process)", "wall_s")):
+                       ("DynamoDB RRU / task", "rru_per_task"), ("worker invocations / task", "invocations_per_task"),
+                       ("worker's own ms / task (not AWS)", "own_ms_per_task"), ("wall s (moto, one process)", "wall_s")):
         print(f"  {label:<34}" + "".join(f"{runs[n][key]:>16.3f}" for n in names))
     print("\n  DynamoDB capacity units per task (estimated, bench/awscount.py)")
     for unit in sorted({u for r in runs.values() for u in r["dynamodb_units"]}):

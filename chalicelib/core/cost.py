@@ -14,6 +14,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 DEFAULT_WORKER_MEMORY_MB = 1024  # .chalice/config.json, stage dev
+# What one DynamoDB or SQS request takes from a Lambda in the same region: an assumption (AWS quotes single-digit
+# milliseconds for DynamoDB; SQS sends take ~10 ms), not a measurement; bench/ measures against moto instead.
+AWS_CALL_SECONDS = 0.010
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ this worker dies.
 A hand-off must not cut into a task's time budget: one is taken only during the first `handoff_seconds` of
 an invocation (default a tenth of the worker timeout, at most 60 s), and never for a task whose
 execution_timeout would not fit in what is left of the worker timeout. LEVANTE_HANDOFF_SECONDS=0 turns it off.
+Nor for a task whose trigger rule may fire before all its upstream tasks are done (see `accepts`).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from chalicelib.core.edges import WAIT_FOR_ALL
 from chalicelib.core.spec import TaskSpec
 from chalicelib.store.runs import RunRepository, StoredRun
 from chalicelib.store.settings import Settings
@@ -61,7 +63,10 @@ class Handoff:
         if self.taken is not None or self.window <= 0 or self.should_stop():
             return False
         elapsed = self.clock() - self.started
-        if elapsed >= self.window:
+        if elapsed >= self.window or task.trigger_rule not in WAIT_FOR_ALL:
+            # A rule that fires before every upstream is done (one_success, ...) may be readied while a branch
+            # upstream still runs; queued, its skip can take the task back before a worker claims it
+            # (store/try_writes.settle), running it could not.
             return False
         return task.execution_timeout is None or elapsed + task.execution_timeout <= self.worker_timeout
 

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
-
 from tests.functional.harness import Stack
 
 DAG = '''
@@ -46,7 +44,6 @@ def _handle(stack: Stack, first: str) -> list[str]:
     return handled
 
 
-@pytest.mark.usefixtures("queue_only")  # the scenario is about this task's message
 def test_short_circuit_takes_back_a_task_queued_after_it_started(backend, tmp_path: Path) -> None:
     (tmp_path / "skip_race.py").write_text(DAG)
     stack = Stack(backend, tmp_path)

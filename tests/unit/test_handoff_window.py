@@ -56,3 +56,11 @@ def test_nothing_is_accepted_while_stopping_or_turned_off_or_with_one_already_ta
     h = handoff(clock)
     h.taken = object()  # type: ignore[assignment]
     assert not h.accepts(task())
+
+
+def test_a_rule_that_may_fire_before_every_upstream_is_done_is_never_handed_off():
+    from chalicelib.core.trigger_rules import TriggerRule
+
+    h = handoff(Clock())
+    assert h.accepts(TaskSpec(task_id="t", operator="PythonOperator", trigger_rule=TriggerRule.NONE_FAILED))
+    assert not h.accepts(TaskSpec(task_id="t", operator="PythonOperator", trigger_rule=TriggerRule.ONE_SUCCESS))
