@@ -142,7 +142,9 @@ def task_instance(item: Any, spec_task: TaskSpec | None = None,
         "duration": float(item.duration) if item.duration is not None else None,
         "queued_when": _date(item.queued_at), "hostname": item.hostname,
         "next_retry_at": _date(item.next_retry_at), "note": getattr(item, "note", None),
-        "cost_usd": cost.rounded(cost.task_cost(cost.TaskTries(int(item.try_number or 0), _float(item.duration)), memory_mb)),
+        "cost_usd": cost.rounded(cost.task_cost(cost.TaskTries(int(item.try_number or 0), _float(item.duration),
+                                                               cost.handed_off(item.queued_at, item.start_date)),
+                                                memory_mb)),
     }
     if spec_task is not None:
         out.update({"operator": spec_task.operator, "task_group_id": spec_task.task_group, "pool": spec_task.pool,

@@ -1,11 +1,14 @@
 """What runs and tasks cost on AWS: a pure model of Lambda GB-seconds plus the requests each try makes.
 
-Prices are AWS list prices for us-east-1 (on-demand, free tier ignored); the per-try request counts are
-the ones `bench/scale.py` measured on a 100-task chain (docs/costs.md, issue #17): one worker invocation,
-three SQS requests (receive, delete, the downstream send), ~9.4 DynamoDB write units and ~1.7 read units,
-and no S3 PUT: a log and rendered template fields of up to 2 KB each ride on the try's final write to its
-task-instance item (a larger one adds a PUT each, $0.005 per thousand). A try's Lambda time is the task's own duration plus the handler's overhead. Only the last
-try's duration is stored, so earlier tries are assumed to have lasted as long as the last one.
+Prices are AWS list prices for us-east-1 (on-demand, free tier ignored). A try costs one of two measured
+profiles (`bench/scale.py`, docs/costs.md): a try that came through SQS pays its own message (send, receive,
+delete) and worker invocation, its enqueue and its claim; a try handed off by its upstream's worker
+(services/handoff.py) pays one conditional claim and no SQS request or invocation. Neither makes an S3 PUT
+when its log and rendered template fields are under 2 KB each (they ride on the try's final write; a larger
+one adds a PUT each, $0.005 per thousand). A try's Lambda time is the task's own duration plus the handler's:
+the worker's own time measured against moto, plus AWS_CALL_SECONDS per request it makes. Only the last try's
+duration is stored, so earlier tries are assumed to have lasted as long as the last one, and to have come
+through SQS (a retry always does).
 """
 
 from __future__ import annotations
@@ -32,18 +35,24 @@ class Prices:
 
 @dataclass(frozen=True)
 class TryRequests:
-    """AWS requests one task try makes besides its own code's (measured: docs/costs.md)."""
+    """AWS requests one task try makes besides its own code's, and the handler's own seconds."""
 
     lambda_invocations: float = 1.0
     sqs: float = 3.0
-    dynamodb_wru: float = 7.17  # the claim and heartbeats update the active index entry in place
-    dynamodb_rru: float = 1.54  # a projected GetItem billed by the whole item (bench/awscount.py)
+    dynamodb_wru: float = 8.13
+    dynamodb_rru: float = 1.04
     s3_put: float = 0.0  # small logs and rendered fields are inline (LEVANTE_*_INLINE_BYTES)
     handler_seconds: float = 0.1  # the worker's own time around the task
 
 
 PRICES = Prices()
-PER_TRY = TryRequests()
+# bench/scale.py on main after the hand-offs (docs/costs.md): `fanout_100_slots`, where every try comes through
+# SQS (its receive and delete, and a tenth of a batched send), and `chain_100`, where every try but the first is
+# handed off. Handler seconds: the measured own time (29 and 23 ms) plus AWS_CALL_SECONDS per request made.
+QUEUED_TRY = TryRequests(lambda_invocations=1.0, sqs=2.1, dynamodb_wru=8.13, dynamodb_rru=1.04, handler_seconds=0.082)
+HANDED_OFF_TRY = TryRequests(lambda_invocations=0.0, sqs=0.0, dynamodb_wru=5.18, dynamodb_rru=0.55,
+                             handler_seconds=0.055)
+PER_TRY = QUEUED_TRY  # what a try costs when nothing says it was handed off (forecasts: an upper bound)
 
 
 @dataclass(frozen=True)
@@ -52,6 +61,13 @@ class TaskTries:
 
     tries: int
     last_duration: float | None
+    handed_off: bool = False  # its last try was handed off (queued and started at the same instant)
+
+
+def handed_off(queued_at: str | None, start_date: str | None) -> bool:
+    """A try handed off to its upstream's worker was queued and claimed in one write, at one instant
+    (store/try_writes.claim_ready); a try through SQS is claimed after it was queued."""
+    return queued_at is not None and queued_at == start_date
 
 
 def try_cost(duration: float | None, memory_mb: int, prices: Prices = PRICES, per_try: TryRequests = PER_TRY) -> float:
@@ -64,7 +80,11 @@ def try_cost(duration: float | None, memory_mb: int, prices: Prices = PRICES, pe
 
 
 def task_cost(task: TaskTries, memory_mb: int, prices: Prices = PRICES) -> float:
-    return task.tries * try_cost(task.last_duration, memory_mb, prices) if task.tries > 0 else 0.0
+    if task.tries <= 0:
+        return 0.0
+    last = HANDED_OFF_TRY if task.handed_off else QUEUED_TRY
+    return (try_cost(task.last_duration, memory_mb, prices, last)
+            + (task.tries - 1) * try_cost(task.last_duration, memory_mb, prices, QUEUED_TRY))
 
 
 def run_cost(tasks: Iterable[TaskTries], memory_mb: int, prices: Prices = PRICES) -> float:

@@ -23,8 +23,8 @@ DEFAULT_TASK_SECONDS = 1.0  # a DAG that never ran: each task assumed to take a 
 
 
 def tries(items: Iterable[Any]) -> list[cost.TaskTries]:
-    return [cost.TaskTries(int(i.try_number or 0), float(i.duration) if i.duration is not None else None)
-            for i in items]
+    return [cost.TaskTries(int(i.try_number or 0), float(i.duration) if i.duration is not None else None,
+                           cost.handed_off(i.queued_at, i.start_date)) for i in items]
 
 
 def run_cost(backend: Backend, items: Iterable[Any]) -> float:

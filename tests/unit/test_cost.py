@@ -1,26 +1,50 @@
-"""The cost model: Lambda GB-seconds at the deployed memory plus the measured requests per try."""
+"""The cost model: Lambda GB-seconds at the deployed memory plus the measured requests per try, by how the try
+came: through SQS, or handed off by its upstream's worker (services/handoff.py)."""
 
 from __future__ import annotations
 
 import pytest
 
-from chalicelib.core.cost import PER_TRY, PRICES, TaskTries, forecast, run_cost, task_cost, try_cost
+from chalicelib.core.cost import (
+    HANDED_OFF_TRY,
+    PRICES,
+    QUEUED_TRY,
+    TaskTries,
+    forecast,
+    handed_off,
+    run_cost,
+    task_cost,
+    try_cost,
+)
 
 
 def test_a_try_is_its_requests_plus_gb_seconds() -> None:
-    requests = (1 * 0.20 + 3 * 0.40 + 7.17 * 0.625 + 1.54 * 0.125) / 1e6  # no S3 PUT: small texts are inline
-    assert try_cost(0.0, 1024) == pytest.approx(requests + PER_TRY.handler_seconds * PRICES.lambda_gb_second)
+    requests = (1 * 0.20 + 2.1 * 0.40 + 8.13 * 0.625 + 1.04 * 0.125) / 1e6  # no S3 PUT: small texts are inline
+    assert try_cost(0.0, 1024) == pytest.approx(requests + QUEUED_TRY.handler_seconds * PRICES.lambda_gb_second)
     # ten seconds at 2 GB cost twice as much compute as at 1 GB
-    assert try_cost(10, 2048) - try_cost(10, 1024) == pytest.approx(10.1 * PRICES.lambda_gb_second)
+    extra = 10 + QUEUED_TRY.handler_seconds
+    assert try_cost(10, 2048) - try_cost(10, 1024) == pytest.approx(extra * PRICES.lambda_gb_second)
 
 
-def test_about_seven_dollars_per_million_short_tasks_at_512_mb() -> None:
-    # docs/costs.md: $6.9 per million 0.1 s tasks at 512 MB since the claim stopped moving the index entry
-    assert 6.5 < try_cost(0.0, 512) * 1e6 < 7.5
+def test_a_handed_off_try_pays_no_message_and_no_invocation() -> None:
+    requests = (5.18 * 0.625 + 0.55 * 0.125) / 1e6
+    assert try_cost(0.0, 1024, per_try=HANDED_OFF_TRY) == pytest.approx(
+        requests + HANDED_OFF_TRY.handler_seconds * PRICES.lambda_gb_second)
+    # docs/costs.md: under $6 per million short tasks at both stages' memory when handed off
+    assert try_cost(0.0, 2048, per_try=HANDED_OFF_TRY) * 1e6 < 6
+    assert try_cost(0.0, 1024, per_try=HANDED_OFF_TRY) < try_cost(0.0, 1024)
 
 
-def test_every_try_counts_and_a_task_that_never_ran_costs_nothing() -> None:
+def test_a_try_was_handed_off_when_it_was_queued_the_instant_it_started() -> None:
+    assert handed_off("2024-01-01T00:00:00.000001+00:00", "2024-01-01T00:00:00.000001+00:00")
+    assert not handed_off("2024-01-01T00:00:00+00:00", "2024-01-01T00:00:00.020000+00:00")
+    assert not handed_off(None, None)
+
+
+def test_every_try_counts_retries_came_through_sqs_and_a_task_that_never_ran_costs_nothing() -> None:
     assert task_cost(TaskTries(3, 2.0), 1024) == pytest.approx(3 * try_cost(2.0, 1024))
+    assert task_cost(TaskTries(2, 2.0, handed_off=True), 1024) == pytest.approx(
+        try_cost(2.0, 1024, per_try=HANDED_OFF_TRY) + try_cost(2.0, 1024))
     assert task_cost(TaskTries(0, None), 1024) == 0.0
     assert run_cost([TaskTries(1, 1.0), TaskTries(2, 1.0), TaskTries(0, None)], 1024) == pytest.approx(
         3 * try_cost(1.0, 1024))
