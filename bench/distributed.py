@@ -88,9 +88,9 @@ def utcnow() -> datetime:
 # --- the moto server ------------------------------------------------------------------------------------------
 
 
-def start_moto(processes: ProcessGroups) -> str:
+def start_moto(processes: ProcessGroups, name: str = "moto") -> str:
     port = free_port()
-    processes.start("moto", [str(BIN / "moto_server"), "-H", "127.0.0.1", "-p", str(port)], env=dict(os.environ), cwd=ROOT)
+    processes.start(name, [str(BIN / "moto_server"), "-H", "127.0.0.1", "-p", str(port)], env=dict(os.environ), cwd=ROOT)
     endpoint = f"http://127.0.0.1:{port}"
     wait_until(lambda: http_answers(f"{endpoint}/moto-api/data.json"), timeout=30, what="moto server")
     return endpoint
