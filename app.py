@@ -76,16 +76,19 @@ def scheduler(event) -> dict:
 
 @app.on_sqs_message(queue=SETTINGS.queue_name, batch_size=1, name="worker")
 def worker(event) -> None:
-    # One message per invocation (batch size 1): each task has its own timeout budget and failure
-    # isolation. An exception here means the outcome could not be recorded: SQS redelivers, then DLQs.
+    # One message per invocation (batch size 1): each message's task has its own timeout budget and failure
+    # isolation; tasks handed off to it (services/handoff.py) ride on it only early in the invocation. An
+    # exception here means the outcome could not be recorded: SQS redelivers, then DLQs.
     from chalicelib.services.task_consumer import handle_message
 
     backend, dags = _backend()
     for record in event:
         raw = record.to_dict()
         with TELEMETRY.task(raw.get("messageId", ""), record.body, raw.get("attributes", {}).get("SentTimestamp")) as outcome:
-            outcome["result"] = handle_message(backend, dags, record.body,
+            tries: list[str] = []  # the message's try, then any handed off to this invocation
+            outcome["result"] = handle_message(backend, dags, record.body, outcomes=tries,
                                                request_id=getattr(event.context, "aws_request_id", None))
+            outcome["results"] = tries
 
 
 @app.lambda_function(name="dag_processor")
