@@ -35,6 +35,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.awscount import AwsCounter  # noqa: E402
+from chalicelib.devstack.moto_atomic import server_argv  # noqa: E402
 from chalicelib.devstack.process_groups import ProcessGroups, free_port, http_answers, wait_until  # noqa: E402
 
 BIN = Path(sys.executable).parent
@@ -90,7 +91,7 @@ def utcnow() -> datetime:
 
 def start_moto(processes: ProcessGroups, name: str = "moto") -> str:
     port = free_port()
-    processes.start(name, [str(BIN / "moto_server"), "-H", "127.0.0.1", "-p", str(port)], env=dict(os.environ), cwd=ROOT)
+    processes.start(name, server_argv("127.0.0.1", port), env=dict(os.environ), cwd=ROOT)
     endpoint = f"http://127.0.0.1:{port}"
     wait_until(lambda: http_answers(f"{endpoint}/moto-api/data.json"), timeout=30, what="moto server")
     return endpoint

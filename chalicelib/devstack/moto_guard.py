@@ -98,6 +98,10 @@ class GuardedMotoServer:
         from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
         from werkzeug.serving import make_server
 
+        from chalicelib.devstack.moto_atomic import install
+
+        install()  # DynamoDB's conditional writes atomic, as Levante's claims need (devstack/moto_atomic.py)
+
         app = MotoGuard(DomainDispatcherApplication(create_backend_app), self.access_key_id)
         self._server = make_server("127.0.0.1", self.port, app, threaded=True, request_handler=MotoRequestHandler)
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True, name="moto")

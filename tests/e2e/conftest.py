@@ -87,10 +87,10 @@ def stack_env(endpoint: str, prefix: str, dags_folder: Path) -> dict[str, str]:
 
 
 def start_moto(processes: ProcessGroups) -> str:
+    from chalicelib.devstack.moto_atomic import server_argv
+
     port = free_port()
-    server = BIN / "moto_server"
-    argv = [str(server)] if server.exists() else [sys.executable, "-m", "moto.server"]
-    processes.start("moto", [*argv, "-H", "127.0.0.1", "-p", str(port)], env=dict(os.environ), cwd=ROOT)
+    processes.start("moto", server_argv("127.0.0.1", port), env=dict(os.environ), cwd=ROOT)
     endpoint = f"http://127.0.0.1:{port}"
 
     def answers() -> bool:

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from chalicelib.devstack.moto_atomic import server_argv
 from chalicelib.devstack.process_groups import ProcessGroups, free_port, group_members, http_answers, wait_until
 from tests.functional.harness import write_dag
 
@@ -47,8 +48,7 @@ def levante(*args: str) -> list[str]:
 def moto(tmp_path, monkeypatch):
     processes = ProcessGroups(tmp_path)
     port = free_port()
-    processes.start("moto", [str(BIN / "moto_server"), "-H", "127.0.0.1", "-p", str(port)], env=dict(os.environ),
-                    cwd=ROOT)
+    processes.start("moto", server_argv("127.0.0.1", port), env=dict(os.environ), cwd=ROOT)
     endpoint = f"http://127.0.0.1:{port}"
     wait_until(lambda: http_answers(f"{endpoint}/moto-api/data.json"), timeout=30, what="moto server")
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "LEVANTE_"))}
