@@ -34,7 +34,7 @@ from chalicelib.services.backend import Backend
 from chalicelib.services.dag_callbacks import DagCallbacks
 from chalicelib.services.dagcache import DagCache, LoadedDag
 from chalicelib.services.edge_executor import advance_from_edges
-from chalicelib.services.handoff import Handoff
+from chalicelib.services.handoff import Claimed, Handoff
 from chalicelib.services.live_log import LiveLog
 from chalicelib.services.plan_executor import advance_run
 from chalicelib.services.supervised_try import (
@@ -100,7 +100,11 @@ def _handle_message(backend: Backend, dags: DagCache, body: str, request_id: str
         log.info("skipping %s: already claimed, finished or superseded (duplicate or stale message)", msg)
         return "duplicate"
     handoff = Handoff.start(backend.settings, hostname, request_id, should_stop)
-    outcome = _run_claimed(backend, dags, msg, token, ti_item, None, now, should_stop, handoff)
+    try:
+        outcome = _run_claimed(backend, dags, msg, token, ti_item, None, now, should_stop, handoff)
+    except Exception:
+        _give_back(backend, handoff.pop(), now())  # the task it claimed never started: it goes through SQS
+        raise
     while (claimed := handoff.pop()) is not None:
         log.info("%s handed off to this worker after %s", claimed.msg, msg)
         msg = claimed.msg
@@ -110,8 +114,22 @@ def _handle_message(backend: Backend, dags: DagCache, body: str, request_id: str
         except Exception:  # noqa: BLE001 - the message's own try is recorded; this one is the reaper's now
             log.exception("%s: handed-off try failed unrecorded; the scheduler reaps it when its heartbeat stops", msg)
             handoffs.append("unrecorded")
+            _give_back(backend, handoff.pop(), now())
             break
     return outcome
+
+
+def _give_back(backend: Backend, claimed: Claimed | None, now: datetime) -> None:
+    """A hand-off claimed by a try whose recording failed: queue it with its message instead of leaving it
+    running with no runner (the reaper would fail it, without retries, though its code never ran)."""
+    if claimed is None:
+        return
+    m = claimed.msg
+    try:
+        if backend.runs.unclaim(m.dag_id, m.run_id, m.task_id, claimed.token, now, m.map_index):
+            backend.queue.send([(m, 0)])  # a lost send leaves it queued: the tick re-sends tasks queued too long
+    except Exception:  # noqa: BLE001 - the original error matters more; the reaper still takes the try
+        log.exception("%s: could not give the hand-off back to the queue", m)
 
 
 def _run_claimed(backend: Backend, dags: DagCache, msg: TaskMessage, token: str, ti_item: Any,

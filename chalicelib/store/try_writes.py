@@ -192,6 +192,15 @@ class TryWrites:
         item = TI(run_pk(dag_id, run_id), key)
         return item if update_if(item, condition=condition, actions=actions) else None
 
+    def unclaim(self, dag_id: str, run_id: str, task_id: str, token: str, now: datetime, map_index: int = -1) -> bool:
+        """Give a claimed try that never started back to the queue (queued, same try number): a hand-off whose
+        worker failed before running it (services/task_consumer.py). False if the token no longer owns it."""
+        TI = self.m.TaskInstance
+        return self._update(dag_id, run_id, task_id, (TI.owner_token == token) & (TI.state == TaskState.RUNNING), [
+            TI.state.set(TaskState.QUEUED), TI.owner_token.remove(), TI.queued_at.set(iso(now)),
+            TI.due_at.set(iso(now)), TI.start_date.remove(), TI.heartbeat_at.remove(), TI.hostname.remove(),
+        ], map_index)  # the active index key is queued's already (queued and running share it)
+
     def waiting_until(self, dag_id: str, run_id: str, task_id: str, try_number: int,
                       map_index: int = -1) -> datetime | None:
         """When try `try_number` is due, if the task instance is waiting for it (retry or reschedule)."""

@@ -203,3 +203,33 @@ def test_a_hand_off_that_loses_the_race_for_its_task_leaves_it_to_the_winner(env
 
     assert side_effects(env.log) == ["first"]
     assert env.ti(run.run_id, "second").state == TaskState.QUEUED  # the winner's: its message will run it
+
+
+def test_a_hand_off_claimed_by_a_try_whose_recording_fails_goes_back_to_the_queue(env, monkeypatch):
+    """The worker raises after claiming the hand-off (SQS will redeliver its message): the claimed task never
+    ran, so it is queued with its message rather than left running for the reaper to fail."""
+    from chalicelib.services.handoff import Handoff
+
+    counted(env)
+    run = env.trigger()
+    message = env.receive_one()
+    real = Handoff.take
+
+    def take_then_fail(self, *args, **kwargs):
+        assert real(self, *args, **kwargs)
+        raise RuntimeError("DynamoDB unreachable")
+
+    monkeypatch.setattr(Handoff, "take", take_then_fail)
+    with pytest.raises(RuntimeError, match="unreachable"):
+        env.handle(message["Body"], request_id=message["MessageId"])
+    monkeypatch.setattr(Handoff, "take", real)
+    env.queue.sqs.release(message["ReceiptHandle"])  # as SQS redelivers a message whose handler raised
+
+    second = env.ti(run.run_id, "second")
+    assert (second.state, int(second.try_number), second.owner_token) == ("queued", 1, None)
+    assert env.queue.sent_tries()[("second", 1)] == 1
+    outcomes = env.drain(T0)
+    assert sorted(outcomes) == ["duplicate", "success"]  # first's redelivery does nothing; second runs once
+    assert side_effects(env.log) == ["first", "second"]
+    assert states(env.backend, "counted", run.run_id) == {"first": ("success", 1), "second": ("success", 1)}
+    assert env.run_state(run.run_id) == "success"
