@@ -37,12 +37,12 @@ class Prices:
 class TryRequests:
     """AWS requests one task try makes besides its own code's, and the handler's own seconds."""
 
-    lambda_invocations: float = 1.0
-    sqs: float = 3.0
-    dynamodb_wru: float = 8.13
-    dynamodb_rru: float = 1.04
+    lambda_invocations: float
+    sqs: float
+    dynamodb_wru: float
+    dynamodb_rru: float
+    handler_seconds: float  # the worker's own time around the task
     s3_put: float = 0.0  # small logs and rendered fields are inline (LEVANTE_*_INLINE_BYTES)
-    handler_seconds: float = 0.1  # the worker's own time around the task
 
 
 PRICES = Prices()

@@ -83,10 +83,11 @@ def _enqueue(backend: Backend, spec: DagSpec, run: StoredRun, ready: list[str], 
     messages: list[tuple[TaskMessage, int]] = []
     taken = False
     for down in ready:
-        if handoff is not None and handoff.accepts(spec.task(down)):
-            taken = not handoff.take(backend.runs, run, spec.task(down), now) or taken
+        task = spec.task(down)
+        if handoff is not None and handoff.accepts(task):
+            taken = not handoff.take(backend.runs, run, task, now) or taken
             continue
-        try_number = backend.runs.enqueue_next(spec.dag_id, run.run_id, down, now, spec.task(down).retry.retries)
+        try_number = backend.runs.enqueue_next(spec.dag_id, run.run_id, down, now, task.retry.retries)
         if try_number is None:
             taken = True
         else:

@@ -18,7 +18,7 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -48,7 +48,7 @@ class Handoff:
     window: float  # seconds from `started` during which a task may be taken
     should_stop: Callable[[], str | None] = lambda: None
     clock: Callable[[], float] = time.monotonic
-    started: float = field(default=0.0)
+    started: float = 0.0
     taken: Claimed | None = None
 
     @classmethod

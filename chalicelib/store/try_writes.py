@@ -140,21 +140,14 @@ class TryWrites:
         message claims it here, and not before it is due: a message delivered early finds it unclaimable.
         """
         TI = self.m.TaskInstance
-        actions = [
-            TI.state.set(TaskState.RUNNING), TI.owner_token.set(token), TI.heartbeat_at.set(iso(now)),
-            # The queued index entry stays (a first try's key is unchanged: updated in place, not moved); a
-            # retry or reschedule moves from its waiting key, its due time staying (store/models.py).
-            TI.start_date.set(iso(now)),
-            TI.active_state.set(self._active(TaskState.RUNNING, dag_id, run_id, ti_key(task_id, map_index))),
-            TI.hostname.set(hostname), TI.end_date.remove(), TI.error.remove(), TI.try_number.set(try_number),
-            TI.next_retry_at.remove(), TI.delayed_try.remove(),
-        ]
+        # The queued index entry stays (a first try's key is unchanged: updated in place, not moved); a retry or
+        # reschedule moves from its waiting key, its due time staying (store/models.py).
+        actions = self._running(dag_id, run_id, ti_key(task_id, map_index), try_number, token, now, hostname,
+                                request_id)
         due = TI.next_retry_at <= iso(now + CLAIM_EARLY_TOLERANCE)
         condition = (TI.state == TaskState.QUEUED) & (TI.try_number == try_number)
         condition |= (TI.state == TaskState.UP_FOR_RETRY) & (TI.try_number == try_number - 1) & due
         condition |= (TI.state == TaskState.UP_FOR_RESCHEDULE) & (TI.try_number == try_number) & due
-        if request_id:
-            actions.append(TI.request_id.set(request_id))
         item = TI(run_pk(dag_id, run_id), ti_key(task_id, map_index))
         # UpdateItem returns the new attributes: no separate read of the task instance
         return item if update_if(item, condition=condition, actions=actions) else None
@@ -179,16 +172,9 @@ class TryWrites:
                 condition &= TI.try_number == expected_try
             number = try_number
         key = ti_key(task_id, map_index)
-        actions = [
-            TI.state.set(TaskState.RUNNING), TI.try_number.set(number), TI.owner_token.set(token),
-            TI.queued_at.set(iso(now)), TI.start_date.set(iso(now)), TI.heartbeat_at.set(iso(now)),
-            TI.active_state.set(self._active(TaskState.RUNNING, dag_id, run_id, key)), TI.due_at.set(iso(now)),
-            TI.hostname.set(hostname), TI.end_date.remove(), TI.error.remove(), TI.next_retry_at.remove(),
-            TI.delayed_try.remove(), *_identity(TI, dag_id, run_id, task_id, map_index),
-            TI.max_tries.set(TI.max_tries | retries),
-        ]
-        if request_id:
-            actions.append(TI.request_id.set(request_id))
+        actions = [*self._running(dag_id, run_id, key, number, token, now, hostname, request_id),
+                   TI.queued_at.set(iso(now)), TI.due_at.set(iso(now)), *_identity(TI, dag_id, run_id, task_id, map_index),
+                   TI.max_tries.set(TI.max_tries | retries)]
         item = TI(run_pk(dag_id, run_id), key)
         return item if update_if(item, condition=condition, actions=actions) else None
 
@@ -307,6 +293,21 @@ class TryWrites:
             condition &= (TI.heartbeat_at <= iso(due_before)) | TI.heartbeat_at.does_not_exist()
         return query_sharded(active_index_key(state).value, self.m.index_shards, lambda key: TI.active.query(
             key, TI.due_at <= iso(due_before), filter_condition=condition), order=lambda i: (i.due_at, i.run_pk, i.task_id))
+
+    def _running(self, dag_id: str, run_id: str, key: str, try_number: Any, token: str, now: datetime,
+                 hostname: str, request_id: str | None) -> list[Any]:
+        """What a claim writes, from the queue (`claim`) or by a hand-off (`claim_ready`): running as try
+        `try_number`, owned by `token`, started and heartbeating now, with the last try's leftovers removed."""
+        TI = self.m.TaskInstance
+        actions = [
+            TI.state.set(TaskState.RUNNING), TI.try_number.set(try_number), TI.owner_token.set(token),
+            TI.start_date.set(iso(now)), TI.heartbeat_at.set(iso(now)),
+            TI.active_state.set(self._active(TaskState.RUNNING, dag_id, run_id, key)), TI.hostname.set(hostname),
+            TI.end_date.remove(), TI.error.remove(), TI.next_retry_at.remove(), TI.delayed_try.remove(),
+        ]
+        if request_id:
+            actions.append(TI.request_id.set(request_id))
+        return actions
 
     def _active(self, state: TaskState, dag_id: str, run_id: str, key: str) -> str:
         """The sharded `active_state` key of one task instance in `state` (one shard per task instance, by its
