@@ -14,7 +14,10 @@ The child talks to the parent through one pipe of frames: b"L" + text (a chunk o
 is written, so the parent holds the log even when the child is killed; the `on_log` callback, run in
 the parent after each batch of output and at least once a second, reads `Supervised.log` to publish the
 log while the task runs) and b"R" + JSON
-(the child's report, the target's return value). Everything else the parent learns from waitpid.
+(the child's report, the target's return value, always its last frame). Everything else the parent learns
+from waitpid. The parent returns as soon as the report has arrived: what is left of the child is its exit (the
+kernel tearing down a copy of the worker's memory, several milliseconds), which overlaps the parent's next
+AWS calls, and the child is reaped at the next supervise() call.
 """
 
 from __future__ import annotations
@@ -37,6 +40,8 @@ from chalicelib.lifeline import die_with_parent
 _HEADER = struct.Struct(">cI")
 _LOG, _REPORT = b"L", b"R"
 _POLL_CAP = 1.0  # seconds: how late the parent may notice a child that exited while a grandchild holds the pipe
+_exiting: set[int] = set()  # children that reported and were still exiting when their parent returned
+_exiting_lock = threading.Lock()  # `levante worker` supervises from several threads
 
 
 @dataclass
@@ -124,6 +129,7 @@ def supervise(target: Callable[[Channel], Any], *, timeout: float | None = None,
     parent no longer owns the work and terminates the child. `should_stop` returning a reason terminates it
     too (worker shutdown). Past `timeout` seconds the child gets SIGTERM, and SIGKILL `kill_grace` later.
     """
+    _reap_exited()
     read_fd, write_fd = os.pipe()
     deadline = time.monotonic() + timeout if timeout and timeout > 0 else None
     # SIGTERM is blocked across the fork and unblocked by the child once its handler is set: a timeout that
@@ -152,6 +158,18 @@ def supervise(target: Callable[[Channel], Any], *, timeout: float | None = None,
             os.close(exit_fd)
 
 
+def _reap_exited() -> None:
+    """Collect children that had reported but not yet exited when their supervise() returned."""
+    with _exiting_lock:
+        for pid in list(_exiting):
+            try:
+                done, _ = os.waitpid(pid, os.WNOHANG)
+            except ChildProcessError:
+                done = pid
+            if done == pid:
+                _exiting.discard(pid)
+
+
 def _pidfd(pid: int) -> int | None:
     """A descriptor that becomes readable when the child exits (Linux 5.3+), so no polling is needed."""
     try:
@@ -176,7 +194,10 @@ def _child_main(target: Callable[[Channel], Any], write_fd: int, deadline: float
         die_with_parent()  # a child outliving a SIGKILLed worker could only waste CPU
         channel = Channel(write_fd)
         channel.deadline = deadline
-        channel.report(target(channel))
+        result = target(channel)
+        sys.stdout.flush()  # the report is the last frame: the parent stops reading when it arrives
+        sys.stderr.flush()
+        channel.report(result)
     except BaseException:  # noqa: BLE001 - report nothing; the parent records how the child ended
         code = 70
         try:
@@ -247,6 +268,7 @@ class _Parent:
         self.kill_at: float | None = None
         self.status: int | None = None
         self.pipe_open = True
+        self.reported = False
 
     def run(self) -> Supervised:
         next_beat = time.monotonic() + self.interval
@@ -256,7 +278,7 @@ class _Parent:
             self._wait(max(wake - now, 0.0))
             if self.on_log is not None:  # after output, and at least every _POLL_CAP: live logs flush on time
                 self.on_log(self.out)
-            if self._reaped():
+            if self.reported or self._reaped():
                 break
             now = time.monotonic()
             if self.heartbeat is not None and now >= next_beat:
@@ -274,6 +296,11 @@ class _Parent:
             pass
         if self.out.timed_out or self.out.stopped:  # leave nothing the task started behind
             _signal_group(self.pid, signal.SIGKILL, whole_group=True)
+        if self.status is None and not self._reaped():  # reported, still exiting: reaped by a later call
+            with _exiting_lock:
+                _exiting.add(self.pid)
+            self.out.exit_code = 0  # after its report a child only exits, with 0
+            return self.out
         status = self.status or 0
         if os.WIFSIGNALED(status):
             self.out.signal = os.WTERMSIG(status)
@@ -322,6 +349,7 @@ class _Parent:
                 self.out.log_sink.write(payload.decode("utf-8", errors="replace"))
             elif kind == _REPORT:
                 self.out.report = json.loads(payload)
+                self.reported = True
 
     def _terminate(self, *, timed_out: bool = False, stopped: str | None = None) -> None:
         if self.kill_at is not None:

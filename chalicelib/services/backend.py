@@ -29,7 +29,7 @@ class Backend:
 
     @cached_property
     def dags(self) -> DagRepository:
-        return DagRepository(self.models, self.blobs)
+        return DagRepository(self.models, self.blobs, paused_ttl=self.settings.paused_cache_seconds)
 
     @cached_property
     def runs(self) -> RunRepository:

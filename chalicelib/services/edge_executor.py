@@ -87,7 +87,7 @@ def _enqueue(backend: Backend, spec: DagSpec, run: StoredRun, ready: list[str], 
         if handoff is not None and handoff.accepts(task):
             taken = not handoff.take(backend.runs, run, task, now) or taken
             continue
-        try_number = backend.runs.enqueue_next(spec.dag_id, run.run_id, down, now, task.retry.retries)
+        try_number = backend.runs.enqueue_next(spec.dag_id, run.run_id, down, now)
         if try_number is None:
             taken = True
         else:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -56,9 +58,15 @@ def first_run_after(spec: DagSpec, *, last_logical_date: datetime | None, now: d
 
 
 class DagRepository:
-    def __init__(self, models: Models, blobs: BlobStore):
+    def __init__(self, models: Models, blobs: BlobStore, *, paused_ttl: float = 0.0,
+                 clock: Callable[[], float] = time.monotonic):
         self.m = models
         self.specs = SpecStore(blobs)
+        # is_paused answers from what this process read or wrote less than `paused_ttl` seconds ago
+        # (Settings.paused_cache_seconds): a warm worker then asks DynamoDB at most once a second per DAG
+        # instead of once per finished try, and the read leaves the path from a task's end to the next's start.
+        self.paused_ttl, self._clock = paused_ttl, clock
+        self._paused: dict[str, tuple[bool, float]] = {}
 
     def upsert(self, spec: DagSpec, *, relpath: str, source: str, source_hash: str, now: datetime,
                paused_on_create: bool, bundle_version: str | None = None) -> bool:
@@ -156,11 +164,22 @@ class DagRepository:
         return self.specs.version(dag_id, spec_hash)
 
     def is_paused(self, dag_id: str) -> bool:
-        """Only the flag (a small read): workers ask it before queuing a run's next tasks."""
+        """Only the flag (a small read): workers ask it before queuing a run's next tasks. At most `paused_ttl`
+        seconds old (a pause made by another process reaches this one that much later)."""
+        now = self._clock()
+        cached = self._paused.get(dag_id)
+        if cached is not None and now - cached[1] < self.paused_ttl:
+            return cached[0]
         try:
-            return bool(self.m.Dag.get(dag_id, attributes_to_get=["is_paused"]).is_paused)
+            paused = bool(self.m.Dag.get(dag_id, attributes_to_get=["is_paused"]).is_paused)
         except DoesNotExist:
-            return False
+            paused = False
+        self._remember_paused(dag_id, paused, now)
+        return paused
+
+    def _remember_paused(self, dag_id: str, paused: bool, now: float) -> None:
+        if self.paused_ttl > 0:
+            self._paused[dag_id] = (paused, now)
 
     def _item(self, dag_id: str) -> Any:
         try:
@@ -181,6 +200,7 @@ class DagRepository:
         spec = self.specs.of_item(item)
         self._reschedule(item, spec, now)
         item.save()
+        self._remember_paused(dag_id, paused, self._clock())  # this process sees its own pause at once
         return StoredDag.of(item, spec)
 
     def due(self, now: datetime) -> list[str]:

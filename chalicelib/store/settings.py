@@ -50,6 +50,10 @@ class Settings:
     # readied to its own worker instead of the queue (services/handoff.py); 0 turns hand-offs off. The default,
     # a tenth of the worker timeout and at most 60 s, leaves a handed-off task nine tenths of its budget.
     handoff_seconds: float = 60.0
+    # LEVANTE_PAUSED_CACHE_SECONDS: how old a DAG's paused flag may be when a worker decides to start its
+    # next tasks (store/dags.py is_paused). Pausing stops new tasks within this long on warm workers; Airflow's
+    # own scheduler loop takes seconds. 0 reads the flag on every decision.
+    paused_cache_seconds: float = 1.0
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -75,6 +79,7 @@ class Settings:
             rendered_inline_bytes=int(env.get("LEVANTE_RENDERED_INLINE_BYTES", "2048")),
             index_shards=_positive_int(env, "LEVANTE_INDEX_SHARDS", 1 if endpoint else DEFAULT_INDEX_SHARDS),
             handoff_seconds=float(env.get("LEVANTE_HANDOFF_SECONDS", "").strip() or min(60.0, worker_timeout / 10)),
+            paused_cache_seconds=float(env.get("LEVANTE_PAUSED_CACHE_SECONDS", "").strip() or 1.0),
         )
 
     @property

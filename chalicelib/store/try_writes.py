@@ -62,7 +62,7 @@ class TryWrites:
             *_identity(TI, dag_id, run_id, task_id, map_index), TI.max_tries.set(TI.max_tries | retries),
         ], map_index)
 
-    def enqueue_next(self, dag_id: str, run_id: str, task_id: str, now: datetime, retries: int = 0) -> int | None:
+    def enqueue_next(self, dag_id: str, run_id: str, task_id: str, now: datetime) -> int | None:
         """Queue the next try of a task that has not started (none or scheduled), whatever try it is at (a
         cleared task keeps its number): the try it runs as, or None if another actor queued or settled it first
         (or its item is missing: the whole-run plan, which reads the run, decides then).
@@ -74,11 +74,11 @@ class TryWrites:
         TI = self.m.TaskInstance
         condition = TI.state.is_in(TaskState.NONE, TaskState.SCHEDULED)  # never creates an item (a deleted run stays deleted)
         item = TI(run_pk(dag_id, run_id), task_id)
+        # No identity or max_tries: the condition matches only an item the run's creation wrote whole.
         queued = update_if(item, condition=condition, actions=[
             TI.state.set(TaskState.QUEUED), TI.try_number.set((TI.try_number | 0) + 1), TI.queued_at.set(iso(now)),
             TI.active_state.set(self._active(TaskState.QUEUED, dag_id, run_id, task_id)),
             TI.due_at.set(iso(now)), TI.next_retry_at.remove(),
-            *_identity(TI, dag_id, run_id, task_id, -1), TI.max_tries.set(TI.max_tries | retries),
         ])
         return int(item.try_number) if queued else None
 
@@ -163,18 +163,21 @@ class TryWrites:
         what `claim` leaves: running, this owner token, a fresh heartbeat, queued and started now.
         """
         TI = self.m.TaskInstance
-        if try_number is None:
+        if try_number is None:  # like enqueue_next: matches only an item the run's creation wrote whole
             condition = TI.state.is_in(TaskState.NONE, TaskState.SCHEDULED)
             number: Any = (TI.try_number | 0) + 1
-        else:
+            creating: list[Any] = []
+            fresh = True
+        else:  # like enqueue: may create the item (a mapped instance's first write), so it carries identity
             condition = TI.state.is_in(*_ENQUEUEABLE) | TI.state.does_not_exist()
             if expected_try is not None:
                 condition &= TI.try_number == expected_try
             number = try_number
+            fresh = False
+            creating = [*_identity(TI, dag_id, run_id, task_id, map_index), TI.max_tries.set(TI.max_tries | retries)]
         key = ti_key(task_id, map_index)
-        actions = [*self._running(dag_id, run_id, key, number, token, now, hostname, request_id),
-                   TI.queued_at.set(iso(now)), TI.due_at.set(iso(now)), *_identity(TI, dag_id, run_id, task_id, map_index),
-                   TI.max_tries.set(TI.max_tries | retries)]
+        actions = [*self._running(dag_id, run_id, key, number, token, now, hostname, request_id, fresh=fresh),
+                   TI.queued_at.set(iso(now)), TI.due_at.set(iso(now)), *creating]
         item = TI(run_pk(dag_id, run_id), key)
         return item if update_if(item, condition=condition, actions=actions) else None
 
@@ -225,17 +228,23 @@ class TryWrites:
         the tick does not enqueue it again when due (it re-sends it only if it never arrives).
         """
         TI = self.m.TaskInstance
+        # No removal of `error` or `delayed_try` when there is none: the claim that made this try running removed
+        # both, and whatever writes them since (the reaper, a user's mark) also moves the state off running, which
+        # fails this write. Each action costs the local stack's moto ~0.5 ms; DynamoDB bills by item size.
         actions = [
             TI.state.set(state.value), TI.end_date.set(iso(end)), TI.duration.set((end - start).total_seconds()),
-            TI.owner_token.remove(), TI.delayed_try.set(delayed_try) if delayed_try else TI.delayed_try.remove(),
+            TI.owner_token.remove(),
         ]
+        if delayed_try:
+            actions.append(TI.delayed_try.set(delayed_try))
         if state in _ACTIVE_TI and next_retry_at is not None:
             actions += [TI.active_state.set(self._active(state, dag_id, run_id, task_id)),
                         TI.due_at.set(iso(next_retry_at)),
                         TI.next_retry_at.set(iso(next_retry_at))]
         else:
             actions += [TI.active_state.remove(), TI.due_at.remove()]
-        actions.append(TI.error.set(error[:2000]) if error else TI.error.remove())
+        if error:
+            actions.append(TI.error.set(error[:2000]))
         if xcom_return is not None:
             actions.append(TI.xcom_return.set(xcom_return))
         if xcom_return_ref is not None:
@@ -295,16 +304,21 @@ class TryWrites:
             key, TI.due_at <= iso(due_before), filter_condition=condition), order=lambda i: (i.due_at, i.run_pk, i.task_id))
 
     def _running(self, dag_id: str, run_id: str, key: str, try_number: Any, token: str, now: datetime,
-                 hostname: str, request_id: str | None) -> list[Any]:
+                 hostname: str, request_id: str | None, *, fresh: bool = False) -> list[Any]:
         """What a claim writes, from the queue (`claim`) or by a hand-off (`claim_ready`): running as try
-        `try_number`, owned by `token`, started and heartbeating now, with the last try's leftovers removed."""
+        `try_number`, owned by `token`, started and heartbeating now, with the last try's leftovers removed.
+
+        `fresh`: the item is in none or scheduled, so no earlier try left an end date, error or retry time (a
+        new item has none; clear_task removes them); only `delayed_try` can remain."""
         TI = self.m.TaskInstance
         actions = [
             TI.state.set(TaskState.RUNNING), TI.try_number.set(try_number), TI.owner_token.set(token),
             TI.start_date.set(iso(now)), TI.heartbeat_at.set(iso(now)),
             TI.active_state.set(self._active(TaskState.RUNNING, dag_id, run_id, key)), TI.hostname.set(hostname),
-            TI.end_date.remove(), TI.error.remove(), TI.next_retry_at.remove(), TI.delayed_try.remove(),
+            TI.delayed_try.remove(),
         ]
+        if not fresh:
+            actions += [TI.end_date.remove(), TI.error.remove(), TI.next_retry_at.remove()]
         if request_id:
             actions.append(TI.request_id.set(request_id))
         return actions

@@ -131,3 +131,21 @@ def test_a_timeout_during_start_up_still_reaches_the_child_as_a_timeout():
 
     assert outcome.timed_out and not outcome.killed
     assert outcome.signal is None and "AirflowTaskTimeout" in outcome.log
+
+
+def test_children_still_exiting_after_their_report_are_reaped_by_later_calls():
+    # supervise() returns when the report arrives, before the child has exited (its teardown overlaps the
+    # worker's next AWS calls); no child may be left a zombie.
+    from chalicelib.runner import supervisor
+
+    def child(channel):
+        return {"pid": os.getpid()}
+
+    pids = [supervise(child).report["pid"] for _ in range(5)]
+
+    def all_reaped() -> bool:
+        supervisor._reap_exited()
+        return not any(os.path.exists(f"/proc/{pid}") for pid in pids)
+
+    wait_until(all_reaped, timeout=10, what="the supervised children to be reaped")  # no zombie is left behind
+
