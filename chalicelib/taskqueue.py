@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from typing import Any, Protocol
 
 from chalicelib.store.settings import Settings
@@ -18,11 +18,19 @@ class TaskMessage:
     task_id: str
     try_number: int
     map_index: int = -1
+    # When the sender queued this try, and the run as the sender read it (store/runs.py StoredRun.for_message):
+    # the worker then reads no run. Its claim holds only while the task is still queued from that very instant,
+    # so a message that outlived its run (deleted, re-created under the same id, queued again) claims nothing.
+    queued_at: str | None = None
+    run: dict[str, Any] | None = field(default=None, compare=False, hash=False)
 
     def to_json(self) -> str:
         data = asdict(self)
         if self.map_index < 0:  # unmapped tasks keep the wave-1 message shape
             del data["map_index"]
+        for optional in ("queued_at", "run"):
+            if data[optional] is None:
+                del data[optional]
         return json.dumps(data, separators=(",", ":"))
 
     @classmethod
@@ -30,8 +38,12 @@ class TaskMessage:
         data = json.loads(body)
         if not isinstance(data, dict):
             raise ValueError("message body is not a JSON object")
+        queued_at, run = data.get("queued_at"), data.get("run")
+        if not (isinstance(queued_at, str) and isinstance(run, dict)):  # both or neither: a run needs its guard
+            queued_at = run = None
         return cls(dag_id=str(data["dag_id"]), run_id=str(data["run_id"]), task_id=str(data["task_id"]),
-                   try_number=int(data["try_number"]), map_index=int(data.get("map_index", -1)))
+                   try_number=int(data["try_number"]), map_index=int(data.get("map_index", -1)),
+                   queued_at=queued_at, run=run)
 
 
 @dataclass(frozen=True)

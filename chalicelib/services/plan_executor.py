@@ -30,6 +30,7 @@ from chalicelib.services.backend import Backend
 from chalicelib.services.handoff import Handoff
 from chalicelib.store.progress import RunProgress
 from chalicelib.store.runs import StoredRun
+from chalicelib.store.timefmt import iso
 from chalicelib.taskqueue import TaskMessage
 
 log = logging.getLogger("levante.advance")
@@ -59,6 +60,7 @@ def advance_run(backend: Backend, spec: DagSpec, run: StoredRun, now: datetime, 
         # Airflow 3 starts no task of a paused DAG's runs; the tick queues them once it is unpaused.
         actions = [a for a in actions if not isinstance(a, EnqueueTask)]
     to_send: list[tuple[TaskMessage, int]] = []
+    carried = run.for_message()  # the run rides on the messages: their workers need not read it
     for action in actions:
         if isinstance(action, SettleTask):
             if backend.runs.settle(spec.dag_id, run.run_id, action.task_id, action.state, now, action.reason,
@@ -79,7 +81,7 @@ def advance_run(backend: Backend, spec: DagSpec, run: StoredRun, now: datetime, 
             if backend.runs.enqueue(spec.dag_id, run.run_id, action.task_id, action.try_number, now, expected, retries,
                                     action.map_index):
                 to_send.append((TaskMessage(spec.dag_id, run.run_id, action.task_id, action.try_number,
-                                            action.map_index), 0))
+                                            action.map_index, queued_at=iso(now), run=carried), 0))
     failed = backend.queue.send(to_send) if to_send else []
     if failed:  # left QUEUED: the tick re-sends tasks queued too long
         log.warning("could not send %d task message(s); the scheduler will re-send them", len(failed))

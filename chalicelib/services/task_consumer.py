@@ -93,7 +93,7 @@ def _handle_message(backend: Backend, dags: DagCache, body: str, request_id: str
     token = uuid.uuid4().hex
     hostname = socket.gethostname()
     ti_item = backend.runs.claim(msg.dag_id, msg.run_id, msg.task_id, msg.try_number, token, now(), hostname,
-                                 request_id, msg.map_index)
+                                 request_id, msg.map_index, queued_at=msg.queued_at if msg.run else None)
     if ti_item is None:
         if _resent_early(backend, msg, now()):
             return "early"
@@ -101,7 +101,7 @@ def _handle_message(backend: Backend, dags: DagCache, body: str, request_id: str
         return "duplicate"
     handoff = Handoff.start(backend.settings, hostname, request_id, should_stop)
     try:
-        outcome = _run_claimed(backend, dags, msg, token, ti_item, None, now, should_stop, handoff)
+        outcome = _run_claimed(backend, dags, msg, token, ti_item, _carried_run(msg), now, should_stop, handoff)
     except Exception:
         _give_back(backend, handoff.pop(), now())  # the task it claimed never started: it goes through SQS
         raise
@@ -117,6 +117,18 @@ def _handle_message(backend: Backend, dags: DagCache, body: str, request_id: str
             _give_back(backend, handoff.pop(), now())
             break
     return outcome
+
+
+def _carried_run(msg: TaskMessage) -> StoredRun | None:
+    """The run the message carries (its claim held only while the try was queued from the sender's instant:
+    store/try_writes.claim), or None to read it."""
+    if msg.run is None:
+        return None
+    try:
+        return StoredRun.from_message(msg.dag_id, msg.run_id, msg.run)
+    except (KeyError, TypeError, ValueError):
+        log.warning("%s: the run it carries is unreadable; reading the run instead", msg)
+        return None
 
 
 def _give_back(backend: Backend, claimed: Claimed | None, now: datetime) -> None:
@@ -139,8 +151,10 @@ def _run_claimed(backend: Backend, dags: DagCache, msg: TaskMessage, token: str,
     (a hand-off: services/handoff.py), or None to read it here."""
     try:
         # Read fresh, never cached: a run's state, dates and conf change (cleared, deleted and re-created). A
-        # handed-off try takes the run its upstream read: marking or deleting the run changes task states
-        # first, which the hand-off's conditional claim saw (services/edge_executor.py argues the same).
+        # handed-off try takes the run its upstream read, and so does a try whose message carries the run:
+        # marking or deleting the run changes task states first, which the conditional claim saw
+        # (services/edge_executor.py argues the same), and a message's claim holds only for the enqueue that
+        # sent it, so never for a re-created run of the same id.
         if run is None:
             run = backend.runs.get(msg.dag_id, msg.run_id)
         # The run's own version: a run started before a DAG change finishes on the code it started with.

@@ -54,6 +54,40 @@ class StoredRun:
                    tuple(json.loads(item.triggering_events)) if item.triggering_events else (), item.created_at)
 
 
+    def for_message(self) -> dict[str, Any] | None:
+        """This run, for the messages of the tasks it queues (taskqueue.TaskMessage.run), so their workers need
+        no read of it; None when the worker should read it: a run not (yet) running, or one too big to carry."""
+        if self.state is not RunState.RUNNING or self.start_date is None or self.created_at is None:
+            return None
+        data = {"state": self.state.value, "run_type": self.run_type, "logical_date": iso(self.logical_date),
+                "run_after": iso(self.run_after), "data_interval_start": iso(self.data_interval_start),
+                "data_interval_end": iso(self.data_interval_end), "conf": self.conf,
+                "start_date": iso(self.start_date), "note": self.note, "roots_enqueued": self.roots_enqueued,
+                "spec_hash": self.spec_hash, "bundle_version": self.bundle_version,
+                "triggering_events": list(self.triggering_events), "created_at": self.created_at}
+        return data if len(json.dumps(data, separators=(",", ":"))) <= RUN_IN_MESSAGE_BYTES else None
+
+    @classmethod
+    def from_message(cls, dag_id: str, run_id: str, data: dict[str, Any]) -> StoredRun:
+        """The run `for_message` wrote; raises KeyError, TypeError or ValueError on anything else."""
+        return cls(dag_id, run_id, RunState(data["state"]), str(data["run_type"]), _date(data["logical_date"]),
+                   _date(data["run_after"]), _date(data["data_interval_start"]), _date(data["data_interval_end"]),
+                   dict(data["conf"]), _date(data["start_date"]), None, data.get("note"),
+                   bool(data["roots_enqueued"]), data.get("spec_hash"), data.get("bundle_version"), None,
+                   tuple(dict(e) for e in data.get("triggering_events") or ()), str(data["created_at"]))
+
+
+# A run rides on its tasks' messages up to this size: SQS bills each 64 KB of a batch of ten as one request.
+RUN_IN_MESSAGE_BYTES = 4096
+
+
+def _date(value: Any) -> datetime:
+    parsed = parse_iso(value) if isinstance(value, str) else None
+    if parsed is None:
+        raise ValueError(f"not a date: {value!r}")
+    return parsed
+
+
 def load_conf(text: str | None) -> dict[str, Any]:
     # Infinity/NaN stored before the API refused them (`1e400`) read back as null: a reader never fails
     # and never emits invalid JSON.

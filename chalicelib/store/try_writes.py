@@ -133,8 +133,11 @@ class TryWrites:
         return self._update(dag_id, run_id, task_id, taken_back, [*actions, TI.try_number.set(0)], map_index)
 
     def claim(self, dag_id: str, run_id: str, task_id: str, try_number: int, token: str, now: datetime,
-              hostname: str, request_id: str | None, map_index: int = -1) -> Any | None:
+              hostname: str, request_id: str | None, map_index: int = -1, queued_at: str | None = None) -> Any | None:
         """QUEUED -> RUNNING for this try; the claimed item (its attributes after the write), or None if lost.
+
+        `queued_at` (a message that carries its run, taskqueue.TaskMessage): only while the try is queued from
+        that instant, so the run the message carries is the run the task belongs to.
 
         A try waiting for its retry or reschedule stays in that state (as Airflow shows it) until its delayed
         message claims it here, and not before it is due: a message delivered early finds it unclaimable.
@@ -146,6 +149,8 @@ class TryWrites:
                                 request_id)
         due = TI.next_retry_at <= iso(now + CLAIM_EARLY_TOLERANCE)
         condition = (TI.state == TaskState.QUEUED) & (TI.try_number == try_number)
+        if queued_at is not None:
+            condition &= TI.queued_at == queued_at
         condition |= (TI.state == TaskState.UP_FOR_RETRY) & (TI.try_number == try_number - 1) & due
         condition |= (TI.state == TaskState.UP_FOR_RESCHEDULE) & (TI.try_number == try_number) & due
         item = TI(run_pk(dag_id, run_id), ti_key(task_id, map_index))
