@@ -46,12 +46,13 @@ class TryRequests:
 
 
 PRICES = Prices()
-# bench/scale.py on main after the hand-offs (docs/costs.md): `fanout_100_slots`, where every try comes through
-# SQS (its receive and delete, and a tenth of a batched send), and `chain_100`, where every try but the first is
-# handed off. Handler seconds: the measured own time (29 and 23 ms) plus AWS_CALL_SECONDS per request made.
-QUEUED_TRY = TryRequests(lambda_invocations=1.0, sqs=2.1, dynamodb_wru=8.13, dynamodb_rru=1.04, handler_seconds=0.082)
-HANDED_OFF_TRY = TryRequests(lambda_invocations=0.0, sqs=0.0, dynamodb_wru=5.18, dynamodb_rru=0.55,
-                             handler_seconds=0.055)
+# bench/issue17.py's bench/scale.py run (docs/costs.md): `fanout_100_slots`, where every try comes through SQS
+# (its receive and delete, and a tenth of a batched send; the message carries the run, so no run read), and
+# `chain_100`, where every try but the first is handed off (the paused flag cached, so no read of it either).
+# Handler seconds: the measured own time (28 and 26 ms) plus AWS_CALL_SECONDS per request the handler made.
+QUEUED_TRY = TryRequests(lambda_invocations=1.0, sqs=2.1, dynamodb_wru=8.12, dynamodb_rru=0.05, handler_seconds=0.071)
+HANDED_OFF_TRY = TryRequests(lambda_invocations=0.0, sqs=0.0, dynamodb_wru=5.18, dynamodb_rru=0.07,
+                             handler_seconds=0.049)
 PER_TRY = QUEUED_TRY  # what a try costs when nothing says it was handed off (forecasts: an upper bound)
 
 

@@ -84,6 +84,7 @@ def _enqueue(backend: Backend, spec: DagSpec, run: StoredRun, ready: list[str], 
     messages: list[tuple[TaskMessage, int]] = []
     taken = False
     carried = run.for_message()  # the run rides on the messages: their workers need not read it
+    queued_at = iso(now) if carried else None  # what the enqueue writes: the claim's guard
     for down in ready:
         task = spec.task(down)
         if handoff is not None and handoff.accepts(task):
@@ -93,8 +94,7 @@ def _enqueue(backend: Backend, spec: DagSpec, run: StoredRun, ready: list[str], 
         if try_number is None:
             taken = True
         else:
-            messages.append((TaskMessage(spec.dag_id, run.run_id, down, try_number, queued_at=iso(now), run=carried),
-                             0))
+            messages.append((TaskMessage(spec.dag_id, run.run_id, down, try_number, queued_at=queued_at, run=carried), 0))
     failed = backend.queue.send(messages) if messages else []
     if failed:  # left QUEUED: the tick re-sends tasks queued too long
         log.warning("could not send %d task message(s); the scheduler will re-send them", len(failed))

@@ -61,6 +61,7 @@ def advance_run(backend: Backend, spec: DagSpec, run: StoredRun, now: datetime, 
         actions = [a for a in actions if not isinstance(a, EnqueueTask)]
     to_send: list[tuple[TaskMessage, int]] = []
     carried = run.for_message()  # the run rides on the messages: their workers need not read it
+    queued_at = iso(now) if carried else None  # what the enqueue writes: the claim's guard
     for action in actions:
         if isinstance(action, SettleTask):
             if backend.runs.settle(spec.dag_id, run.run_id, action.task_id, action.state, now, action.reason,
@@ -81,7 +82,7 @@ def advance_run(backend: Backend, spec: DagSpec, run: StoredRun, now: datetime, 
             if backend.runs.enqueue(spec.dag_id, run.run_id, action.task_id, action.try_number, now, expected, retries,
                                     action.map_index):
                 to_send.append((TaskMessage(spec.dag_id, run.run_id, action.task_id, action.try_number,
-                                            action.map_index, queued_at=iso(now), run=carried), 0))
+                                            action.map_index, queued_at=queued_at, run=carried), 0))
     failed = backend.queue.send(to_send) if to_send else []
     if failed:  # left QUEUED: the tick re-sends tasks queued too long
         log.warning("could not send %d task message(s); the scheduler will re-send them", len(failed))

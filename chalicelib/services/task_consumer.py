@@ -93,7 +93,7 @@ def _handle_message(backend: Backend, dags: DagCache, body: str, request_id: str
     token = uuid.uuid4().hex
     hostname = socket.gethostname()
     ti_item = backend.runs.claim(msg.dag_id, msg.run_id, msg.task_id, msg.try_number, token, now(), hostname,
-                                 request_id, msg.map_index, queued_at=msg.queued_at if msg.run else None)
+                                 request_id, msg.map_index, queued_at=msg.queued_at)
     if ti_item is None:
         if _resent_early(backend, msg, now()):
             return "early"

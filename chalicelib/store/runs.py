@@ -53,7 +53,6 @@ class StoredRun:
                    bool(item.roots_enqueued), item.spec_hash, item.bundle_version, item.failure_reason,
                    tuple(json.loads(item.triggering_events)) if item.triggering_events else (), item.created_at)
 
-
     def for_message(self) -> dict[str, Any] | None:
         """This run, for the messages of the tasks it queues (taskqueue.TaskMessage.run), so their workers need
         no read of it; None when the worker should read it: a run not (yet) running, or one too big to carry."""
