@@ -21,6 +21,7 @@ from chalicelib.runner.logcapture import log_limit
 from chalicelib.runner.supervisor import Channel, LogWriter, Supervised, supervise
 from chalicelib.runner.timeout import on_sigterm
 from chalicelib.runner.try_runner import run_try
+from chalicelib.sdk import context
 from chalicelib.sdk.baseoperator import BaseOperator
 from chalicelib.sdk.connection import using_connection_store
 from chalicelib.sdk.context import DagRunInfo
@@ -82,8 +83,9 @@ class TryRequest:
 
 
 def _warm(task: BaseOperator) -> None:
-    """What every child would otherwise build again (the DAG's Jinja environment imports jinja2): build it
-    once in this long-lived process, before the fork, so each child starts with it."""
+    """What every child would otherwise build again (the DAG's Jinja environment imports jinja2, the context
+    its own modules): build it once in this long-lived process, before the fork, so each child starts with it."""
+    context.preload()
     dag = getattr(task, "dag", None)
     if dag is None:
         return
