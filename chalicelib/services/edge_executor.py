@@ -31,7 +31,6 @@ from chalicelib.services.handoff import Handoff
 from chalicelib.services.plan_executor import RunCallbacks, advance_run
 from chalicelib.store.progress import RunProgress
 from chalicelib.store.runs import StoredRun
-from chalicelib.store.timefmt import iso
 from chalicelib.taskqueue import TaskMessage
 
 log = logging.getLogger("levante.advance")
@@ -83,8 +82,7 @@ def _enqueue(backend: Backend, spec: DagSpec, run: StoredRun, ready: list[str], 
         return True  # Airflow 3 starts no task of a paused DAG's runs; the tick queues them once unpaused
     messages: list[tuple[TaskMessage, int]] = []
     taken = False
-    carried = run.for_message()  # the run rides on the messages: their workers need not read it
-    queued_at = iso(now) if carried else None  # what the enqueue writes: the claim's guard
+    carried = run.message_fields(now)  # the run rides on the messages: their workers need not read it
     for down in ready:
         task = spec.task(down)
         if handoff is not None and handoff.accepts(task):
@@ -94,7 +92,7 @@ def _enqueue(backend: Backend, spec: DagSpec, run: StoredRun, ready: list[str], 
         if try_number is None:
             taken = True
         else:
-            messages.append((TaskMessage(spec.dag_id, run.run_id, down, try_number, queued_at=queued_at, run=carried), 0))
+            messages.append((TaskMessage(spec.dag_id, run.run_id, down, try_number, **carried), 0))
     failed = backend.queue.send(messages) if messages else []
     if failed:  # left QUEUED: the tick re-sends tasks queued too long
         log.warning("could not send %d task message(s); the scheduler will re-send them", len(failed))

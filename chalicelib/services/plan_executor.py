@@ -30,7 +30,6 @@ from chalicelib.services.backend import Backend
 from chalicelib.services.handoff import Handoff
 from chalicelib.store.progress import RunProgress
 from chalicelib.store.runs import StoredRun
-from chalicelib.store.timefmt import iso
 from chalicelib.taskqueue import TaskMessage
 
 log = logging.getLogger("levante.advance")
@@ -60,8 +59,7 @@ def advance_run(backend: Backend, spec: DagSpec, run: StoredRun, now: datetime, 
         # Airflow 3 starts no task of a paused DAG's runs; the tick queues them once it is unpaused.
         actions = [a for a in actions if not isinstance(a, EnqueueTask)]
     to_send: list[tuple[TaskMessage, int]] = []
-    carried = run.for_message()  # the run rides on the messages: their workers need not read it
-    queued_at = iso(now) if carried else None  # what the enqueue writes: the claim's guard
+    carried = run.message_fields(now)  # the run rides on the messages: their workers need not read it
     for action in actions:
         if isinstance(action, SettleTask):
             if backend.runs.settle(spec.dag_id, run.run_id, action.task_id, action.state, now, action.reason,
@@ -82,7 +80,7 @@ def advance_run(backend: Backend, spec: DagSpec, run: StoredRun, now: datetime, 
             if backend.runs.enqueue(spec.dag_id, run.run_id, action.task_id, action.try_number, now, expected, retries,
                                     action.map_index):
                 to_send.append((TaskMessage(spec.dag_id, run.run_id, action.task_id, action.try_number,
-                                            action.map_index, queued_at=queued_at, run=carried), 0))
+                                            action.map_index, **carried), 0))
     failed = backend.queue.send(to_send) if to_send else []
     if failed:  # left QUEUED: the tick re-sends tasks queued too long
         log.warning("could not send %d task message(s); the scheduler will re-send them", len(failed))

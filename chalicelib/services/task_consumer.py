@@ -148,7 +148,7 @@ def _run_claimed(backend: Backend, dags: DagCache, msg: TaskMessage, token: str,
                  run: StoredRun | None, now: Callable[[], datetime], should_stop: Callable[[], str | None],
                  handoff: Handoff) -> str:
     """Run a try this worker has claimed, record it and advance its run; `run` as the handing-off try read it
-    (a hand-off: services/handoff.py), or None to read it here."""
+    (a hand-off: services/handoff.py) or as its message carries it, or None to read it here."""
     try:
         # Read fresh, never cached: a run's state, dates and conf change (cleared, deleted and re-created). A
         # handed-off try takes the run its upstream read, and so does a try whose message carries the run:

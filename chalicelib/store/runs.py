@@ -66,6 +66,12 @@ class StoredRun:
                 "triggering_events": list(self.triggering_events), "created_at": self.created_at}
         return data if len(json.dumps(data, separators=(",", ":"))) <= RUN_IN_MESSAGE_BYTES else None
 
+    def message_fields(self, now: datetime) -> dict[str, Any]:
+        """TaskMessage's `run` and `queued_at` for the tries this run's sender queues at `now` (the instant the
+        enqueue writes, which guards the claim); neither when the run is not carried."""
+        carried = self.for_message()
+        return {"run": carried, "queued_at": iso(now)} if carried else {}
+
     @classmethod
     def from_message(cls, dag_id: str, run_id: str, data: dict[str, Any]) -> StoredRun:
         """The run `for_message` wrote; raises KeyError, TypeError or ValueError on anything else."""
