@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import base64
 import math
+import re
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -121,8 +122,24 @@ class AwsCounter:
     def _before_call(self, params: dict[str, Any], context: dict[str, Any], model: Any, **_: Any) -> None:
         context["bench_params"] = params
         context["bench_started"] = time.perf_counter()
+        if model.name == "UpdateItem" and params.get("ReturnValues", "NONE") in ("NONE", "UPDATED_NEW"):
+            # Sizing the write needs the item after it. DynamoDB bills the same whatever a write asks back, so
+            # the counter asks for the whole item and hands the caller only what it asked for.
+            context["bench_returns"] = params.get("ReturnValues", "NONE")
+            params["ReturnValues"] = "ALL_NEW"
 
     def _after_call(self, parsed: dict[str, Any], context: dict[str, Any], model: Any, **_: Any) -> None:
+        try:
+            self._count(parsed, context, model)
+        finally:
+            asked = context.get("bench_returns")
+            if asked and parsed is not None and "Attributes" in parsed:
+                keep = _updated_names(context.get("bench_params") or {}) if asked == "UPDATED_NEW" else set()
+                parsed["Attributes"] = {k: v for k, v in parsed["Attributes"].items() if k in keep}
+                if not parsed["Attributes"]:
+                    del parsed["Attributes"]
+
+    def _count(self, parsed: dict[str, Any], context: dict[str, Any], model: Any) -> None:
         service = model.service_model.endpoint_prefix
         if self._paused:
             if service == "dynamodb":  # not counted, but later reads and writes are sized by these images
@@ -207,6 +224,15 @@ class AwsCounter:
             self._items.pop(slot, None)
         else:
             self._items[slot] = new
+
+
+def _updated_names(params: dict[str, Any]) -> set[str]:
+    """The attributes an UpdateItem's SET and ADD clauses write (what ReturnValues=UPDATED_NEW returns)."""
+    names = params.get("ExpressionAttributeNames", {})
+    expression = params.get("UpdateExpression", "")
+    # `#a = value` in SET; `#a :v` in ADD (a SET value's `f(#a, :v)` or `#a + :v` never has bare space between)
+    targets = re.findall(r"(#\w+)\s*=(?!=)", expression) + re.findall(r"(#\w+)\s+:\w+", expression)
+    return {names.get(t, t) for t in targets}
 
 
 def _short(table: str | None) -> str:

@@ -20,7 +20,7 @@ from pynamodb.exceptions import UpdateError
 from chalicelib.core.edges import counted, edge_plan_applies, leaf_ids
 from chalicelib.core.spec import DagSpec
 from chalicelib.core.states import TaskState
-from chalicelib.store.errors import conditional_failed
+from chalicelib.store.errors import conditional_failed, update_if
 from chalicelib.store.models import Models
 from chalicelib.store.runs import run_pk
 
@@ -71,5 +71,5 @@ class RunProgress:
         """Add one to the run's finished-leaf counter; the new count."""
         Meta = self.m.Meta
         item = Meta(f"progress#{run_pk(dag_id, run_id)}", created_at or "-")
-        item.update(actions=[Meta.count.add(1), Meta.expires_at.set(now + KEEP)])
+        update_if(item, condition=None, actions=[Meta.count.add(1), Meta.expires_at.set(now + KEEP)], returning="UPDATED_NEW")
         return int(item.count or 0)

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from pynamodb.exceptions import DoesNotExist, PutError, UpdateError
+from pynamodb.exceptions import DoesNotExist, PutError
 
 from chalicelib.core.bounds import RUN_CONF_LIMIT, RUN_NOTE_LIMIT, truncate
 from chalicelib.core.mapping import split_key, ti_key
@@ -198,16 +198,8 @@ class RunRepository(TryWrites):
     def finish(self, dag_id: str, run_id: str, state: RunState, now: datetime) -> bool:
         """RUNNING -> final state once; False if someone else finished it first."""
         DagRun = self.m.DagRun
-        try:
-            DagRun(dag_id, run_id).update(
-                actions=[DagRun.state.set(state.value), DagRun.end_date.set(iso(now)), DagRun.active.remove()],
-                condition=DagRun.state.is_in(RunState.RUNNING.value, RunState.QUEUED.value),
-            )
-        except UpdateError as exc:
-            if conditional_failed(exc):
-                return False
-            raise
-        return True
+        return update_if(DagRun(dag_id, run_id), condition=DagRun.state.is_in(RunState.RUNNING.value, RunState.QUEUED.value),
+                         actions=[DagRun.state.set(state.value), DagRun.end_date.set(iso(now)), DagRun.active.remove()])
 
     def fail_unreadable(self, dag_id: str, run_id: str, reason: str, now: datetime) -> bool:
         """Fail a run the scheduler cannot work on (a stored value it cannot read), saying why; reads nothing."""

@@ -75,11 +75,11 @@ class TryWrites:
         condition = TI.state.is_in(TaskState.NONE, TaskState.SCHEDULED)  # never creates an item (a deleted run stays deleted)
         item = TI(run_pk(dag_id, run_id), task_id)
         # No identity or max_tries: the condition matches only an item the run's creation wrote whole.
-        queued = update_if(item, condition=condition, actions=[
+        queued = update_if(item, condition=condition, returning="UPDATED_NEW", actions=[
             TI.state.set(TaskState.QUEUED), TI.try_number.set((TI.try_number | 0) + 1), TI.queued_at.set(iso(now)),
             TI.active_state.set(self._active(TaskState.QUEUED, dag_id, run_id, task_id)),
             TI.due_at.set(iso(now)), TI.next_retry_at.remove(),
-        ])
+        ])  # the new try_number is all the caller reads back
         return int(item.try_number) if queued else None
 
     def requeue(self, dag_id: str, run_id: str, task_id: str, try_number: int, now: datetime, attempts: int,
@@ -155,7 +155,7 @@ class TryWrites:
         condition |= (TI.state == TaskState.UP_FOR_RESCHEDULE) & (TI.try_number == try_number) & due
         item = TI(run_pk(dag_id, run_id), ti_key(task_id, map_index))
         # UpdateItem returns the new attributes: no separate read of the task instance
-        return item if update_if(item, condition=condition, actions=actions) else None
+        return item if update_if(item, condition=condition, actions=actions, returning="ALL_NEW") else None
 
     def claim_ready(self, dag_id: str, run_id: str, task_id: str, token: str, now: datetime, hostname: str,
                     request_id: str | None, *, retries: int = 0, try_number: int | None = None,
@@ -184,7 +184,7 @@ class TryWrites:
         actions = [*self._running(dag_id, run_id, key, number, token, now, hostname, request_id, fresh=fresh),
                    TI.queued_at.set(iso(now)), TI.due_at.set(iso(now)), *creating]
         item = TI(run_pk(dag_id, run_id), key)
-        return item if update_if(item, condition=condition, actions=actions) else None
+        return item if update_if(item, condition=condition, actions=actions, returning="ALL_NEW") else None
 
     def unclaim(self, dag_id: str, run_id: str, task_id: str, token: str, now: datetime, map_index: int = -1) -> bool:
         """Give a claimed try that never started back to the queue (queued, same try number): a hand-off whose
