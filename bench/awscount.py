@@ -55,9 +55,12 @@ class TableShape:
     def __init__(self, description: dict[str, Any]):
         self.key = [k["AttributeName"] for k in description["KeySchema"]]
         self.indexes: dict[str, tuple[list[str], bool]] = {}
+        self.projects_all: set[str] = set()
         for index in description.get("GlobalSecondaryIndexes", []) + description.get("LocalSecondaryIndexes", []):
             keys = [k["AttributeName"] for k in index["KeySchema"]]
             self.indexes[index["IndexName"]] = (keys, index["Projection"]["ProjectionType"] == "KEYS_ONLY")
+            if index["Projection"]["ProjectionType"] == "ALL":
+                self.projects_all.add(index["IndexName"])
 
     def item_key(self, item: dict[str, Any]) -> tuple:
         return tuple(str(item.get(k)) for k in self.key)
@@ -190,14 +193,27 @@ class AwsCounter:
         elif op in ("Query", "Scan"):
             items = parsed.get("Items", [])
             consistent = params.get("ConsistentRead", False) and "IndexName" not in params
-            self.rru += _read_units(sum(item_size(i) for i in items), consistent)
+            self.rru += _read_units(sum(self._read_size(table, i, params) for i in items), consistent)
             if "IndexName" not in params and "ProjectionExpression" not in params:
                 for item in items:
                     self._remember(table, item)
         elif op == "BatchGetItem":
             for name, items in parsed.get("Responses", {}).items():
-                consistent = params["RequestItems"][name].get("ConsistentRead", False)
-                self.rru += sum(_read_units(item_size(i), consistent) for i in items)
+                asked = params["RequestItems"][name]
+                consistent = asked.get("ConsistentRead", False)
+                self.rru += sum(_read_units(self._read_size(name, i, asked), consistent) for i in items)
+
+    def _read_size(self, table: str | None, item: dict[str, Any], params: dict[str, Any]) -> int:
+        """The size a read is billed for. A projection saves bytes on the wire, not capacity: DynamoDB bills by the
+        item it read, the whole table item (or the whole index entry, which for an index projecting ALL is the
+        same), so a projected answer is sized by the last image seen of its item."""
+        if "ProjectionExpression" not in params and "AttributesToGet" not in params:
+            return item_size(item)
+        shape = self.shapes.get(table or "")
+        index = params.get("IndexName")
+        if shape is None or (index is not None and index not in shape.projects_all):
+            return item_size(item)  # an index entry of chosen attributes: about what came back
+        return item_size(self._known(table, {**_asked_key(shape, params), **item}) or item)
 
     def _known(self, table: str | None, key: dict[str, Any]) -> dict[str, Any] | None:
         shape = self.shapes.get(table or "")
@@ -224,6 +240,24 @@ class AwsCounter:
             self._items.pop(slot, None)
         else:
             self._items[slot] = new
+
+
+def _asked_key(shape: TableShape, params: dict[str, Any]) -> dict[str, Any]:
+    """Key attributes a read named but a projected answer may leave out: the partition key of a table Query
+    (`#k = :v` in its key condition), or one shared by every key of a BatchGetItem."""
+    if "Keys" in params:
+        shared = {}
+        for name in shape.key:
+            values = {str(k.get(name)) for k in params["Keys"]}
+            if len(values) == 1 and name in params["Keys"][0]:
+                shared[name] = params["Keys"][0][name]
+        return shared
+    if "IndexName" in params or not shape.key:
+        return {}
+    placeholder = next((p for p, n in params.get("ExpressionAttributeNames", {}).items() if n == shape.key[0]), None)
+    match = re.search(rf"{re.escape(placeholder)}\s*=\s*(:\w+)", params.get("KeyConditionExpression", "")) if placeholder else None
+    value = params.get("ExpressionAttributeValues", {}).get(match.group(1)) if match else None
+    return {shape.key[0]: value} if value is not None else {}
 
 
 def _updated_names(params: dict[str, Any]) -> set[str]:
