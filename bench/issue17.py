@@ -49,7 +49,7 @@ def summary(scale: dict[str, Any], partitions: dict[str, Any], throughput: dict[
     if lat:
         lines.append(f"  chain_50 on the local process stack: task-to-task median {lat['gap_median_ms']:.0f} ms, p95"
                      f" {lat['gap_p95_ms']:.0f} ms; {lat['per_task_ms']:.0f} ms per task first start -> last end"
-                     " (target <= 50)")
+                     f" (target <= 50; median of the warm runs {lat.get('per_task_ms_runs')})")
     for shape, data in partitions["shapes"].items():
         for row in data["replay"]:
             b = row["busiest"]

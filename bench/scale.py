@@ -5,7 +5,8 @@ Usage: .venv/bin/python bench/scale.py [--wide 2000] [--skip-wide] [--skip-laten
 server; prints a table; writes bench/results/scale.json.
 
 Latency: a 50-task chain through the local process stack (moto server, `levante scheduler`, one `levante
-worker --concurrency 4`), warm (the second run): median and p95 of upstream end -> downstream start.
+worker --concurrency 4`), warm (three runs after a first one): median and p95 of upstream end -> downstream
+start over the three, and the median run's time per task.
 
 Requests are counted as bench/distributed.py counts them (bench/awscount.py: botocore hooks on every client,
 DynamoDB units estimated the way on-demand DynamoDB bills them): the trigger, then the worker handler fed one
@@ -145,9 +146,14 @@ def requests_per_task(counter: SequenceCounter, endpoint: str, folder: Path, dag
             "critical_path": critical_path(sequence) if dag_id.startswith("chain") else None}
 
 
+WARM_RUNS = 3
+
+
 def chain_latency(endpoint: str, folder: Path, processes: ProcessGroups, dag_id: str, n: int) -> dict[str, Any]:
     """Task-to-task gaps (upstream end_date -> downstream start_date) of a chain through the real processes:
-    the moto server, `levante scheduler`, one `levante worker --concurrency 4`; the first run warms them up."""
+    the moto server, `levante scheduler`, one `levante worker --concurrency 4`. The first run warms them up;
+    the gaps are pooled over the warm runs, and the time per task is the median run's (one run on a shared
+    2-CPU machine moves by +-10 ms a task)."""
     import os
     import subprocess
     import uuid
@@ -166,21 +172,26 @@ def chain_latency(endpoint: str, folder: Path, processes: ProcessGroups, dag_id:
     processes.start("worker", [*levante, "worker", "--concurrency", "4", "--dags-folder", str(folder)], env=env, cwd=ROOT)
     trigger = [*levante, "dags", "trigger", dag_id, "--wait", "--output", "json", "--dags-folder", str(folder)]
     runs = []
-    for _ in range(2):  # cold, then warm
+    for _ in range(1 + WARM_RUNS):  # cold, then warm
         proc = subprocess.run(trigger, env=env, cwd=ROOT, capture_output=True, text=True, timeout=600)
         run = json.loads(proc.stdout)
         assert run["state"] == "success", proc.stderr[-2000:]
         runs.append(run["run_id"])
     processes.assert_running()
     backend = Backend(Settings(prefix=prefix, dynamodb_endpoint=endpoint))
-    tis = {i.task_id: i for i in backend.runs.task_instances(dag_id, runs[-1])}
-    gaps = sorted((parse_iso(tis[f"t{i + 1:04d}"].start_date) - parse_iso(tis[f"t{i:04d}"].end_date)).total_seconds()
-                  for i in range(n - 1))
-    first = min(parse_iso(t.start_date) for t in tis.values())
-    last = max(parse_iso(t.end_date) for t in tis.values())
-    return {"dag_id": dag_id, "tasks": n, "gap_median_ms": statistics.median(gaps) * 1000,
+    gaps: list[float] = []
+    per_task: list[float] = []
+    for run_id in runs[1:]:
+        tis = {i.task_id: i for i in backend.runs.task_instances(dag_id, run_id)}
+        gaps += [(parse_iso(tis[f"t{i + 1:04d}"].start_date) - parse_iso(tis[f"t{i:04d}"].end_date)).total_seconds()
+                 for i in range(n - 1)]
+        first = min(parse_iso(t.start_date) for t in tis.values())
+        last = max(parse_iso(t.end_date) for t in tis.values())
+        per_task.append((last - first).total_seconds() * 1000 / n)
+    gaps.sort()
+    return {"dag_id": dag_id, "tasks": n, "warm_runs": WARM_RUNS, "gap_median_ms": statistics.median(gaps) * 1000,
             "gap_p95_ms": gaps[min(len(gaps) - 1, int(0.95 * len(gaps) + 0.999) - 1)] * 1000,
-            "per_task_ms": (last - first).total_seconds() * 1000 / n}
+            "per_task_ms": statistics.median(per_task), "per_task_ms_runs": [round(x, 1) for x in per_task]}
 
 
 def print_report(results: dict[str, Any]) -> None:
@@ -202,7 +213,8 @@ def print_report(results: dict[str, Any]) -> None:
     if lat:
         print(f"\nTask-to-task latency, {lat['dag_id']} (moto server + scheduler + worker --concurrency 4, warm run):"
               f" median {lat['gap_median_ms']:.0f} ms, p95 {lat['gap_p95_ms']:.0f} ms;"
-              f" first start -> last end {lat['per_task_ms']:.0f} ms per task")
+              f" first start -> last end {lat['per_task_ms']:.0f} ms per task (median of {lat.get('warm_runs', 1)} warm"
+              f" runs: {lat.get('per_task_ms_runs')})")
     for name, r in runs.items():
         if r["critical_path"]:
             cp = r["critical_path"]
