@@ -68,7 +68,7 @@ def get_dag_grid(req: Request, dag_id: str) -> dict:
                    "is_mapped": index[t].mapped is not None} for t in grid.task_order],
         "task_groups": [{"group_id": g.group_id, "parent_group_id": g.parent, "children": list(g.children)}
                         for g in grid.spec.task_groups],
-        "dag_runs": [{**out.dag_run(run, costs.run_cost(req.backend, [i for items in tis.values() for i in items])),
+        "dag_runs": [{**out.dag_run(run, costs.run_cost(req.backend, [i for items in tis.values() for i in items], grid.spec)),
                       "task_instances": {t: out.grid_cell(tis[t]) for t in grid.task_order if t in tis}}
                      for run, tis in grid.runs],
     }

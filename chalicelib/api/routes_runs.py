@@ -51,7 +51,8 @@ def trigger_dag_run(req: Request, dag_id: str) -> dict:
 @api.operation("GET", RUN, summary="One DAG run", errors=(404,))
 def get_dag_run(req: Request, dag_id: str, dag_run_id: str) -> dict:
     run = req.backend.runs.get(dag_id, dag_run_id)
-    return out.dag_run(run, costs.run_cost(req.backend, req.backend.runs.task_instances(dag_id, dag_run_id)))
+    items = req.backend.runs.task_instances(dag_id, dag_run_id)
+    return out.dag_run(run, costs.run_cost(req.backend, items, costs.spec_or_none(req.backend, dag_id)))
 
 
 @api.operation("PATCH", RUN, summary="Mark a run success or failed, or edit its note", role=Role.OPERATOR,

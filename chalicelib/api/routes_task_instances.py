@@ -12,7 +12,7 @@ from chalicelib.api.routing import ApiBlueprint, Request
 from chalicelib.api.validation import Body, Field, Query
 from chalicelib.core.mapping import split_key
 from chalicelib.core.states import TaskState
-from chalicelib.services import clearing, dag_views, task_views
+from chalicelib.services import clearing, costs, dag_views, task_views
 from chalicelib.store.errors import NotFoundError
 
 api = ApiBlueprint(__name__, "TaskInstance")
@@ -31,11 +31,12 @@ def list_task_instances(req: Request, dag_id: str, dag_run_id: str) -> dict:
     req.backend.runs.get(dag_id, dag_run_id)
     index = spec.task_index()
     items = req.backend.runs.instances(dag_id, dag_run_id)
+    plan_items = len(items) if costs.plans_whole_run(spec) else 0  # each try's whole-run plan read (core/cost.py)
     if req.query["map_index"] is not None:
         items = [i for i in items if split_key(i.ti_key)[1] == req.query["map_index"]]
     memory = req.backend.settings.worker_memory_mb
-    return out.page("task_instances", [out.task_instance(i, index.get(split_key(i.ti_key)[0]), memory) for i in items],
-                    len(items))
+    return out.page("task_instances", [out.task_instance(i, index.get(split_key(i.ti_key)[0]), memory, plan_items)
+                                       for i in items], len(items))
 
 
 @api.operation("GET", TI + "/listMapped", summary="The instances of a mapped task, by map_index",

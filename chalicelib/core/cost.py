@@ -9,10 +9,15 @@ one adds a PUT each, $0.005 per thousand). A try's Lambda time is the task's own
 the worker's own time measured against moto, plus AWS_CALL_SECONDS per request it makes. Only the last try's
 duration is stored, so earlier tries are assumed to have lasted as long as the last one, and to have come
 through SQS (a retry always does).
+
+A DAG that may run more tasks at once than its max_active_tasks cannot decide a try's downstream from its edges
+(core/edges.py): after each try the worker plans the whole run, reading the run and every task instance of it.
+That read grows with the run (`whole_run_plan`), so such a try costs more the wider its run.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -44,6 +49,11 @@ class TryRequests:
     handler_seconds: float  # the worker's own time around the task
     s3_put: float = 0.0  # small logs and rendered fields are inline (LEVANTE_*_INLINE_BYTES)
 
+    def plus(self, other: TryRequests) -> TryRequests:
+        return TryRequests(self.lambda_invocations + other.lambda_invocations, self.sqs + other.sqs,
+                           self.dynamodb_wru + other.dynamodb_wru, self.dynamodb_rru + other.dynamodb_rru,
+                           self.handler_seconds + other.handler_seconds, self.s3_put + other.s3_put)
+
 
 PRICES = Prices()
 # bench/issue17.py's bench/scale.py run (docs/costs.md): `fanout_100_slots`, where every try comes through SQS
@@ -54,6 +64,17 @@ QUEUED_TRY = TryRequests(lambda_invocations=1.0, sqs=2.1, dynamodb_wru=8.12, dyn
 HANDED_OFF_TRY = TryRequests(lambda_invocations=0.0, sqs=0.0, dynamodb_wru=5.18, dynamodb_rru=0.07,
                              handler_seconds=0.049)
 PER_TRY = QUEUED_TRY  # what a try costs when nothing says it was handed off (forecasts: an upper bound)
+# The mean task-instance item the whole-run plan reads, in bytes: DynamoDB bills a Query by the whole items it
+# reads, whatever it projects (bench/scale.py's fanout_100 at 16 slots: 13.6 RRU a try over 100 items).
+TI_ITEM_BYTES = 560
+
+
+def whole_run_plan(items: int) -> TryRequests:
+    """What planning the whole run after a try adds to it: a strongly consistent Query of the run's `items` task
+    instances, a strongly consistent read of the run (one item under 4 KB), and the handler's time for both."""
+    if items <= 0:
+        return TryRequests(0.0, 0.0, 0.0, 0.0, 0.0)
+    return TryRequests(0.0, 0.0, 0.0, math.ceil(items * TI_ITEM_BYTES / 4096) + 1.0, 2 * AWS_CALL_SECONDS)
 
 
 @dataclass(frozen=True)
@@ -80,16 +101,19 @@ def try_cost(duration: float | None, memory_mb: int, prices: Prices = PRICES, pe
     return compute + requests
 
 
-def task_cost(task: TaskTries, memory_mb: int, prices: Prices = PRICES) -> float:
+def task_cost(task: TaskTries, memory_mb: int, prices: Prices = PRICES, plan_items: int = 0) -> float:
+    """`plan_items`: the size of the run each try plans afterwards (0 for a DAG whose tries decide from
+    their edges: `plans_whole_run` in services/costs.py)."""
     if task.tries <= 0:
         return 0.0
-    last = HANDED_OFF_TRY if task.handed_off else QUEUED_TRY
+    plan = whole_run_plan(plan_items)
+    last = (HANDED_OFF_TRY if task.handed_off else QUEUED_TRY).plus(plan)
     return (try_cost(task.last_duration, memory_mb, prices, last)
-            + (task.tries - 1) * try_cost(task.last_duration, memory_mb, prices, QUEUED_TRY))
+            + (task.tries - 1) * try_cost(task.last_duration, memory_mb, prices, QUEUED_TRY.plus(plan)))
 
 
-def run_cost(tasks: Iterable[TaskTries], memory_mb: int, prices: Prices = PRICES) -> float:
-    return sum(task_cost(t, memory_mb, prices) for t in tasks)
+def run_cost(tasks: Iterable[TaskTries], memory_mb: int, prices: Prices = PRICES, plan_items: int = 0) -> float:
+    return sum(task_cost(t, memory_mb, prices, plan_items) for t in tasks)
 
 
 @dataclass(frozen=True)

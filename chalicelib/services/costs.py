@@ -11,9 +11,11 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from chalicelib.core import cost
+from chalicelib.core.edges import edge_plan_applies
 from chalicelib.core.schedule import Schedule, next_run, runs_between
 from chalicelib.core.spec import DagSpec
 from chalicelib.services.backend import Backend
+from chalicelib.store.errors import NotFoundError
 from chalicelib.store.readers import ApiReader
 from chalicelib.store.runs import StoredRun
 
@@ -27,12 +29,24 @@ def tries(items: Iterable[Any]) -> list[cost.TaskTries]:
                            cost.handed_off(i.queued_at, i.start_date)) for i in items]
 
 
-def run_cost(backend: Backend, items: Iterable[Any]) -> float:
-    return cost.rounded(cost.run_cost(tries(items), backend.settings.worker_memory_mb))
+def plans_whole_run(spec: DagSpec | None) -> bool:
+    """Whether the DAG's tries plan their whole run afterwards (core/edges.py), which the cost model prices
+    by the run's size; a DAG no longer known is priced as deciding from its edges."""
+    return spec is not None and not edge_plan_applies(spec)
 
 
-def task_cost(backend: Backend, item: Any) -> float:
-    return cost.rounded(cost.task_cost(tries([item])[0], backend.settings.worker_memory_mb))
+def run_cost(backend: Backend, items: Iterable[Any], spec: DagSpec | None = None) -> float:
+    items = list(items)
+    plan_items = len(items) if plans_whole_run(spec) else 0
+    return cost.rounded(cost.run_cost(tries(items), backend.settings.worker_memory_mb, plan_items=plan_items))
+
+
+def spec_or_none(backend: Backend, dag_id: str) -> DagSpec | None:
+    """The DAG's current spec, or None when the DAG is gone (its runs are still priced)."""
+    try:
+        return backend.dags.specs.of_item(ApiReader(backend.models).dag_item(dag_id))
+    except NotFoundError:
+        return None
 
 
 @dataclass(frozen=True)
@@ -48,10 +62,11 @@ def dag_costs(backend: Backend, dag_id: str, *, since: datetime) -> DagCosts:
     runs = [r for r in runs if r.logical_date >= since]
     with ThreadPoolExecutor(max_workers=8) as pool:
         per_run = list(pool.map(lambda r: reader.grid_task_instances(dag_id, r.run_id), runs))
+    whole = plans_whole_run(spec_or_none(backend, dag_id))
     days: dict[str, float] = defaultdict(float)
     months: dict[str, float] = defaultdict(float)
     for run, items in zip(runs, per_run):
-        usd = cost.run_cost(tries(items), backend.settings.worker_memory_mb)
+        usd = cost.run_cost(tries(items), backend.settings.worker_memory_mb, plan_items=len(items) if whole else 0)
         days[run.logical_date.strftime("%Y-%m-%d")] += usd
         months[run.logical_date.strftime("%Y-%m")] += usd
     return DagCosts({k: cost.rounded(v) for k, v in sorted(days.items())},

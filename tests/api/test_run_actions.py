@@ -115,3 +115,44 @@ def test_schedule_preview_and_backfill_forecast(api, stack) -> None:
     assert api.get("/dags/pipeline/backfillForecast?start=2024-02-01&end=2024-01-01").status == 400
     assert api.get("/dags/pipeline/backfillForecast?start=yesterday&end=2024-01-01").status == 400
     assert api.get("/dags/nope/schedulePreview").status == 404
+
+
+SLOT_LIMITED = '''
+import pendulum
+from airflow.sdk import DAG, task
+
+with DAG("narrow", schedule=None, start_date=pendulum.datetime(2024, 1, 1, tz="UTC"), max_active_tasks=2) as dag:
+    @task
+    def root():
+        return 1
+
+    @task
+    def leaf(x, i):
+        return x + i
+
+    r = root()
+    for i in range(4):
+        leaf.override(task_id=f"leaf_{i}")(r, i)
+'''
+
+
+def test_a_dag_wider_than_its_slots_is_priced_with_its_whole_run_plans(api, stack, dags_folder) -> None:
+    """Four leaves, two slots: each try plans the whole run afterwards (core/edges.py), a read of every task
+    instance of the run, which the run's and its tasks' costs include (core/cost.py whole_run_plan)."""
+    from chalicelib.core.cost import TaskTries, run_cost, task_cost
+
+    (dags_folder / "narrow.py").write_text(SLOT_LIMITED)
+    stack.sync()
+    stack.trigger("narrow", run_id="wide")
+    stack.drain()
+    tis = api.get(run_path("narrow", "wide") + "/taskInstances").json["task_instances"]
+    assert len(tis) == 5 and {t["state"] for t in tis} == {"success"}
+    memory = stack.backend.settings.worker_memory_mb
+    costed = [TaskTries(t["try_number"], t["duration"], t["queued_when"] == t["start_date"]) for t in tis]
+    for ti, tries in zip(tis, costed, strict=True):
+        assert ti["cost_usd"] == pytest.approx(task_cost(tries, memory, plan_items=5), rel=1e-4)
+    run = api.get(run_path("narrow", "wide")).json
+    assert run["cost_usd"] == pytest.approx(run_cost(costed, memory, plan_items=5), rel=1e-4)
+    assert run["cost_usd"] > run_cost(costed, memory) * 1.02  # the plan reads are priced, not left out
+    assert api.get("/dags/narrow/grid").json["dag_runs"][0]["cost_usd"] == pytest.approx(run["cost_usd"])
+    assert api.get("/dags/narrow/costs?days=30").json["total_usd"] == pytest.approx(run["cost_usd"])
