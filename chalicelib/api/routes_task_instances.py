@@ -64,7 +64,7 @@ def get_task_instance(req: Request, dag_id: str, dag_run_id: str, task_id: str) 
     task = spec.task_index().get(task_id)
     map_index = _map_index(req, task, task_id)
     item = req.backend.runs.task_instance(dag_id, dag_run_id, task_id, map_index)
-    return out.task_instance_detail(item, task, req.backend.settings.worker_memory_mb)
+    return out.task_instance_detail(item, task, req.backend.settings.worker_memory_mb, _plan_items(spec))
 
 
 def _map_index(req: Request, task: Any, task_id: str) -> int:
@@ -103,7 +103,14 @@ def patch_task_instance(req: Request, dag_id: str, dag_run_id: str, task_id: str
                                     now=req.now, map_index=map_index)
     _, spec = dag_views.spec_of(req.backend, dag_id)
     item = req.backend.runs.task_instance(dag_id, dag_run_id, task_id, map_index)
-    return out.task_instance_detail(item, spec.task_index().get(task_id), req.backend.settings.worker_memory_mb)
+    return out.task_instance_detail(item, spec.task_index().get(task_id), req.backend.settings.worker_memory_mb,
+                                    _plan_items(spec))
+
+
+def _plan_items(spec: Any) -> int:
+    """The run size one task's view prices its whole-run plans by, without reading the run: the DAG's task count
+    (a mapped task's instances make the run bigger; the run's task list counts them)."""
+    return len(spec.tasks) if costs.plans_whole_run(spec) else 0
 
 
 @api.operation("POST", "/dags/{dag_id}/clearTaskInstances", summary="Clear task instances, with Airflow's options",

@@ -157,10 +157,10 @@ def _float(value: Any) -> float | None:
 
 
 def task_instance_detail(item: Any, spec_task: TaskSpec | None,
-                         memory_mb: int = cost.DEFAULT_WORKER_MEMORY_MB) -> dict[str, Any]:
+                         memory_mb: int = cost.DEFAULT_WORKER_MEMORY_MB, plan_items: int = 0) -> dict[str, Any]:
     try_number = int(item.try_number or 0)
     return {
-        **task_instance(item, spec_task, memory_mb),
+        **task_instance(item, spec_task, memory_mb, plan_items),
         "error": item.error,
         # A try keeps its own outcome when a user marked the task afterwards ("marked" says what to).
         "marked_from": _marked_from(item),

@@ -156,3 +156,5 @@ def test_a_dag_wider_than_its_slots_is_priced_with_its_whole_run_plans(api, stac
     assert run["cost_usd"] > run_cost(costed, memory) * 1.02  # the plan reads are priced, not left out
     assert api.get("/dags/narrow/grid").json["dag_runs"][0]["cost_usd"] == pytest.approx(run["cost_usd"])
     assert api.get("/dags/narrow/costs?days=30").json["total_usd"] == pytest.approx(run["cost_usd"])
+    one = api.get(run_path("narrow", "wide") + "/taskInstances/leaf_0").json
+    assert one["cost_usd"] == pytest.approx(next(t for t in tis if t["task_id"] == "leaf_0")["cost_usd"])
