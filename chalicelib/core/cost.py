@@ -56,17 +56,19 @@ class TryRequests:
 
 
 PRICES = Prices()
-# bench/issue17.py's bench/scale.py run (docs/costs.md): `fanout_100_slots`, where every try comes through SQS
-# (its receive and delete, and a tenth of a batched send; the message carries the run, so no run read), and
-# `chain_100`, where every try but the first is handed off (the paused flag cached, so no read of it either).
-# Handler seconds: the measured own time (28 and 26 ms) plus AWS_CALL_SECONDS per request the handler made.
-QUEUED_TRY = TryRequests(lambda_invocations=1.0, sqs=2.1, dynamodb_wru=8.12, dynamodb_rru=0.05, handler_seconds=0.071)
-HANDED_OFF_TRY = TryRequests(lambda_invocations=0.0, sqs=0.0, dynamodb_wru=5.18, dynamodb_rru=0.07,
-                             handler_seconds=0.049)
+# bench/issue17.py's bench/scale.py run (docs/costs.md, session 6): `fanout_100_slots`, where every try comes
+# through SQS (its receive and delete, and a tenth of a batched send; the message carries the run, so no run
+# read), and `chain_100`, where every try but the first is handed off (the paused flag cached, so no read of it
+# either). Their RRU is mostly the run's first plan (a read of its 100 items, shared by its tries). Handler
+# seconds: the measured own time (25 and 20 ms) plus AWS_CALL_SECONDS per request the handler made (SQS's
+# receive and delete are the event source mapping's, not the handler's).
+QUEUED_TRY = TryRequests(lambda_invocations=1.0, sqs=2.1, dynamodb_wru=8.12, dynamodb_rru=0.30, handler_seconds=0.068)
+HANDED_OFF_TRY = TryRequests(lambda_invocations=0.0, sqs=0.0, dynamodb_wru=5.17, dynamodb_rru=0.31,
+                             handler_seconds=0.043)
 PER_TRY = QUEUED_TRY  # what a try costs when nothing says it was handed off (forecasts: an upper bound)
 # The mean task-instance item the whole-run plan reads, in bytes: DynamoDB bills a Query by the whole items it
-# reads, whatever it projects (bench/scale.py's fanout_100 at 16 slots: 13.6 RRU a try over 100 items).
-TI_ITEM_BYTES = 560
+# reads, whatever it projects (bench/scale.py at 16 slots: 13.6 RRU a try over 100 items, 39.0 over 300).
+TI_ITEM_BYTES = 550
 
 
 def whole_run_plan(items: int) -> TryRequests:
