@@ -11,7 +11,7 @@ duration is stored, so earlier tries are assumed to have lasted as long as the l
 through SQS (a retry always does).
 
 A DAG that may run more tasks at once than its max_active_tasks cannot decide a try's downstream from its edges
-(core/edges.py): after each try the worker plans the whole run, reading the run and every task instance of it.
+(core/edges.py): after each try the worker plans the whole run, reading every task instance of it.
 That read grows with the run (`whole_run_plan`), so such a try costs more the wider its run.
 """
 
@@ -73,10 +73,10 @@ TI_ITEM_BYTES = 550
 
 def whole_run_plan(items: int) -> TryRequests:
     """What planning the whole run after a try adds to it: a strongly consistent Query of the run's `items` task
-    instances, a strongly consistent read of the run (one item under 4 KB), and the handler's time for both."""
+    instances, and the handler's time for it (the run itself is the one the try read or its message carried)."""
     if items <= 0:
         return TryRequests(0.0, 0.0, 0.0, 0.0, 0.0)
-    return TryRequests(0.0, 0.0, 0.0, math.ceil(items * TI_ITEM_BYTES / 4096) + 1.0, 2 * AWS_CALL_SECONDS)
+    return TryRequests(0.0, 0.0, 0.0, float(math.ceil(items * TI_ITEM_BYTES / 4096)), AWS_CALL_SECONDS)
 
 
 @dataclass(frozen=True)

@@ -288,7 +288,14 @@ def _apply(backend: Backend, loaded: LoadedDag, run: StoredRun, msg: TaskMessage
                                                              callbacks=callbacks, skips=bool(end.skip_task_ids),
                                                              handoff=handoff):
                 continue
-            advance_run(backend, loaded.spec, backend.runs.get(msg.dag_id, msg.run_id), now(), candidates=candidates,
+            # So does the whole-run plan, by the same argument (its writes are conditional on task states, and
+            # the run's finish on the run's). Only a deleted run needs its own check: `enqueue` may write a task
+            # instance that is missing (a mapped instance's first write), and a deleted run has none left.
+            snapshot = backend.runs.snapshot(loaded.spec, run)
+            if not snapshot.tis:
+                log.info("run %s of %s is gone: nothing to plan after %s", msg.run_id, msg.dag_id, msg.task_id)
+                continue
+            advance_run(backend, loaded.spec, run, now(), candidates=candidates, snapshot=snapshot,
                         callbacks=callbacks, handoff=handoff)
         else:  # pragma: no cover - a new instruction without its executor
             raise TypeError(f"no executor for {step!r}")
