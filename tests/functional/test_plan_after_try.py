@@ -10,30 +10,11 @@ from chalicelib.core.edges import edge_plan_applies
 from chalicelib.services.clearing import delete_run
 from chalicelib.store.runs import RunRepository
 from tests.functional.harness import T0, Env, side_effects, write_dag
+from tests.functional.test_run_in_message import CONF_DAG
 
-NARROW_DAG = """
-    import pendulum
-    from airflow.sdk import DAG, task
-
-    LOG = {log!r}
-
-
-    with DAG(dag_id="narrow", schedule=None, start_date=pendulum.datetime(2024, 6, 1, tz="UTC"),
-             max_active_tasks=1):
-
-        @task
-        def root():
-            pass
-
-        @task
-        def leaf(i):
-            with open(LOG, "a") as f:
-                f.write(f"leaf{{i}}\\n")
-
-        r = root()
-        for i in range(3):
-            r >> leaf.override(task_id=f"leaf{{i}}")(i)
-"""
+# test_run_in_message's DAG (a root and three leaves) with one slot: wider than max_active_tasks, so every try
+# plans the whole run (core/edges.py).
+NARROW_DAG = CONF_DAG.replace('dag_id="conf"', 'dag_id="narrow"').replace("max_active_tasks=16", "max_active_tasks=1")
 
 
 @pytest.fixture
@@ -46,19 +27,19 @@ def env(queue_only, tmp_path):
 
 
 def test_a_whole_run_plan_after_a_try_reads_no_run(env, monkeypatch):
-    run = env.trigger("narrow")
+    run = env.trigger("narrow", conf={"v": "a"})
     reads: list[str] = []
     real = RunRepository.get
     monkeypatch.setattr(RunRepository, "get", lambda self, d, r: reads.append(r) or real(self, d, r))
 
     assert env.drain(T0) == ["success"] * 4
     assert reads == []  # every message carried the run, and every plan took it from there
-    assert sorted(side_effects(env.log)) == ["leaf0", "leaf1", "leaf2"]
+    assert sorted(side_effects(env.log)) == [f"{i}:a:{run.run_id}" for i in range(3)]
     assert env.run_state(run.run_id, "narrow") == "success"
 
 
 def test_a_run_deleted_after_a_try_gets_no_task_instance_back(env, monkeypatch):
-    run = env.trigger("narrow")
+    run = env.trigger("narrow", conf={"v": "a"})
     real = RunRepository.finish_try
 
     def then_deleted(self, dag_id, run_id, *args, **kwargs):
