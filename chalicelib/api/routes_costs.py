@@ -19,8 +19,8 @@ DAG = "/dags/{dag_id}"
 @api.operation("GET", DAG + "/costs", summary="What a DAG's runs cost on AWS, per day and per month (estimated)",
                query=(Query("days", int, 30, 1, 366, description="how far back, by logical date"),), errors=(400, 404))
 def get_dag_costs(req: Request, dag_id: str) -> dict:
-    dag_views.spec_of(req.backend, dag_id)  # 404 for an unknown DAG
-    found = costs.dag_costs(req.backend, dag_id, since=req.now - timedelta(days=req.query["days"]))
+    _, spec = dag_views.spec_of(req.backend, dag_id)  # 404 for an unknown DAG
+    found = costs.dag_costs(req.backend, spec, since=req.now - timedelta(days=req.query["days"]))
     return {"dag_id": dag_id, "currency": "USD", "per_day": found.days, "per_month": found.months,
             "total_usd": cost.rounded(sum(found.days.values())), "runs_counted": found.runs_counted,
             "worker_memory_mb": req.backend.settings.worker_memory_mb}

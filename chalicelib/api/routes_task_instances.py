@@ -31,7 +31,7 @@ def list_task_instances(req: Request, dag_id: str, dag_run_id: str) -> dict:
     req.backend.runs.get(dag_id, dag_run_id)
     index = spec.task_index()
     items = req.backend.runs.instances(dag_id, dag_run_id)
-    plan_items = len(items) if costs.plans_whole_run(spec) else 0  # each try's whole-run plan read (core/cost.py)
+    plan_items = costs.plan_items(spec, len(items))  # each try's whole-run plan read (core/cost.py)
     if req.query["map_index"] is not None:
         items = [i for i in items if split_key(i.ti_key)[1] == req.query["map_index"]]
     memory = req.backend.settings.worker_memory_mb
@@ -110,7 +110,7 @@ def patch_task_instance(req: Request, dag_id: str, dag_run_id: str, task_id: str
 def _plan_items(spec: Any) -> int:
     """The run size one task's view prices its whole-run plans by, without reading the run: the DAG's task count
     (a mapped task's instances make the run bigger; the run's task list counts them)."""
-    return len(spec.tasks) if costs.plans_whole_run(spec) else 0
+    return costs.plan_items(spec, len(spec.tasks))
 
 
 @api.operation("POST", "/dags/{dag_id}/clearTaskInstances", summary="Clear task instances, with Airflow's options",

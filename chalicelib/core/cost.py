@@ -105,7 +105,7 @@ def try_cost(duration: float | None, memory_mb: int, prices: Prices = PRICES, pe
 
 def task_cost(task: TaskTries, memory_mb: int, prices: Prices = PRICES, plan_items: int = 0) -> float:
     """`plan_items`: the size of the run each try plans afterwards (0 for a DAG whose tries decide from
-    their edges: `plans_whole_run` in services/costs.py)."""
+    their edges: `plan_items` in services/costs.py)."""
     if task.tries <= 0:
         return 0.0
     plan = whole_run_plan(plan_items)

@@ -29,16 +29,16 @@ def tries(items: Iterable[Any]) -> list[cost.TaskTries]:
                            cost.handed_off(i.queued_at, i.start_date)) for i in items]
 
 
-def plans_whole_run(spec: DagSpec | None) -> bool:
-    """Whether the DAG's tries plan their whole run afterwards (core/edges.py), which the cost model prices
-    by the run's size; a DAG no longer known is priced as deciding from its edges."""
-    return spec is not None and not edge_plan_applies(spec)
+def plan_items(spec: DagSpec | None, run_size: int) -> int:
+    """The task instances each try of the DAG reads afterwards, for the cost model: the run's size when its tries
+    plan the whole run (core/edges.py), else none; a DAG no longer known is priced as deciding from its edges."""
+    return run_size if spec is not None and not edge_plan_applies(spec) else 0
 
 
 def run_cost(backend: Backend, items: Iterable[Any], spec: DagSpec | None = None) -> float:
     items = list(items)
-    plan_items = len(items) if plans_whole_run(spec) else 0
-    return cost.rounded(cost.run_cost(tries(items), backend.settings.worker_memory_mb, plan_items=plan_items))
+    return cost.rounded(cost.run_cost(tries(items), backend.settings.worker_memory_mb,
+                                      plan_items=plan_items(spec, len(items))))
 
 
 def spec_or_none(backend: Backend, dag_id: str) -> DagSpec | None:
@@ -56,17 +56,17 @@ class DagCosts:
     runs_counted: int
 
 
-def dag_costs(backend: Backend, dag_id: str, *, since: datetime) -> DagCosts:
+def dag_costs(backend: Backend, spec: DagSpec, *, since: datetime) -> DagCosts:
+    dag_id = spec.dag_id
     reader = ApiReader(backend.models)
     runs = [StoredRun.of(i) for i in reader.run_items(dag_id, limit=COST_RUNS)]
     runs = [r for r in runs if r.logical_date >= since]
     with ThreadPoolExecutor(max_workers=8) as pool:
         per_run = list(pool.map(lambda r: reader.grid_task_instances(dag_id, r.run_id), runs))
-    whole = plans_whole_run(spec_or_none(backend, dag_id))
     days: dict[str, float] = defaultdict(float)
     months: dict[str, float] = defaultdict(float)
     for run, items in zip(runs, per_run):
-        usd = cost.run_cost(tries(items), backend.settings.worker_memory_mb, plan_items=len(items) if whole else 0)
+        usd = cost.run_cost(tries(items), backend.settings.worker_memory_mb, plan_items=plan_items(spec, len(items)))
         days[run.logical_date.strftime("%Y-%m-%d")] += usd
         months[run.logical_date.strftime("%Y-%m")] += usd
     return DagCosts({k: cost.rounded(v) for k, v in sorted(days.items())},

@@ -15,12 +15,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
-from pynamodb.exceptions import UpdateError
-
 from chalicelib.core.edges import counted, edge_plan_applies, leaf_ids
 from chalicelib.core.spec import DagSpec
 from chalicelib.core.states import TaskState
-from chalicelib.store.errors import conditional_failed, update_if
+from chalicelib.store.errors import update_if
 from chalicelib.store.models import Models
 from chalicelib.store.runs import run_pk
 
@@ -52,12 +50,9 @@ class RunProgress:
         """
         TI = self.m.TaskInstance
         item = TI(run_pk(dag_id, run_id), task_id)
-        try:  # ReturnValues=ALL_NEW: the item as it is now
-            item.update(actions=[TI.upstreams_done.add(1)], condition=TI.state.exists())
-        except UpdateError as exc:
-            if conditional_failed(exc):
-                return 0, TaskState.NONE
-            raise
+        # ALL_NEW: the count and the task's state as they are now
+        if not update_if(item, condition=TI.state.exists(), actions=[TI.upstreams_done.add(1)], returning="ALL_NEW"):
+            return 0, TaskState.NONE
         return int(item.upstreams_done or 0), (item.state or TaskState.NONE)
 
     def states(self, dag_id: str, run_id: str, task_ids: Iterable[str]) -> dict[str, TaskState]:
