@@ -30,7 +30,7 @@ test: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports --no-cache
 	@if [ -d frontend/node_modules ]; then cd frontend && npm test --silent; else echo "frontend unit tests skipped: run 'make frontend' first (needs Node 20+)"; fi
-	$(BIN)/python -m pytest -q -n 2
+	$(BIN)/python -m pytest -q -n 2 --durations=20
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -116,6 +116,7 @@ class DagSpec:
     fail_fast: bool = False  # a failed task stops the rest of the run (Airflow's fail_fast, once fail_stop)
     max_consecutive_failed_dag_runs: int = 0  # pause the DAG after this many failed runs in a row (0: never)
     edge_labels: tuple[tuple[str, str, str], ...] = ()  # (upstream, downstream, label): Label("...") on an edge
+    is_paused_upon_creation: bool | None = None  # None: the installation's default (dags_are_paused_at_creation)
 
     def task(self, task_id: str) -> TaskSpec:
         return self.task_index()[task_id]
@@ -147,6 +148,10 @@ class DagSpec:
         data["end_date"] = self.end_date.isoformat() if self.end_date else None
         data["tags"] = list(self.tags)
         data["edge_labels"] = [list(e) for e in self.edge_labels]
+        if self.is_paused_upon_creation is None:
+            # Left out when unset: a stored DAG that does not set it keeps its spec hash, so an upgrade
+            # records no new version of every DAG.
+            del data["is_paused_upon_creation"]
         return data
 
     @classmethod

@@ -96,6 +96,13 @@ class DevProcess:
         except TimeoutError as exc:
             raise AssertionError(f"{exc}:\n{self.tail()}") from None
 
+    def wait_for_first_sync(self, dags: int, timeout: float) -> None:
+        """Until the DAG processor's log reports `dags` DAGs written. Its own report, not the API: until a
+        first sync ends each GET /dags counts the whole index, which on moto scans every DAG item and slows
+        the sync it waits for."""
+        self.wait_for(lambda: f"{dags} DAGs written" in self.output.read_text(errors="replace"), timeout,
+                      f"the DAG processor's first sync of {dags} DAGs")
+
     def tail(self) -> str:
         return self.output.read_text(errors="replace")[-4000:]
 

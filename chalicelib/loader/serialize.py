@@ -37,6 +37,7 @@ def dag_to_spec(dag: DAG) -> DagSpec:
         asset_condition=dag.asset_condition.as_condition() if getattr(dag, "asset_condition", None) else None,
         fail_fast=dag.fail_fast,
         max_consecutive_failed_dag_runs=dag.max_consecutive_failed_dag_runs,
+        is_paused_upon_creation=dag.is_paused_upon_creation,
         edge_labels=tuple(sorted((up, down, str(info["label"])) for (up, down), info in dag.edge_info.items()
                                  if info.get("label") is not None)),
     )

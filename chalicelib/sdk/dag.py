@@ -21,7 +21,7 @@ _UNSET: Any = object()
 
 # Arguments Airflow accepts that change nothing Levante does (UI hints, access control, e-mail).
 _ACCEPTED_NO_EFFECT = {
-    "owner_links", "access_control", "dag_display_name", "is_paused_upon_creation", "auto_register",
+    "owner_links", "access_control", "dag_display_name", "auto_register",
     "sla_miss_callback", "deadline", "on_skipped_callback", "dag_display_property_value",
 }
 
@@ -57,6 +57,7 @@ class DAG:
         max_consecutive_failed_dag_runs: int = 0,
         fail_fast: bool = False,
         fail_stop: bool = False,
+        is_paused_upon_creation: bool | None = None,
         schedule_interval: Any = _UNSET,
         concurrency: int | None = None,
         **ignored: Any,
@@ -65,6 +66,8 @@ class DAG:
         if unknown:
             raise unsupported_argument("DAG", repr(dag_id), sorted(unknown))
         self.fail_fast = bool(fail_fast or fail_stop)  # fail_stop: its Airflow 2.7-2.10 name
+        # Paused or not when first stored (None: the installation's default); ignored once the DAG exists.
+        self.is_paused_upon_creation = None if is_paused_upon_creation is None else bool(is_paused_upon_creation)
         self.max_consecutive_failed_dag_runs = int(max_consecutive_failed_dag_runs or 0)
         _check_id(dag_id, "dag_id")
         if schedule_interval is not _UNSET:  # Airflow 2 spelling, still common in existing files

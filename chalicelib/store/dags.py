@@ -88,7 +88,8 @@ class DagRepository:
         encoded = self.specs.save(spec)
         inline_source, source_ref = self.specs.save_source(source, source_hash)
         if item is None:
-            item = Dag(spec.dag_id, is_paused=paused_on_create, kind=self.m.shard("dag", spec.dag_id))
+            paused = paused_on_create if spec.is_paused_upon_creation is None else spec.is_paused_upon_creation
+            item = Dag(spec.dag_id, is_paused=paused, kind=self.m.shard("dag", spec.dag_id))
         if (item.spec_hash, item.source_hash) != (encoded.spec_hash, source_hash):
             item.version_number = int(item.version_number or 0) + 1
             self._record_version(spec, item.version_number, encoded.spec_hash, source_hash, relpath, bundle_version, now)

@@ -43,7 +43,8 @@ def test_bundle_size_gzip() -> None:
 
 
 def test_dag_list_with_1000_dags(stack: DevProcess) -> None:
-    stack.wait_for(lambda: stack.api("GET", "/dags?limit=1")["total_entries"] >= 1000, 240, "1,000 DAGs synced")
+    stack.wait_for_first_sync(1000, timeout=600)
+    assert stack.api("GET", "/dags?limit=1")["total_entries"] == 1000
     started = time.monotonic()
     stack.api("GET", "/dags?limit=100")
     api_ms = (time.monotonic() - started) * 1000
