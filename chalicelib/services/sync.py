@@ -20,6 +20,7 @@ from chalicelib.core.spec import DagSpec
 from chalicelib.loader.dagbag import list_dag_files
 from chalicelib.loader.isolated import FileOutcome, ParseLimits, parse_files
 from chalicelib.services.backend import Backend
+from chalicelib.store.dags import DagSource
 
 log = logging.getLogger("levante.sync")
 
@@ -76,6 +77,7 @@ def sync_dags(backend: Backend, folder: str, now: datetime, *, deactivate: bool 
     result = SyncResult(parsed=len(parsed))
     errors: list[dict] = []
     owner: dict[str, str] = {}  # dag_id -> relpath
+    to_store: list[DagSource] = []
     paused_on_create = os.environ.get("LEVANTE_DAGS_PAUSED_AT_CREATION", "false").lower() == "true"
     for relpath, outcome in sorted(outcomes.items()):
         if outcome.error:
@@ -94,9 +96,9 @@ def sync_dags(backend: Backend, folder: str, now: datetime, *, deactivate: bool 
             result.specs[spec.dag_id] = spec
             if relpath not in parsed and state.result is not None and deactivate:
                 continue  # unchanged file, stored at an earlier sync of this process
-            if backend.dags.upsert(spec, relpath=relpath, source=source, source_hash=source_hash, now=now,
-                                   paused_on_create=paused_on_create, bundle_version=bundle_version):
-                result.written += 1
+            to_store.append(DagSource(spec, relpath, source, source_hash))
+    result.written = backend.dags.upsert_many(to_store, now=now, paused_on_create=paused_on_create,
+                                              bundle_version=bundle_version)
     result.import_errors = len(errors)
     if deactivate:
         result.deactivated = backend.dags.deactivate_missing(set(result.specs), now)

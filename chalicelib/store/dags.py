@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import logging
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -21,6 +23,10 @@ from chalicelib.store.errors import NotFoundError, conditional_failed
 from chalicelib.store.models import Models
 from chalicelib.store.shards import query_sharded
 from chalicelib.store.timefmt import iso, parse_iso
+
+log = logging.getLogger("levante.dags")
+
+S3_PARALLELISM = 8
 
 
 @dataclass(frozen=True)
@@ -42,6 +48,16 @@ class StoredDag:
         return cls(item.dag_id, item.relpath, item.source_hash, spec, item.is_paused, item.is_active,
                    parse_iso(item.next_run_after), item.last_run_state, parse_iso(item.last_automated_logical_date),
                    item.spec_hash, item.bundle_version)
+
+
+@dataclass(frozen=True)
+class DagSource:
+    """One DAG as the processor parsed it, with the file it came from."""
+
+    spec: DagSpec
+    relpath: str
+    source: str
+    source_hash: str
 
 
 def list_summary(spec: DagSpec) -> str:
@@ -70,46 +86,98 @@ class DagRepository:
 
     def upsert(self, spec: DagSpec, *, relpath: str, source: str, source_hash: str, now: datetime,
                paused_on_create: bool, bundle_version: str | None = None) -> bool:
-        """Store the DAG if new or changed (by source hash); True when something was written.
+        """Store the DAG if new or changed (by source hash); True when something was written."""
+        return bool(self.upsert_many([DagSource(spec, relpath, source, source_hash)], now=now,
+                                     paused_on_create=paused_on_create, bundle_version=bundle_version))
+
+    def upsert_many(self, dags: list[DagSource], *, now: datetime, paused_on_create: bool,
+                    bundle_version: str | None = None) -> int:
+        """Store each DAG that is new or changed (by source and spec hash); how many were written.
 
         Any size fits: a spec or source over the inline limit lives in S3 and the item keeps a pointer.
+        In batches, so that a first sync of a thousand DAGs is a few dozen DynamoDB requests, not thousands:
+        the stored items are read with one BatchGetItem per 100, version records and new DAGs go in
+        BatchWriteItems (nobody else writes a DAG that does not exist yet), a source shared by several DAGs
+        (one file defining many) is put in S3 once. A DAG that changed gets an UpdateItem of the processor's
+        own attributes, so a pause or a scheduler's advance made since the read is kept.
         """
         Dag = self.m.Dag
+        ids = [d.spec.dag_id for d in dags]
+        stored = {i.dag_id: i for i in Dag.batch_get(ids, consistent_read=True)} if ids else {}
+        todo = []
+        for dag in dags:
+            item = stored.get(dag.spec.dag_id)
+            spec_hash = spec_hash_of(spec_json(dag.spec))  # a helper module can change the spec, not the file
+            if (item is not None and item.source_hash == dag.source_hash and item.spec_hash == spec_hash
+                    and item.is_active and item.relpath == dag.relpath):
+                if bundle_version and item.bundle_version != bundle_version:
+                    item.update(actions=[Dag.bundle_version.set(bundle_version)])  # same DAG, files moved on
+                continue
+            todo.append((dag, item))
+        # Each version's spec is archived in S3 (no batch PUT there): a few at once, not one after the other.
+        with ThreadPoolExecutor(max_workers=S3_PARALLELISM) as pool:
+            encodings = list(pool.map(self.specs.save, [dag.spec for dag, _ in todo]))
+        sources: dict[str, tuple[str | None, str | None]] = {}
+        versions, created, changed = [], [], []
+        for (dag, item), encoded in zip(todo, encodings):
+            spec = dag.spec
+            if dag.source_hash not in sources:
+                sources[dag.source_hash] = self.specs.save_source(dag.source, dag.source_hash)
+            inline_source, source_ref = sources[dag.source_hash]
+            if item is None:
+                paused = paused_on_create if spec.is_paused_upon_creation is None else spec.is_paused_upon_creation
+                item = Dag(spec.dag_id, is_paused=paused, kind=self.m.shard("dag", spec.dag_id))
+                created.append(item)
+            else:
+                changed.append(item)
+            if (item.spec_hash, item.source_hash) != (encoded.spec_hash, dag.source_hash):
+                item.version_number = int(item.version_number or 0) + 1
+                versions.append(self._version_item(spec, item.version_number, encoded.spec_hash, dag.source_hash,
+                                                   dag.relpath, bundle_version, now))
+            item.relpath = dag.relpath
+            item.source_hash = dag.source_hash
+            item.spec = encoded.inline
+            item.spec_ref = None if encoded.inline else encoded.ref
+            item.spec_hash = encoded.spec_hash
+            item.bundle_version = bundle_version
+            item.summary = list_summary(spec)
+            item.task_count = len(spec.tasks)
+            item.source = inline_source
+            item.source_ref = source_ref
+            item.is_active = True
+            item.updated_at = iso(now)
+            self._reschedule(item, spec, now)
+        # Versions first: a DAG item never points at a version number that has no record.
+        for Model, items in ((self.m.Meta, versions), (Dag, created)):
+            if items:
+                with Model.batch_write() as batch:
+                    for new in items:
+                        batch.save(new)
+        for item in changed:
+            self._store_changed(item)
+        for dag in dags:
+            if dag.spec.asset_condition or any(t.outlets for t in dag.spec.tasks):
+                AssetRepository(self.m).register(dag.spec, now)
+        return len(created) + len(changed)
+
+    # What the processor owns on a DAG item; the rest (pause, last runs, the scheduler's place) is others'.
+    _PROCESSOR_FIELDS = ("version_number", "relpath", "source_hash", "spec", "spec_ref", "spec_hash", "bundle_version",
+                         "summary", "task_count", "source", "source_ref", "is_active", "updated_at", "next_run_after",
+                         "schedulable")
+
+    def _store_changed(self, item: Any) -> None:
+        Dag = self.m.Dag
+        actions = []
+        for name in self._PROCESSOR_FIELDS:
+            value, attribute = getattr(item, name), getattr(Dag, name)
+            actions.append(attribute.remove() if value is None else attribute.set(value))
         try:
-            item = Dag.get(spec.dag_id, consistent_read=True)
-        except DoesNotExist:
-            item = None
-        spec_hash = spec_hash_of(spec_json(spec))  # a helper module can change the spec, not the file
-        if (item is not None and item.source_hash == source_hash and item.spec_hash == spec_hash and item.is_active
-                and item.relpath == relpath):
-            if bundle_version and item.bundle_version != bundle_version:
-                item.update(actions=[Dag.bundle_version.set(bundle_version)])  # same DAG, files moved on
-            return False
-        encoded = self.specs.save(spec)
-        inline_source, source_ref = self.specs.save_source(source, source_hash)
-        if item is None:
-            paused = paused_on_create if spec.is_paused_upon_creation is None else spec.is_paused_upon_creation
-            item = Dag(spec.dag_id, is_paused=paused, kind=self.m.shard("dag", spec.dag_id))
-        if (item.spec_hash, item.source_hash) != (encoded.spec_hash, source_hash):
-            item.version_number = int(item.version_number or 0) + 1
-            self._record_version(spec, item.version_number, encoded.spec_hash, source_hash, relpath, bundle_version, now)
-        item.relpath = relpath
-        item.source_hash = source_hash
-        item.spec = encoded.inline
-        item.spec_ref = None if encoded.inline else encoded.ref
-        item.spec_hash = encoded.spec_hash
-        item.bundle_version = bundle_version
-        item.summary = list_summary(spec)
-        item.task_count = len(spec.tasks)
-        item.source = inline_source
-        item.source_ref = source_ref
-        item.is_active = True
-        item.updated_at = iso(now)
-        self._reschedule(item, spec, now)
-        item.save()
-        if spec.asset_condition or any(t.outlets for t in spec.tasks):
-            AssetRepository(self.m).register(spec, now)
-        return True
+            Dag(item.dag_id).update(actions=actions, condition=Dag.dag_id.exists())
+        except UpdateError as exc:
+            if not conditional_failed(exc):
+                raise
+            log.info("DAG %s was deleted while the processor stored it; the next change of its file stores it again",
+                     item.dag_id)
 
     def _reschedule(self, item: Any, spec: DagSpec, now: datetime) -> None:
         last = parse_iso(item.last_automated_logical_date)
@@ -137,11 +205,11 @@ class DagRepository:
         return StoredDag.of(item, self.specs.of_item(item))
 
     # --- versions: one meta item per stored version, newest first by number -----------------------
-    def _record_version(self, spec: DagSpec, number: int, spec_hash: str, source_hash: str, relpath: str,
-                        bundle_version: str | None, now: datetime) -> None:
+    def _version_item(self, spec: DagSpec, number: int, spec_hash: str, source_hash: str, relpath: str,
+                      bundle_version: str | None, now: datetime) -> Any:
         data = {"version_number": number, "spec_hash": spec_hash, "source_hash": source_hash, "fileloc": relpath,
                 "bundle_version": bundle_version, "task_count": len(spec.tasks), "created_at": iso(now)}
-        self.m.Meta(f"dag_version#{spec.dag_id}", f"{number:010d}", data=json.dumps(data), updated_at=iso(now)).save()
+        return self.m.Meta(f"dag_version#{spec.dag_id}", f"{number:010d}", data=json.dumps(data), updated_at=iso(now))
 
     def versions(self, dag_id: str, *, limit: int = 100) -> list[dict[str, Any]]:
         items = self.m.Meta.query(f"dag_version#{dag_id}", scan_index_forward=False, limit=limit)
