@@ -23,8 +23,11 @@ from pynamodb.indexes import (
 from pynamodb.models import Model
 
 from chalicelib.core.states import RunState, TaskState
+from chalicelib.store.botocore_sessions import share_loader
 from chalicelib.store.settings import Settings
 from chalicelib.store.shards import shard_key
+
+share_loader()  # every model's connection reads botocore's JSON files once per process, not once per table
 
 # Attributes the DAG list reads, projected into the by-kind index.
 LIST_FIELDS = ["relpath", "summary", "task_count", "is_paused", "is_active", "next_run_after", "next_logical_date",
