@@ -155,7 +155,7 @@ class DagRepository:
                         batch.save(new)
         for item in changed:
             self._store_changed(item)
-        for dag in dags:
+        for dag, _ in todo:  # as before the batching: only DAGs written now register their assets again
             if dag.spec.asset_condition or any(t.outlets for t in dag.spec.tasks):
                 AssetRepository(self.m).register(dag.spec, now)
         return len(created) + len(changed)

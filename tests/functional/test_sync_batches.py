@@ -76,8 +76,28 @@ def test_a_changed_dag_keeps_a_pause_made_while_the_processor_worked(backend, tm
     assert [v["version_number"] for v in backend.dags.versions("many_001")] == [2, 1]
 
 
+ASSETS = '''
+import pendulum
+from airflow.sdk import DAG, Asset, task
+
+with DAG("produces", schedule=None, start_date=pendulum.datetime(2026, 1, 1)):
+    @task(outlets=[Asset("orders", uri="s3://lake/orders")])
+    def write():
+        return 1
+    write()
+
+with DAG("consumes", schedule=[Asset("orders", uri="s3://lake/orders")], start_date=pendulum.datetime(2026, 1, 1)):
+    @task
+    def read():
+        return 2
+    read()
+'''
+
+
 def test_an_unchanged_sync_writes_nothing(backend, tmp_path, requests):
+    """Not even the asset registrations of DAGs that produce or consume assets."""
     (tmp_path / "many.py").write_text(FILE.format(n=30, description="same"))
+    (tmp_path / "assets.py").write_text(ASSETS)
     sync_dags(backend, str(tmp_path), T0, source="same")
     requests.clear()
     assert sync_dags(backend, str(tmp_path), T0, deactivate=False).written == 0  # a CLI sync: parses again
