@@ -237,9 +237,10 @@ def main() -> None:
     # decide its downstream from its edges (a chain can never run two tasks at once; core/edges.py).
     dags = [("chain_100", CHAIN, 100, 16), ("fanout_100", FANOUT, 100, 16), ("fanout_100_slots", FANOUT, 100, 128)]
     if not args.skip_wide:
-        # The default of 16 on a wider fan-out: each try plans the whole run, reading all its items (the read
-        # grows with the width; docs/costs.md). Before the 2,000-wide run, whose items moto would walk too.
+        # The default of 16 on wider fan-outs: each try hands its slot on through the run's waiting list
+        # (services/slot_gate.py); until session 8 each planned the whole run, a read that grew with the width.
         dags.append(("fanout_300", FANOUT, 300, 16))
+        dags.append((f"fanout_{args.wide}", FANOUT, args.wide, 16))
         # max_active_tasks above the width: every middle task may run at once.
         dags.append((f"fanoutin_{args.wide}", FAN_OUT_IN, args.wide, args.wide + 16))
     with tempfile.TemporaryDirectory() as tmp:

@@ -35,8 +35,8 @@ def list_task_instances(req: Request, dag_id: str, dag_run_id: str) -> dict:
     if req.query["map_index"] is not None:
         items = [i for i in items if split_key(i.ti_key)[1] == req.query["map_index"]]
     memory = req.backend.settings.worker_memory_mb
-    return out.page("task_instances", [out.task_instance(i, index.get(split_key(i.ti_key)[0]), memory, plan_items)
-                                       for i in items], len(items))
+    return out.page("task_instances", [out.task_instance(i, index.get(split_key(i.ti_key)[0]), memory, plan_items,
+                                                         costs.slotted(spec)) for i in items], len(items))
 
 
 @api.operation("GET", TI + "/listMapped", summary="The instances of a mapped task, by map_index",
@@ -64,7 +64,7 @@ def get_task_instance(req: Request, dag_id: str, dag_run_id: str, task_id: str) 
     task = spec.task_index().get(task_id)
     map_index = _map_index(req, task, task_id)
     item = req.backend.runs.task_instance(dag_id, dag_run_id, task_id, map_index)
-    return out.task_instance_detail(item, task, req.backend.settings.worker_memory_mb, _plan_items(spec))
+    return out.task_instance_detail(item, task, req.backend.settings.worker_memory_mb, _plan_items(spec), costs.slotted(spec))
 
 
 def _map_index(req: Request, task: Any, task_id: str) -> int:
@@ -104,7 +104,7 @@ def patch_task_instance(req: Request, dag_id: str, dag_run_id: str, task_id: str
     _, spec = dag_views.spec_of(req.backend, dag_id)
     item = req.backend.runs.task_instance(dag_id, dag_run_id, task_id, map_index)
     return out.task_instance_detail(item, spec.task_index().get(task_id), req.backend.settings.worker_memory_mb,
-                                    _plan_items(spec))
+                                    _plan_items(spec), costs.slotted(spec))
 
 
 def _plan_items(spec: Any) -> int:

@@ -132,7 +132,8 @@ def dag_run(run: StoredRun, cost_usd: float | None = None) -> dict[str, Any]:
 
 
 def task_instance(item: Any, spec_task: TaskSpec | None = None,
-                  memory_mb: int = cost.DEFAULT_WORKER_MEMORY_MB, plan_items: int = 0) -> dict[str, Any]:
+                  memory_mb: int = cost.DEFAULT_WORKER_MEMORY_MB, plan_items: int = 0,
+                  slotted: bool = False) -> dict[str, Any]:
     state = item.state if item.state and item.state != "none" else None
     task_id, map_index = split_key(item.ti_key)
     out = {
@@ -144,7 +145,7 @@ def task_instance(item: Any, spec_task: TaskSpec | None = None,
         "next_retry_at": _date(item.next_retry_at), "note": getattr(item, "note", None),
         "cost_usd": cost.rounded(cost.task_cost(cost.TaskTries(int(item.try_number or 0), _float(item.duration),
                                                                cost.handed_off(item.queued_at, item.start_date)),
-                                                memory_mb, plan_items=plan_items)),
+                                                memory_mb, plan_items=plan_items, slotted=slotted)),
     }
     if spec_task is not None:
         out.update({"operator": spec_task.operator, "task_group_id": spec_task.task_group, "pool": spec_task.pool,
@@ -157,10 +158,11 @@ def _float(value: Any) -> float | None:
 
 
 def task_instance_detail(item: Any, spec_task: TaskSpec | None,
-                         memory_mb: int = cost.DEFAULT_WORKER_MEMORY_MB, plan_items: int = 0) -> dict[str, Any]:
+                         memory_mb: int = cost.DEFAULT_WORKER_MEMORY_MB, plan_items: int = 0,
+                         slotted: bool = False) -> dict[str, Any]:
     try_number = int(item.try_number or 0)
     return {
-        **task_instance(item, spec_task, memory_mb, plan_items),
+        **task_instance(item, spec_task, memory_mb, plan_items, slotted),
         "error": item.error,
         # A try keeps its own outcome when a user marked the task afterwards ("marked" says what to).
         "marked_from": _marked_from(item),

@@ -25,11 +25,13 @@ def past_allows(task: TaskSpec, previous: Mapping[str, TaskState] | None) -> boo
 
 
 def admit(dag: DagSpec, ready: list[tuple[str, int]], states: Mapping[str, TaskState], *, already: int,
-          active_elsewhere: Mapping[str, int]) -> list[tuple[str, int]]:
+          active_elsewhere: Mapping[str, int], counted_elsewhere: bool = False) -> list[tuple[str, int]]:
     """The ready (task_id, map_index) instances to enqueue, highest priority first, within the DAG's
     max_active_tasks (`already` more are being enqueued besides) and each task's own limits: a task at its
-    limit waits, and the next in priority may go. `states` is keyed by ti_key (`RunSnapshot.live_states`)."""
-    room = max(dag.max_active_tasks - sum(1 for s in states.values() if s in ACTIVE_STATES) - already, 0)
+    limit waits, and the next in priority may go. `states` is keyed by ti_key (`RunSnapshot.live_states`).
+    `counted_elsewhere`: the run's slots are counted by whoever enqueues (store/slots.py), so all may go."""
+    active = sum(1 for s in states.values() if s in ACTIVE_STATES)
+    room = len(ready) if counted_elsewhere else max(dag.max_active_tasks - active - already, 0)
     index = dag.task_index()
     order = sorted(ready, key=lambda t: -index[t[0]].priority_weight)  # stable: ties keep topological order
     if any(index[task_id].limits_instances for task_id, _ in order):

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from chalicelib.core.edges import max_parallel
+from chalicelib.core.edges import edge_plan_applies, max_parallel
 from chalicelib.core.retries import after_failure
 from chalicelib.core.spec import DagSpec
 from chalicelib.core.states import TaskState
@@ -123,7 +123,8 @@ def _next(spec: DagSpec, end: TryEnd, state: TaskState, next_retry_at: datetime 
         if delay > max_queue_delay:  # longer waits are picked up by the tick when due
             return None
         return EnqueueLater(end.try_number + (1 if state is TaskState.UP_FOR_RETRY else 0), delay)
-    if max_parallel(spec) > spec.max_active_tasks or any(t.mapped or t.limits_instances for t in spec.tasks):
+    waiters = max_parallel(spec) > spec.max_active_tasks and not edge_plan_applies(spec)  # else slot_gate's
+    if waiters or any(t.mapped or t.limits_instances for t in spec.tasks):
         # This try freed a slot, and tasks beyond the direct downstream may be waiting for one (a fan-out
         # wider than max_active_tasks, mapped instances, a task at its max_active_tis_*): plan the whole run
         # rather than leave them to the tick. (A DAG that can never run more tasks at once than its slots, e.g. a long chain, has no

@@ -10,9 +10,10 @@ the worker's own time measured against moto, plus AWS_CALL_SECONDS per request i
 duration is stored, so earlier tries are assumed to have lasted as long as the last one, and to have come
 through SQS (a retry always does).
 
-A DAG that may run more tasks at once than its max_active_tasks cannot decide a try's downstream from its edges
-(core/edges.py): after each try the worker plans the whole run, reading every task instance of it.
-That read grows with the run (`whole_run_plan`), so such a try costs more the wider its run.
+A DAG whose tries cannot decide their downstream from their edges (mapped tasks, depends_on_past...:
+core/edges.py) plans the whole run after each try, reading every task instance of it. That read grows with
+the run (`whole_run_plan`), so such a try costs more the wider its run. A DAG that may run more tasks at once
+than its max_active_tasks counts its slots instead (`SLOT_HANDOVER`, a flat cost per try).
 """
 
 from __future__ import annotations
@@ -71,6 +72,12 @@ PER_TRY = QUEUED_TRY  # what a try costs when nothing says it was handed off (fo
 TI_ITEM_BYTES = 550
 
 
+# A try of a DAG whose max_active_tasks can bind hands its slot on through the run's waiting list
+# (services/slot_gate.py): a waiting task's small item written and deleted, a strongly consistent read of the
+# list's head, the counter's ADD when the list is empty. bench/scale.py: fanout_100 at 16 slots against 128.
+SLOT_HANDOVER = TryRequests(0.0, 0.0, dynamodb_wru=1.8, dynamodb_rru=1.0, handler_seconds=2 * AWS_CALL_SECONDS)
+
+
 def whole_run_plan(items: int) -> TryRequests:
     """What planning the whole run after a try adds to it: a strongly consistent Query of the run's `items` task
     instances, and the handler's time for it (the run itself is the one the try read or its message carried)."""
@@ -103,19 +110,23 @@ def try_cost(duration: float | None, memory_mb: int, prices: Prices = PRICES, pe
     return compute + requests
 
 
-def task_cost(task: TaskTries, memory_mb: int, prices: Prices = PRICES, plan_items: int = 0) -> float:
+def task_cost(task: TaskTries, memory_mb: int, prices: Prices = PRICES, plan_items: int = 0,
+              slotted: bool = False) -> float:
     """`plan_items`: the size of the run each try plans afterwards (0 for a DAG whose tries decide from
-    their edges: `plan_items` in services/costs.py)."""
+    their edges: `plan_items` in services/costs.py). `slotted`: its tries hand their slot on (SLOT_HANDOVER)."""
     if task.tries <= 0:
         return 0.0
     plan = whole_run_plan(plan_items)
+    if slotted:
+        plan = plan.plus(SLOT_HANDOVER)
     last = (HANDED_OFF_TRY if task.handed_off else QUEUED_TRY).plus(plan)
     return (try_cost(task.last_duration, memory_mb, prices, last)
             + (task.tries - 1) * try_cost(task.last_duration, memory_mb, prices, QUEUED_TRY.plus(plan)))
 
 
-def run_cost(tasks: Iterable[TaskTries], memory_mb: int, prices: Prices = PRICES, plan_items: int = 0) -> float:
-    return sum(task_cost(t, memory_mb, prices, plan_items) for t in tasks)
+def run_cost(tasks: Iterable[TaskTries], memory_mb: int, prices: Prices = PRICES, plan_items: int = 0,
+             slotted: bool = False) -> float:
+    return sum(task_cost(t, memory_mb, prices, plan_items, slotted) for t in tasks)
 
 
 @dataclass(frozen=True)

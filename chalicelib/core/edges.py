@@ -12,9 +12,9 @@ A counter is a hint and never decides on its own: the rule is always evaluated o
 counter too high (a write retried after a timeout, a cleared task) costs an early read; too low (a worker
 that died between its final state and the counter) leaves the task to the scheduler tick, which plans the
 whole run as before. Everything else — a failure or a skip to propagate, mapped tasks, fail_fast,
-depends_on_past, setup/teardown, a DAG that may run more tasks at once than max_active_tasks, a run past its
-dagrun_timeout —
-takes the whole-run plan (core/planner.py), so each semantic still lives in one place.
+depends_on_past, setup/teardown, a run past its dagrun_timeout — takes the whole-run plan (core/planner.py),
+so each semantic still lives in one place. A DAG that may run more tasks at once than its max_active_tasks
+counts its slots instead of its run's active tasks (`slots_bind`, store/slots.py).
 """
 
 from __future__ import annotations
@@ -39,10 +39,20 @@ def edge_plan_applies(spec: DagSpec) -> bool:
     """Whether a successful try of this DAG may decide its downstream from its edges (cached per spec)."""
     cached = spec.__dict__.get("_edge_plan")
     if cached is None:
-        cached = max_parallel(spec) <= spec.max_active_tasks and not spec.fail_fast and not any(
+        cached = not spec.fail_fast and not any(
             t.mapped is not None or t.is_setup or t.is_teardown or t.depends_on_past or t.wait_for_downstream
             or t.limits_instances for t in spec.tasks)
         object.__setattr__(spec, "_edge_plan", cached)
+    return cached
+
+
+def slots_bind(spec: DagSpec) -> bool:
+    """Whether the DAG's max_active_tasks can bind (it may run more tasks at once than its slots): its tries
+    then start their downstream through the run's slot counter and waiting list (services/slot_gate.py)."""
+    cached = spec.__dict__.get("_slots_bind")
+    if cached is None:
+        cached = edge_plan_applies(spec) and max_parallel(spec) > spec.max_active_tasks
+        object.__setattr__(spec, "_slots_bind", cached)
     return cached
 
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from chalicelib.core.admission import admit, past_allows
+from chalicelib.core.edges import slots_bind
 from chalicelib.core.graph import downstream_closure, effective_leaves, topological_order
 from chalicelib.core.mapping import map_count, split_key, ti_key
 from chalicelib.core.spec import DagSpec, TaskSpec
@@ -29,6 +30,7 @@ class TaskInstanceView:
     map_index: int = -1
     map_count: int | None = None  # on the -1 instance of a mapped task once expanded: how many instances
     map_length: int | None = None  # values this instance's output offers to a downstream expansion
+    slot: bool = False  # this queued or running try holds one of the run's slots (store/slots.py)
 
     @property
     def key(self) -> str:
@@ -150,7 +152,10 @@ def plan(
     due = _due_tries(snapshot, now)
     actions += due
     states = evaluation.states()
-    admitted = admit(dag, ready, states, already=len(due), active_elsewhere=snapshot.active_elsewhere)
+    # A DAG whose slots can bind counts them on the run's slot counter (services/slot_gate.py), which the
+    # executor asks for each task it starts; the plan offers every ready task, highest priority first.
+    admitted = admit(dag, ready, states, already=len(due), active_elsewhere=snapshot.active_elsewhere,
+                     counted_elsewhere=slots_bind(dag))
     actions += [EnqueueTask(t, _next_try(evaluation.snapshot, t, i), map_index=i) for t, i in admitted]
     if candidates is None and not any(isinstance(a, EnqueueTask) for a in actions):
         outcome = run_outcome(dag, apply(snapshot, actions).live_states())

@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from chalicelib.core import cost
-from chalicelib.core.edges import edge_plan_applies
+from chalicelib.core.edges import edge_plan_applies, slots_bind
 from chalicelib.core.schedule import Schedule, next_run, runs_between
 from chalicelib.core.spec import DagSpec
 from chalicelib.services.backend import Backend
@@ -35,10 +35,15 @@ def plan_items(spec: DagSpec | None, run_size: int) -> int:
     return run_size if spec is not None and not edge_plan_applies(spec) else 0
 
 
+def slotted(spec: DagSpec | None) -> bool:
+    """Whether the DAG's tries hand their slot on through the run's waiting list (core/edges.slots_bind)."""
+    return spec is not None and slots_bind(spec)
+
+
 def run_cost(backend: Backend, items: Iterable[Any], spec: DagSpec | None = None) -> float:
     items = list(items)
     return cost.rounded(cost.run_cost(tries(items), backend.settings.worker_memory_mb,
-                                      plan_items=plan_items(spec, len(items))))
+                                      plan_items=plan_items(spec, len(items)), slotted=slotted(spec)))
 
 
 def spec_or_none(backend: Backend, dag_id: str) -> DagSpec | None:
@@ -66,7 +71,8 @@ def dag_costs(backend: Backend, spec: DagSpec, *, since: datetime) -> DagCosts:
     days: dict[str, float] = defaultdict(float)
     months: dict[str, float] = defaultdict(float)
     for run, items in zip(runs, per_run):
-        usd = cost.run_cost(tries(items), backend.settings.worker_memory_mb, plan_items=plan_items(spec, len(items)))
+        usd = cost.run_cost(tries(items), backend.settings.worker_memory_mb, plan_items=plan_items(spec, len(items)),
+                            slotted=slotted(spec))
         days[run.logical_date.strftime("%Y-%m-%d")] += usd
         months[run.logical_date.strftime("%Y-%m")] += usd
     return DagCosts({k: cost.rounded(v) for k, v in sorted(days.items())},

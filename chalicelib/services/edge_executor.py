@@ -4,8 +4,9 @@
     decide (a success, in a DAG and run that allow it): per downstream, the verdict from the edge, or from
         the upstream states read by key once the counter reaches the in-degree
     apply: queue what is ready (conditional: none/scheduled -> queued), one SQS batch, or hand one task to the
-        calling worker (conditional: none/scheduled -> running, services/handoff.py); the run's completion
-        is checked (whole run, once) when its last leaf finished
+        calling worker (conditional: none/scheduled -> running, services/handoff.py); where the DAG's slots can
+        bind, through the run's slot counter (services/slot_gate.py); the run's completion is checked (whole
+        run, once) when its last leaf finished
 
 Anything unusual (a settle to propagate, a downstream already queued or finished by someone else, a branch's
 skips) hands back to the whole-run plan of services/plan_executor.py, which is what ran before.
@@ -20,6 +21,7 @@ from chalicelib.core.edges import (
     edge_plan_applies,
     leaf_ids,
     run_allows_edge_plan,
+    slots_bind,
     verdict_from_edge,
     verdict_from_states,
 )
@@ -29,6 +31,7 @@ from chalicelib.core.trigger_rules import Verdict
 from chalicelib.services.backend import Backend
 from chalicelib.services.handoff import Handoff
 from chalicelib.services.plan_executor import RunCallbacks, advance_run
+from chalicelib.services.slot_gate import SlotGate, Start
 from chalicelib.store.progress import RunProgress
 from chalicelib.store.runs import StoredRun
 from chalicelib.taskqueue import TaskMessage
@@ -38,13 +41,14 @@ log = logging.getLogger("levante.advance")
 
 def advance_from_edges(backend: Backend, spec: DagSpec, run: StoredRun, task_id: str, state: TaskState,
                        now: datetime, *, callbacks: RunCallbacks | None = None, skips: bool = False,
-                       handoff: Handoff | None = None) -> bool:
+                       handoff: Handoff | None = None, gate: SlotGate | None = None) -> bool:
     """Count this finished try on its edges and, when possible, advance the run from them.
 
     True when done; False when the caller must plan the whole run (services/plan_executor.advance_run). `run` may
     be as read before the try: a run marked success or failed meanwhile had its unstarted tasks marked first,
     and a deleted one lost its items, so the conditional enqueue refuses and the whole-run plan decides.
     `handoff`: one ready task may be claimed for the calling worker instead of queued (services/handoff.py).
+    `gate`: where the DAG's slots can bind, the slot gate holding this try's slot; the caller closes it.
     """
     if not edge_plan_applies(spec) or not state.finished:
         return False
@@ -66,7 +70,15 @@ def advance_from_edges(backend: Backend, spec: DagSpec, run: StoredRun, task_id:
             ready.append(down)
         elif verdict is not Verdict.WAIT:
             return False  # a skip or upstream_failed to propagate: the whole-run plan cascades it
-    if ready and not _enqueue(backend, spec, run, ready, now, handoff):
+    if ready and slots_bind(spec):
+        own = gate is None
+        gate = gate or SlotGate(backend, spec, run, now, handoff=handoff, picker=task_id)
+        started = gate.start([Start(down) for down in ready])
+        if own:
+            gate.close()
+        if not started:
+            return False
+    elif ready and not _enqueue(backend, spec, run, ready, now, handoff):
         return False
     if leaf and leaves_done >= len(leaf_ids(spec)):
         # The last leaf (or a recount after a clear): decide the run's completion on the whole run, once.

@@ -71,12 +71,14 @@ class Handoff:
         return task.execution_timeout is None or elapsed + task.execution_timeout <= self.worker_timeout
 
     def take(self, runs: RunRepository, run: StoredRun, task: TaskSpec, now: datetime, *,
-             try_number: int | None = None, expected_try: int | None = None, map_index: int = -1) -> bool:
-        """Claim `task` for this worker; False when another actor queued, claimed or settled it first."""
+             try_number: int | None = None, expected_try: int | None = None, map_index: int = -1,
+             slot: bool = False) -> bool:
+        """Claim `task` for this worker; False when another actor queued, claimed or settled it first. `slot`:
+        the try holds one of its run's slots (services/slot_gate.py)."""
         token = uuid.uuid4().hex
         item = runs.claim_ready(run.dag_id, run.run_id, task.task_id, token, now, self.hostname, self.request_id,
                                 retries=task.retry.retries, try_number=try_number, expected_try=expected_try,
-                                map_index=map_index)
+                                map_index=map_index, slot=slot)
         if item is None:
             return False
         message = TaskMessage(run.dag_id, run.run_id, task.task_id, int(item.try_number), map_index)

@@ -13,6 +13,8 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Protocol
 
+from chalicelib.core.admission import ACTIVE_STATES
+from chalicelib.core.edges import slots_bind
 from chalicelib.core.mapping import ti_key
 from chalicelib.core.planner import (
     EnqueueTask,
@@ -25,14 +27,19 @@ from chalicelib.core.planner import (
     run_outcome,
 )
 from chalicelib.core.spec import DagSpec
-from chalicelib.core.states import RunState
+from chalicelib.core.states import RunState, TaskState
 from chalicelib.services.backend import Backend
 from chalicelib.services.handoff import Handoff
+from chalicelib.services.slot_gate import SlotGate, Start
 from chalicelib.store.progress import RunProgress
 from chalicelib.store.runs import StoredRun
+from chalicelib.store.slots import RunSlots
 from chalicelib.taskqueue import TaskMessage
 
 log = logging.getLogger("levante.advance")
+
+
+_NOT_STARTED = frozenset({TaskState.NONE, TaskState.SCHEDULED})
 
 
 class RunCallbacks(Protocol):
@@ -46,18 +53,33 @@ def _paused(backend: Backend, dag_id: str, known: bool | None) -> bool:
 def advance_run(backend: Backend, spec: DagSpec, run: StoredRun, now: datetime, *,
                 candidates: Iterable[str] | None = None, snapshot: RunSnapshot | None = None,
                 callbacks: RunCallbacks | None = None, paused: bool | None = None,
-                handoff: Handoff | None = None) -> RunState | None:
+                handoff: Handoff | None = None, gate: SlotGate | None = None, recount: bool = False) -> RunState | None:
     """Plan and execute; returns the run's final state if this call finished it (and then runs `callbacks`,
     the DAG's on_success/on_failure callbacks: the one place a run's end is decided and acted on).
 
     `handoff` (a worker after its try): the first task to enqueue that it accepts is claimed for that worker
-    instead of queued (services/handoff.py)."""
+    instead of queued (services/handoff.py). Where the DAG's slots can bind (core/edges.slots_bind), tasks
+    start through the run's slot counter: `gate`, the worker's (holding its try's slot; the worker closes it),
+    else one of this call's. `recount` (the scheduler tick): first correct the counter from the run's items."""
+    slotted = slots_bind(spec)
+    seen = RunSlots(backend.models, spec.dag_id, run.run_id, run.created_at, 0).held() if slotted and recount else None
     if snapshot is None:
         snapshot = backend.runs.snapshot(spec, run)
+    if seen is not None:
+        holders = sum(1 for ti in snapshot.tis.values() if ti.slot and ti.state in ACTIVE_STATES)
+        if RunSlots(backend.models, spec.dag_id, run.run_id, run.created_at, 0).reconcile(seen, holders, now):
+            log.warning("run %s of %s: %d slot(s) counted, %d held; recounted", run.run_id, spec.dag_id, seen, holders)
     actions = plan(snapshot, now=now, candidates=candidates)
     if any(isinstance(a, EnqueueTask) for a in actions) and _paused(backend, spec.dag_id, paused):
         # Airflow 3 starts no task of a paused DAG's runs; the tick queues them once it is unpaused.
         actions = [a for a in actions if not isinstance(a, EnqueueTask)]
+        paused = True
+    elif any(isinstance(a, EnqueueTask) for a in actions):
+        paused = False  # just read (or known): the gate need not read it again
+    own_gate = slotted and gate is None
+    if own_gate:
+        gate = SlotGate(backend, spec, run, now, handoff=handoff, paused=paused)
+    fresh: list[Start] = []
     to_send: list[tuple[TaskMessage, int]] = []
     carried = run.message_fields(now)  # the run rides on the messages: their workers need not read it
     for action in actions:
@@ -71,6 +93,9 @@ def advance_run(backend: Backend, spec: DagSpec, run: StoredRun, now: datetime, 
         elif isinstance(action, EnqueueTask):
             key = ti_key(action.task_id, action.map_index)
             expected = snapshot.tis[key].try_number if key in snapshot.tis else None
+            if gate is not None and snapshot.state_of(action.task_id) in _NOT_STARTED:
+                fresh.append(Start(action.task_id, action.try_number, expected))  # a retry takes no slot
+                continue
             task = spec.task(action.task_id)
             if handoff is not None and handoff.accepts(task):
                 handoff.take(backend.runs, run, task, now, try_number=action.try_number, expected_try=expected,
@@ -84,6 +109,10 @@ def advance_run(backend: Backend, spec: DagSpec, run: StoredRun, now: datetime, 
     failed = backend.queue.send(to_send) if to_send else []
     if failed:  # left QUEUED: the tick re-sends tasks queued too long
         log.warning("could not send %d task message(s); the scheduler will re-send them", len(failed))
+    if gate is not None:
+        gate.start(fresh, skip_listed=True)
+        if own_gate:
+            gate.close()
     finish = next((a for a in actions if isinstance(a, FinishRun)), None)
     after = apply(snapshot, actions)
     final_states = after.live_states()

@@ -29,6 +29,7 @@ from chalicelib.core.after_try import (
     WriteXComs,
     plan_after_try,
 )
+from chalicelib.core.edges import slots_bind
 from chalicelib.core.states import RunState, TaskState
 from chalicelib.services.backend import Backend
 from chalicelib.services.dag_callbacks import DagCallbacks
@@ -37,6 +38,7 @@ from chalicelib.services.edge_executor import advance_from_edges
 from chalicelib.services.handoff import Claimed, Handoff
 from chalicelib.services.live_log import LiveLog
 from chalicelib.services.plan_executor import advance_run
+from chalicelib.services.slot_gate import SlotGate
 from chalicelib.services.supervised_try import (
     ChildReport,
     TryRequest,
@@ -177,8 +179,11 @@ def _run_claimed(backend: Backend, dags: DagCache, msg: TaskMessage, token: str,
     inline = place_log(backend, msg, ti_item, key, text, published=live.published)
     rendered = place_rendered_fields(backend, request, ti_item, report.rendered_fields if report else None)
     end = _try_end(msg, int(ti_item.max_tries), report, supervised, started, ended, first_start is not None)
+    gate = None
+    if ti_item.slot and slots_bind(loaded.spec):  # this try holds a slot of its run: handed on after it (below)
+        gate = SlotGate(backend, loaded.spec, run, now(), held=1, handoff=handoff, picker=msg.task_id)
     return _apply(backend, loaded, run, msg, token, end, report, parse_iso(ti_item.queued_at), now, inline, rendered,
-                  handoff)
+                  handoff, gate)
 
 
 def _try_end(msg: TaskMessage, max_tries: int, report: ChildReport | None, supervised, started: datetime,
@@ -223,8 +228,22 @@ def _supervisor_note(supervised, report: ChildReport | None) -> str:
 
 def _apply(backend: Backend, loaded: LoadedDag, run: StoredRun, msg: TaskMessage, token: str, end: TryEnd,
            report: ChildReport | None, queued_at: datetime | None, now: Callable[[], datetime],
-           log_inline: str | None = None, rendered_inline: str | None = None, handoff: Handoff | None = None) -> str:
-    """The one executor of the post-try plan; a refused XCom write re-plans the try as failed."""
+           log_inline: str | None = None, rendered_inline: str | None = None, handoff: Handoff | None = None,
+           gate: SlotGate | None = None) -> str:
+    """The one executor of the post-try plan; a refused XCom write re-plans the try as failed. `gate`: the
+    slot this try holds (services/slot_gate.py), handed on to what the try readied, else to a waiting task."""
+    outcome = _apply_steps(backend, loaded, run, msg, token, end, report, queued_at, now, log_inline, rendered_inline,
+                           handoff, gate)
+    if gate is not None and outcome != "lost":  # a lost try's slot is the tick's to recount (store/slots.py)
+        gate.now = now()
+        gate.close()
+    return outcome
+
+
+def _apply_steps(backend: Backend, loaded: LoadedDag, run: StoredRun, msg: TaskMessage, token: str, end: TryEnd,
+                 report: ChildReport | None, queued_at: datetime | None, now: Callable[[], datetime],
+                 log_inline: str | None, rendered_inline: str | None, handoff: Handoff | None,
+                 gate: SlotGate | None) -> str:
     xcoms = DynamoXComStore(backend.models, backend.blobs, msg.dag_id, msg.run_id, backend.settings.xcom_inline_limit)
     if report is not None:
         xcoms.pending.update(report.xcoms)
@@ -258,7 +277,7 @@ def _apply(backend: Backend, loaded: LoadedDag, run: StoredRun, msg: TaskMessage
                                            error=step.error, xcom_return=inline, xcom_return_ref=ref,
                                            delayed_try=step.delayed_try, map_index=msg.map_index,
                                            map_length=step.map_length, log_inline=log_inline,
-                                           rendered_inline=rendered_inline):
+                                           rendered_inline=rendered_inline, slot=gate is not None):
                 log.warning("%s: lost ownership while running (reaped, timed out or marked); outcome %s dropped",
                             msg, step.state.value)
                 if log_inline is not None:  # the try's log is kept all the same
@@ -286,7 +305,7 @@ def _apply(backend: Backend, loaded: LoadedDag, run: StoredRun, msg: TaskMessage
             # timing out or deleting the run changes first, so no fresh read is needed (services/edge_executor.py).
             if candidates is not None and advance_from_edges(backend, loaded.spec, run, msg.task_id, state, now(),
                                                              callbacks=callbacks, skips=bool(end.skip_task_ids),
-                                                             handoff=handoff):
+                                                             handoff=handoff, gate=gate):
                 continue
             # So does the whole-run plan, by the same argument (its writes are conditional on task states, and
             # the run's finish on the run's). Only a deleted run needs its own check: `enqueue` may write a task
@@ -296,7 +315,7 @@ def _apply(backend: Backend, loaded: LoadedDag, run: StoredRun, msg: TaskMessage
                 log.info("run %s of %s is gone: nothing to plan after %s", msg.run_id, msg.dag_id, msg.task_id)
                 continue
             advance_run(backend, loaded.spec, run, now(), candidates=candidates, snapshot=snapshot,
-                        callbacks=callbacks, handoff=handoff)
+                        callbacks=callbacks, handoff=handoff, gate=gate)
         else:  # pragma: no cover - a new instruction without its executor
             raise TypeError(f"no executor for {step!r}")
     return state.value

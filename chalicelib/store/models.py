@@ -224,6 +224,7 @@ def build_models(settings: Settings) -> Models:
         rendered_inline = UnicodeAttribute(null=True)
         rendered_try = NumberAttribute(null=True)
         upstreams_done = NumberAttribute(null=True)  # finished upstream tasks counted so far (core/edges.py)
+        slot = BooleanAttribute(null=True)  # this queued or running try holds one of the run's slots (store/slots.py)
         active = ActiveTasks()
 
     class XCom(Model):

@@ -21,7 +21,8 @@ from chalicelib.store.shards import count_sharded, over_shards, query_sharded
 from chalicelib.store.timefmt import iso, parse_iso
 from chalicelib.store.try_writes import TryWrites, run_pk  # noqa: F401 - run_pk is imported from here too
 
-_SNAPSHOT_ATTRIBUTES = ["ti_key", "state", "try_number", "next_retry_at", "delayed_try", "map_count", "map_length"]
+_SNAPSHOT_ATTRIBUTES = ["ti_key", "state", "try_number", "next_retry_at", "delayed_try", "map_count", "map_length",
+                        "slot"]
 
 
 @dataclass(frozen=True)
@@ -292,7 +293,8 @@ def view_of(item: Any) -> TaskInstanceView:
     return TaskInstanceView(task_id, state, current, parse_iso(item.next_retry_at),
                             delayed=item.delayed_try is not None and int(item.delayed_try) == next_try(state, current),
                             map_index=map_index, map_count=None if item.map_count is None else int(item.map_count),
-                            map_length=None if item.map_length is None else int(item.map_length))
+                            map_length=None if item.map_length is None else int(item.map_length),
+                            slot=bool(item.slot))
 
 
 def next_try(state: TaskState, try_number: int) -> int:

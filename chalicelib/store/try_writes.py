@@ -45,7 +45,7 @@ class TryWrites:
     m: Any
 
     def enqueue(self, dag_id: str, run_id: str, task_id: str, try_number: int, now: datetime,
-                expected_try: int | None = None, retries: int = 0, map_index: int = -1) -> bool:
+                expected_try: int | None = None, retries: int = 0, map_index: int = -1, slot: bool = False) -> bool:
         """Move to QUEUED for try `try_number`; False when another actor got there first.
 
         `retries` fills max_tries only when the row is missing it (a row created by this very write after a
@@ -60,9 +60,10 @@ class TryWrites:
             TI.active_state.set(self._active(TaskState.QUEUED, dag_id, run_id, ti_key(task_id, map_index))),
             TI.due_at.set(iso(now)), TI.next_retry_at.remove(),
             *_identity(TI, dag_id, run_id, task_id, map_index), TI.max_tries.set(TI.max_tries | retries),
+            *_slot(TI, slot),
         ], map_index)
 
-    def enqueue_next(self, dag_id: str, run_id: str, task_id: str, now: datetime) -> int | None:
+    def enqueue_next(self, dag_id: str, run_id: str, task_id: str, now: datetime, slot: bool = False) -> int | None:
         """Queue the next try of a task that has not started (none or scheduled), whatever try it is at (a
         cleared task keeps its number): the try it runs as, or None if another actor queued or settled it first
         (or its item is missing: the whole-run plan, which reads the run, decides then).
@@ -78,7 +79,7 @@ class TryWrites:
         queued = update_if(item, condition=condition, returning="UPDATED_NEW", actions=[
             TI.state.set(TaskState.QUEUED), TI.try_number.set((TI.try_number | 0) + 1), TI.queued_at.set(iso(now)),
             TI.active_state.set(self._active(TaskState.QUEUED, dag_id, run_id, task_id)),
-            TI.due_at.set(iso(now)), TI.next_retry_at.remove(),
+            TI.due_at.set(iso(now)), TI.next_retry_at.remove(), *_slot(TI, slot),
         ])  # the new try_number is all the caller reads back
         return int(item.try_number) if queued else None
 
@@ -159,7 +160,7 @@ class TryWrites:
 
     def claim_ready(self, dag_id: str, run_id: str, task_id: str, token: str, now: datetime, hostname: str,
                     request_id: str | None, *, retries: int = 0, try_number: int | None = None,
-                    expected_try: int | None = None, map_index: int = -1) -> Any | None:
+                    expected_try: int | None = None, map_index: int = -1, slot: bool = False) -> Any | None:
         """Enqueue and claim in one write, for a ready task the calling worker runs next itself (a hand-off,
         services/handoff.py): it never waits in SQS. The claimed item, or None if another actor got it first.
 
@@ -182,7 +183,7 @@ class TryWrites:
             creating = [*_identity(TI, dag_id, run_id, task_id, map_index), TI.max_tries.set(TI.max_tries | retries)]
         key = ti_key(task_id, map_index)
         actions = [*self._running(dag_id, run_id, key, number, token, now, hostname, request_id, fresh=fresh),
-                   TI.queued_at.set(iso(now)), TI.due_at.set(iso(now)), *creating]
+                   TI.queued_at.set(iso(now)), TI.due_at.set(iso(now)), *creating, *_slot(TI, slot)]
         item = TI(run_pk(dag_id, run_id), key)
         return item if update_if(item, condition=condition, actions=actions, returning="ALL_NEW") else None
 
@@ -222,7 +223,7 @@ class TryWrites:
                    start: datetime, end: datetime, next_retry_at: datetime | None, error: str | None,
                    xcom_return: str | None, xcom_return_ref: str | None, delayed_try: int | None = None,
                    map_index: int = -1, map_length: int | None = None, log_inline: str | None = None,
-                   rendered_inline: str | None = None) -> bool:
+                   rendered_inline: str | None = None, slot: bool = False) -> bool:
         """Record the try's outcome if this worker still owns it (not reaped meanwhile).
 
         `log_inline`: the try's whole log, kept on the item instead of S3 (small logs only; the worker moves
@@ -242,6 +243,8 @@ class TryWrites:
         ]
         if delayed_try:
             actions.append(TI.delayed_try.set(delayed_try))
+        if slot:  # the try gives its slot back (services/slot_gate.py); a retry runs without one
+            actions.append(TI.slot.remove())
         if state in _ACTIVE_TI and next_retry_at is not None:
             actions += [TI.active_state.set(self._active(state, dag_id, run_id, task_id)),
                         TI.due_at.set(iso(next_retry_at)),
@@ -270,6 +273,8 @@ class TryWrites:
         condition &= (TI.heartbeat_at == item.heartbeat_at) if item.heartbeat_at else TI.heartbeat_at.does_not_exist()
         actions = [TI.state.set(state.value), TI.end_date.set(iso(now)), TI.owner_token.remove(), TI.error.set(reason),
                    TI.delayed_try.remove()]
+        if item.slot:  # its slot is not given back here: the tick's recount of the run frees it (store/slots.py)
+            actions.append(TI.slot.remove())
         if state is TaskState.UP_FOR_RETRY and next_retry_at is not None:
             actions += [TI.active_state.set(self._active(state, item.dag_id, item.run_id, item.task_id)),
                         TI.due_at.set(iso(next_retry_at)),
@@ -343,6 +348,12 @@ def _identity_args(item: Any, condition: Any, actions: list[Any]) -> tuple[str, 
     """(task_id, condition, actions, map_index) for `_update` on an item read from an index."""
     task_id, map_index = split_key(item.ti_key)
     return task_id, condition, actions, map_index
+
+
+def _slot(TI: Any, slot: bool) -> list[Any]:  # noqa: N803
+    """A fresh try that holds a slot of its run (store/slots.py). No removal otherwise: every write that ends a
+    try holding one removes the flag (finish_try, reap), so no earlier try leaves it behind."""
+    return [TI.slot.set(True)] if slot else []
 
 
 def _identity(TI: Any, dag_id: str, run_id: str, task_id: str, map_index: int) -> list[Any]:  # noqa: N803

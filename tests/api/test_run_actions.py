@@ -136,9 +136,9 @@ with DAG("narrow", schedule=None, start_date=pendulum.datetime(2024, 1, 1, tz="U
 '''
 
 
-def test_a_dag_wider_than_its_slots_is_priced_with_its_whole_run_plans(api, stack, dags_folder) -> None:
-    """Four leaves, two slots: each try plans the whole run afterwards (core/edges.py), a read of every task
-    instance of the run, which the run's and its tasks' costs include (core/cost.py whole_run_plan)."""
+def test_a_dag_wider_than_its_slots_is_priced_with_its_slot_handovers(api, stack, dags_folder) -> None:
+    """Four leaves, two slots: each try hands its slot on through the run's waiting list (services/slot_gate.py),
+    which the run's and its tasks' costs include (core/cost.py SLOT_HANDOVER), and reads no whole run."""
     from chalicelib.core.cost import TaskTries, run_cost, task_cost
 
     (dags_folder / "narrow.py").write_text(SLOT_LIMITED)
@@ -150,9 +150,10 @@ def test_a_dag_wider_than_its_slots_is_priced_with_its_whole_run_plans(api, stac
     memory = stack.backend.settings.worker_memory_mb
     costed = [TaskTries(t["try_number"], t["duration"], t["queued_when"] == t["start_date"]) for t in tis]
     for ti, tries in zip(tis, costed, strict=True):
-        assert ti["cost_usd"] == pytest.approx(task_cost(tries, memory, plan_items=5), rel=1e-4)
+        assert ti["cost_usd"] == pytest.approx(task_cost(tries, memory, slotted=True), rel=1e-4)
+        assert ti["cost_usd"] > task_cost(tries, memory)
     run = api.get(run_path("narrow", "wide")).json
-    assert run["cost_usd"] == pytest.approx(run_cost(costed, memory, plan_items=5), rel=1e-4)
+    assert run["cost_usd"] == pytest.approx(run_cost(costed, memory, slotted=True), rel=1e-4)
     assert run["cost_usd"] > run_cost(costed, memory) * 1.02  # the plan reads are priced, not left out
     assert api.get("/dags/narrow/grid").json["dag_runs"][0]["cost_usd"] == pytest.approx(run["cost_usd"])
     assert api.get("/dags/narrow/costs?days=30").json["total_usd"] == pytest.approx(run["cost_usd"])

@@ -12,9 +12,10 @@ from chalicelib.store.runs import RunRepository
 from tests.functional.harness import T0, Env, side_effects, write_dag
 from tests.functional.test_run_in_message import CONF_DAG
 
-# test_run_in_message's DAG (a root and three leaves) with one slot: wider than max_active_tasks, so every try
-# plans the whole run (core/edges.py).
-NARROW_DAG = CONF_DAG.replace('dag_id="conf"', 'dag_id="narrow"').replace("max_active_tasks=16", "max_active_tasks=1")
+# test_run_in_message's DAG (a root and three leaves) with one slot and fail_fast: fail_fast takes the whole-run
+# plan after every try (core/edges.py); a DAG merely wider than its slots counts them instead (test_run_slots.py).
+NARROW_DAG = CONF_DAG.replace('dag_id="conf"', 'dag_id="narrow"').replace("max_active_tasks=16",
+                                                                          "max_active_tasks=1, fail_fast=True")
 
 
 @pytest.fixture

@@ -71,3 +71,13 @@ def test_a_whole_run_plan_reads_every_item_of_the_run_and_grows_with_it() -> Non
     assert planned - plain == pytest.approx(try_cost(0.0, 1024, per_try=QUEUED_TRY.plus(whole_run_plan(100)))
                                             - try_cost(0.0, 1024))
     assert run_cost([TaskTries(1, 0.0)] * 3, 1024, plan_items=100) == pytest.approx(3 * planned)
+
+
+def test_a_slotted_try_adds_its_hand_over_and_no_read_of_the_run() -> None:
+    from chalicelib.core.cost import SLOT_HANDOVER
+
+    plain, slotted = task_cost(TaskTries(1, 0.0), 1024), task_cost(TaskTries(1, 0.0), 1024, slotted=True)
+    assert slotted - plain == pytest.approx(try_cost(0.0, 1024, per_try=QUEUED_TRY.plus(SLOT_HANDOVER))
+                                            - try_cost(0.0, 1024))
+    # flat: the same whatever the run's width, unlike a whole-run plan of a 300-task run
+    assert slotted < task_cost(TaskTries(1, 0.0), 1024, plan_items=300)

@@ -14,6 +14,7 @@ from chalicelib.core.edges import (
     leaf_ids,
     max_parallel,
     run_allows_edge_plan,
+    slots_bind,
     verdict_from_edge,
     verdict_from_states,
 )
@@ -34,12 +35,15 @@ def test_max_parallel_bounds_what_can_run_at_once() -> None:
     assert max_parallel(make_dag(tasks="a b c")) == 3
 
 
-def test_edge_plan_applies_only_where_no_slot_or_special_semantics_binds() -> None:
+def test_edge_plan_applies_only_where_no_special_semantics_binds_and_slots_bind_only_where_they_can() -> None:
     chain = make_dag(" ".join(f"t{i}>t{i + 1}" for i in range(40)))  # 41 tasks, never two at once
-    assert edge_plan_applies(chain)
+    assert edge_plan_applies(chain) and not slots_bind(chain)
     wide = make_dag(" ".join(f"r>t{i}" for i in range(20)))
-    assert not edge_plan_applies(wide)  # 20 may run at once, 16 slots: the whole-run plan admits them
-    assert edge_plan_applies(make_dag(" ".join(f"r>t{i}" for i in range(20)), max_active_tasks=32))
+    # 20 may run at once, 16 slots: the run's slot counter admits them (services/slot_gate.py)
+    assert edge_plan_applies(wide) and slots_bind(wide)
+    roomy = make_dag(" ".join(f"r>t{i}" for i in range(20)), max_active_tasks=32)
+    assert edge_plan_applies(roomy) and not slots_bind(roomy)
+    assert not slots_bind(make_dag(tasks=" ".join(f"t{i}" for i in range(20)), fail_fast=True))
     assert not edge_plan_applies(make_dag("a>b", fail_fast=True))
     dag = make_dag("a>b")
     setup = replace(dag, tasks=(replace(dag.tasks[0], is_setup=True), dag.tasks[1]))

@@ -163,22 +163,29 @@ def test_downstream_of_a_retrying_task_waits():
 
 def test_max_active_tasks_admits_highest_priority_first():
     # one slot is taken by a running task, so two are admitted: high, then the first of the tied 5s
+    # fail_fast: a DAG that plans its whole run counts the run's active tasks (else its slot counter decides)
     dag = make_dag(tasks="busy low mid high other", weights={"low": 1, "mid": 5, "high": 10, "other": 5},
-                   max_active_tasks=3)
+                   max_active_tasks=3, fail_fast=True)
     actions = plan(snap(dag, busy=S.RUNNING), now=NOW)
     assert enqueued(actions) == [("high", 1), ("mid", 1)]
 
 
 def test_max_active_tasks_counts_due_retries():
-    dag = make_dag(tasks="a b c", max_active_tasks=2)
+    dag = make_dag(tasks="a b c", max_active_tasks=2, fail_fast=True)
     retry = TaskInstanceView("a", S.UP_FOR_RETRY, try_number=1, next_retry_at=NOW)
     actions = plan(snap(dag, a=retry), now=NOW)
     assert enqueued(actions) == [("a", 2), ("b", 1)]
 
 
 def test_no_room_means_no_enqueue_and_no_finish():
-    dag = make_dag(tasks="a b", max_active_tasks=1)
+    dag = make_dag(tasks="a b", max_active_tasks=1, fail_fast=True)
     assert plan(snap(dag, a=S.QUEUED), now=NOW) == []
+
+
+def test_where_the_slot_counter_decides_every_ready_task_is_offered_highest_priority_first():
+    # services/slot_gate.py asks the run's counter for each; the plan does not count the run's active tasks
+    dag = make_dag(tasks="busy low mid high", weights={"low": 1, "mid": 5, "high": 10}, max_active_tasks=2)
+    assert enqueued(plan(snap(dag, busy=S.RUNNING), now=NOW)) == [("high", 1), ("mid", 1), ("low", 1)]
 
 
 # --- dagrun_timeout ---------------------------------------------------------------------------------
