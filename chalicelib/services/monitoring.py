@@ -1,9 +1,9 @@
 """The Flower-like numbers of the Monitoring page: queue depth, in flight, delayed, DLQ, scheduler, throughput.
 
-Each is one cheap read: two SQS GetQueueAttributes, one meta Get for the scheduler heartbeat, one Query
-(Limit 1) of the sparse active-task index for the oldest queued task, two COUNT queries of that index, and
-one Query of the per-minute counters for the last hour (each of these index and counter reads is one Query
-per shard, LEVANTE_INDEX_SHARDS, run in parallel: store/shards.py).
+Each is a cheap read: two SQS GetQueueAttributes, one meta Get for the scheduler heartbeat, one Query of
+the per-minute counters for the last hour (one Query per shard, LEVANTE_INDEX_SHARDS, in parallel:
+store/shards.py), and the queued and running tries: one Query of each active run's task instances (no index
+holds them: store/try_writes.by_active_state).
 """
 
 from __future__ import annotations
@@ -41,16 +41,17 @@ def scheduler_status(backend: Backend, now: datetime) -> dict[str, Any]:
 
 
 def monitoring(backend: Backend, now: datetime) -> dict[str, Any]:
-    reader = ApiReader(backend.models)
-    oldest = reader.oldest_due(TaskState.QUEUED)
+    in_flight = backend.runs.in_flight()
+    queued = [parse_iso(i.queued_at) for i in in_flight if i.state is TaskState.QUEUED and i.queued_at]
+    oldest = min(queued, default=None)
     throughput = StatsRepository(backend.models).last_hour(now)
     return {
         "queue": queue_status(backend, backend.settings.queue_name),
         "dead_letter_queue": queue_status(backend, backend.settings.dlq_name),
         "scheduler": scheduler_status(backend, now),
         "tasks": {
-            "queued": reader.count_active(TaskState.QUEUED),
-            "running": reader.count_active(TaskState.RUNNING),
+            "queued": sum(1 for i in in_flight if i.state is TaskState.QUEUED),
+            "running": sum(1 for i in in_flight if i.state is TaskState.RUNNING),
             "oldest_queued_age_seconds": (now - oldest).total_seconds() if oldest else None,
         },
         "throughput": {

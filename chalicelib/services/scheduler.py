@@ -62,8 +62,10 @@ def tick(backend: Backend, now: datetime) -> TickReport:
         _step(report, "create due runs", lambda: _create_due_runs(backend, specs, now, report))
         _step(report, "create asset-triggered runs",
               lambda: report.runs_created.extend(create_asset_triggered_runs(backend, specs.stored, now)))
-        _step(report, "reap zombies", lambda: _reap_zombies(backend, specs, now, report))
-        _step(report, "re-send stuck tasks", lambda: _resend_stuck(backend, now, report))
+        in_flight: list = []  # the active runs' queued and running tries, read once for both steps below
+        _step(report, "read tries in flight", lambda: in_flight.extend(backend.runs.in_flight()))
+        _step(report, "reap zombies", lambda: _reap_zombies(backend, specs, now, report, in_flight))
+        _step(report, "re-send stuck tasks", lambda: _resend_stuck(backend, now, report, in_flight))
         _step(report, "start queued runs", lambda: _start_queued_runs(backend, specs, now, report))
         _step(report, "advance active runs", lambda: _advance_active_runs(backend, specs, now, report))
     finally:
@@ -154,9 +156,9 @@ def _unschedulable(backend: Backend, dag_id: str, exc: Exception, now: datetime,
                                       "message": f"the scheduler cannot schedule DAG {dag_id!r}: {reason}"}, now)
 
 
-def _reap_zombies(backend: Backend, specs: _Specs, now: datetime, report: TickReport) -> None:
+def _reap_zombies(backend: Backend, specs: _Specs, now: datetime, report: TickReport, in_flight: list) -> None:
     stale_before = now - timedelta(seconds=backend.settings.heartbeat_timeout)
-    for item in backend.runs.by_active_state(TaskState.RUNNING, stale_before):
+    for item in backend.runs.by_active_state(TaskState.RUNNING, stale_before, in_flight):
         try:
             _reap(backend, specs, item, now, report)
         except Exception as exc:  # noqa: BLE001 - the other zombies are still reaped
@@ -180,9 +182,9 @@ def _reap(backend: Backend, specs: _Specs, item, now: datetime, report: TickRepo
         log.warning("reaped %s/%s/%s -> %s", item.dag_id, item.run_id, item.ti_key, verdict_state.value)
 
 
-def _resend_stuck(backend: Backend, now: datetime, report: TickReport) -> None:
+def _resend_stuck(backend: Backend, now: datetime, report: TickReport, in_flight: list) -> None:
     stuck_before = now - timedelta(seconds=backend.settings.queued_timeout)
-    for item in backend.runs.by_active_state(TaskState.QUEUED, stuck_before):
+    for item in backend.runs.by_active_state(TaskState.QUEUED, stuck_before, in_flight):
         attempts = int(item.enqueue_attempts or 0) + 1
         if attempts > backend.settings.max_enqueue_attempts:
             backend.runs.fail_queued(item, now, f"never picked up by a worker after {attempts - 1} re-sends")

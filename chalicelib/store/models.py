@@ -50,9 +50,10 @@ class StateAttribute(UnicodeAttribute):
 
 
 def active_index_key(state: TaskState) -> TaskState:
-    """The `active` index key a task instance in `state` is filed under. A claimed try keeps its queued entry
-    (state running): the claim and the heartbeats then update the entry in place instead of moving it (one
-    index write unit each instead of two), and queued and running tries are told apart by their state."""
+    """The `active` index key a task instance in `state` is filed under. Only tries waiting for a retry or a
+    reschedule are filed today: queued and running tries are found through the active runs instead
+    (store/try_writes.by_active_state), which spares each try three index write units. Queued and running
+    share one key for items an earlier version filed."""
     return TaskState.QUEUED if state in (TaskState.QUEUED, TaskState.RUNNING) else state
 
 
@@ -177,10 +178,9 @@ def build_models(settings: Settings) -> Models:
         active_runs = ActiveRuns()
 
     class ActiveTasks(GlobalSecondaryIndex):
-        """Sparse: task instances in queued/running/up_for_retry/up_for_reschedule, by the time that matters
-        for that state (queued_at, or the retry's due time): the tick's zombie, stuck and retry queries.
-        Running tries stay under their `queued` key (`active_index_key`); the zombie query filters them by
-        `heartbeat_at`."""
+        """Sparse: task instances in up_for_retry/up_for_reschedule, by the retry's due time: the tick's query
+        for retries whose delayed message never came. (Queued and running tries were filed here too until
+        session 8; they are found through the active runs now: store/try_writes.by_active_state.)"""
 
         Meta = _index_meta("active")
         active_state = UnicodeAttribute(hash_key=True)

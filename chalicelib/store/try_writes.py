@@ -18,6 +18,7 @@ finish fails on the owner token and is dropped.
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -57,8 +58,8 @@ class TryWrites:
             condition &= TI.try_number == expected_try
         return self._update(dag_id, run_id, task_id, condition, [
             TI.state.set(TaskState.QUEUED), TI.try_number.set(try_number), TI.queued_at.set(iso(now)),
-            TI.active_state.set(self._active(TaskState.QUEUED, dag_id, run_id, ti_key(task_id, map_index))),
-            TI.due_at.set(iso(now)), TI.next_retry_at.remove(),
+            # A retry leaves the waiting index; queued and running tries are in no index (by_active_state)
+            TI.active_state.remove(), TI.due_at.remove(), TI.next_retry_at.remove(),
             *_identity(TI, dag_id, run_id, task_id, map_index), TI.max_tries.set(TI.max_tries | retries),
             *_slot(TI, slot),
         ], map_index)
@@ -78,8 +79,7 @@ class TryWrites:
         # No identity or max_tries: the condition matches only an item the run's creation wrote whole.
         queued = update_if(item, condition=condition, returning="UPDATED_NEW", actions=[
             TI.state.set(TaskState.QUEUED), TI.try_number.set((TI.try_number | 0) + 1), TI.queued_at.set(iso(now)),
-            TI.active_state.set(self._active(TaskState.QUEUED, dag_id, run_id, task_id)),
-            TI.due_at.set(iso(now)), TI.next_retry_at.remove(), *_slot(TI, slot),
+            TI.next_retry_at.remove(), *_slot(TI, slot),
         ])  # the new try_number is all the caller reads back
         return int(item.try_number) if queued else None
 
@@ -88,7 +88,7 @@ class TryWrites:
         """A QUEUED task whose message was lost: stamp a new queued time before re-sending it."""
         TI = self.m.TaskInstance
         return self._update(dag_id, run_id, task_id, (TI.state == TaskState.QUEUED) & (TI.try_number == try_number), [
-            TI.queued_at.set(iso(now)), TI.due_at.set(iso(now)), TI.enqueue_attempts.set(attempts),
+            TI.queued_at.set(iso(now)), TI.enqueue_attempts.set(attempts),
         ], map_index)
 
     def expand(self, dag_id: str, run_id: str, task_id: str, count: int, now: datetime) -> bool:
@@ -144,8 +144,7 @@ class TryWrites:
         message claims it here, and not before it is due: a message delivered early finds it unclaimable.
         """
         TI = self.m.TaskInstance
-        # The queued index entry stays (a first try's key is unchanged: updated in place, not moved); a retry or
-        # reschedule moves from its waiting key, its due time staying (store/models.py).
+        # A queued try is in no index; a retry or reschedule leaves the waiting index here (store/models.py).
         actions = self._running(dag_id, run_id, ti_key(task_id, map_index), try_number, token, now, hostname,
                                 request_id)
         due = TI.next_retry_at <= iso(now + CLAIM_EARLY_TOLERANCE)
@@ -183,7 +182,7 @@ class TryWrites:
             creating = [*_identity(TI, dag_id, run_id, task_id, map_index), TI.max_tries.set(TI.max_tries | retries)]
         key = ti_key(task_id, map_index)
         actions = [*self._running(dag_id, run_id, key, number, token, now, hostname, request_id, fresh=fresh),
-                   TI.queued_at.set(iso(now)), TI.due_at.set(iso(now)), *creating, *_slot(TI, slot)]
+                   TI.queued_at.set(iso(now)), *creating, *_slot(TI, slot)]
         item = TI(run_pk(dag_id, run_id), key)
         return item if update_if(item, condition=condition, actions=actions, returning="ALL_NEW") else None
 
@@ -193,7 +192,7 @@ class TryWrites:
         TI = self.m.TaskInstance
         return self._update(dag_id, run_id, task_id, (TI.owner_token == token) & (TI.state == TaskState.RUNNING), [
             TI.state.set(TaskState.QUEUED), TI.owner_token.remove(), TI.queued_at.set(iso(now)),
-            TI.due_at.set(iso(now)), TI.start_date.remove(), TI.heartbeat_at.remove(), TI.hostname.remove(),
+            TI.start_date.remove(), TI.heartbeat_at.remove(), TI.hostname.remove(),
         ], map_index)  # the active index key is queued's already (queued and running share it)
 
     def waiting_until(self, dag_id: str, run_id: str, task_id: str, try_number: int,
@@ -249,8 +248,7 @@ class TryWrites:
             actions += [TI.active_state.set(self._active(state, dag_id, run_id, task_id)),
                         TI.due_at.set(iso(next_retry_at)),
                         TI.next_retry_at.set(iso(next_retry_at))]
-        else:
-            actions += [TI.active_state.remove(), TI.due_at.remove()]
+        # else nothing to remove: a running try is in no index (its claim took it out of the waiting one)
         if error:
             actions.append(TI.error.set(error[:2000]))
         if xcom_return is not None:
@@ -302,16 +300,46 @@ class TryWrites:
         condition = (TI.state == item.state) & (TI.try_number == item.try_number) & (TI.delayed_try == item.delayed_try)
         return self._update(item.dag_id, item.run_id, *_identity_args(item, condition, [TI.due_at.set(iso(now))]))
 
-    def by_active_state(self, state: TaskState, due_before: datetime) -> list[Any]:
+    def by_active_state(self, state: TaskState, due_before: datetime, in_flight: list[Any] | None = None) -> list[Any]:
         """Task instances in `state` due by `due_before`: queued since then, running without a heartbeat since
-        then, or waiting for a retry or reschedule due by then."""
-        TI = self.m.TaskInstance
+        then, or waiting for a retry or reschedule due by then.
+
+        Queued and running tries are in no index: an index entry costs each try three write units (its enqueue,
+        claim and final write each write the index too), the most of what a try costs (docs/costs.md). They are
+        found in the active runs' items instead (`in_flight`, which the caller may have read already), as the
+        scheduler tick reads those runs anyway. Tries waiting for a retry or reschedule keep the `active`
+        index (by due time, possibly far ahead, and in runs that may have nothing else to do)."""
         state = TaskState(state)
-        condition = TI.state == state
-        if state is TaskState.RUNNING:  # its entry's due time is when it was queued; the heartbeat decides
-            condition &= (TI.heartbeat_at <= iso(due_before)) | TI.heartbeat_at.does_not_exist()
+        if state is TaskState.QUEUED:
+            items = in_flight if in_flight is not None else self.in_flight()
+            return sorted((i for i in items if i.state is TaskState.QUEUED and (i.queued_at or "") <= iso(due_before)),
+                          key=lambda i: (i.queued_at or "", i.run_pk, i.ti_key))
+        if state is TaskState.RUNNING:  # the heartbeat decides, not when it was queued
+            items = in_flight if in_flight is not None else self.in_flight()
+            return sorted((i for i in items if i.state is TaskState.RUNNING and (i.heartbeat_at or "") <= iso(due_before)),
+                          key=lambda i: (i.heartbeat_at or "", i.run_pk, i.ti_key))
+        TI = self.m.TaskInstance
         return query_sharded(active_index_key(state).value, self.m.index_shards, lambda key: TI.active.query(
-            key, TI.due_at <= iso(due_before), filter_condition=condition), order=lambda i: (i.due_at, i.run_pk, i.task_id))
+            key, TI.due_at <= iso(due_before), filter_condition=TI.state == state),
+            order=lambda i: (i.due_at, i.run_pk, i.task_id))
+
+    def in_flight(self) -> list[Any]:
+        """Queued and running task instances: those of the active runs (a finished run has none: finishing,
+        marking or timing out a run settles its unfinished tasks first; a deleted run has no items)."""
+        TI = self.m.TaskInstance
+        active = self.active()
+        if not active:
+            return []
+
+        def of_run(run: tuple[str, str]) -> list[Any]:
+            items = TI.query(run_pk(*run), consistent_read=True,
+                             filter_condition=TI.state.is_in(TaskState.QUEUED, TaskState.RUNNING))
+            return list(items)
+
+        if len(active) <= 4:
+            return [item for run in active for item in of_run(run)]
+        with ThreadPoolExecutor(max_workers=8) as pool:  # reads only: each run's own Query
+            return [item for items in pool.map(of_run, active) for item in items]
 
     def _running(self, dag_id: str, run_id: str, key: str, try_number: Any, token: str, now: datetime,
                  hostname: str, request_id: str | None, *, fresh: bool = False) -> list[Any]:
@@ -324,11 +352,11 @@ class TryWrites:
         actions = [
             TI.state.set(TaskState.RUNNING), TI.try_number.set(try_number), TI.owner_token.set(token),
             TI.start_date.set(iso(now)), TI.heartbeat_at.set(iso(now)),
-            TI.active_state.set(self._active(TaskState.RUNNING, dag_id, run_id, key)), TI.hostname.set(hostname),
-            TI.delayed_try.remove(),
+            TI.hostname.set(hostname), TI.delayed_try.remove(),
         ]
-        if not fresh:
-            actions += [TI.end_date.remove(), TI.error.remove(), TI.next_retry_at.remove()]
+        if not fresh:  # a retry or reschedule leaves the waiting index (a not-started try was never in one)
+            actions += [TI.end_date.remove(), TI.error.remove(), TI.next_retry_at.remove(), TI.active_state.remove(),
+                        TI.due_at.remove()]
         if request_id:
             actions.append(TI.request_id.set(request_id))
         return actions

@@ -103,6 +103,7 @@ def answers(backend) -> dict:
                                     for i in runs.by_active_state(state, late)]
         out[f"by_state_{state}_early"] = [(i.run_pk, i.task_id)
                                           for i in runs.by_active_state(state, T0 + timedelta(minutes=21))]
+    for state in ("up_for_retry", "up_for_reschedule"):  # queued and running tries are in no index (below)
         out[f"oldest_{state}"] = reader.oldest_due(state)
         out[f"count_{state}"] = reader.count_active(state)
     return out
@@ -122,10 +123,10 @@ def test_sharded_reads_equal_unsharded_reads(mocked_aws) -> None:
     assert expected["runs_active"] and expected["active_count"]["dag_00"] == 2
     # and the N = 4 writes really are spread over the shards, while N = 1 is exactly the unsharded layout
     TI = sharded.models.TaskInstance
-    keys = {item.active_state for item in TI.scan() if item.active_state and item.active_state.startswith("queued")}
-    assert keys == set(shard_keys("queued", 4))  # every shard holds queued work
-    # running tries keep their queued entry (store/models.py active_index_key)
-    assert {i.active_state for i in unsharded.models.TaskInstance.scan() if i.active_state} == {"queued", "up_for_retry"}
+    keys = {item.active_state for item in TI.scan() if item.active_state}
+    assert keys == set(shard_keys("up_for_retry", 4))  # every shard holds waiting retries
+    # queued and running tries are in no index (store/try_writes.by_active_state finds them through their runs)
+    assert {i.active_state for i in unsharded.models.TaskInstance.scan() if i.active_state} == {"up_for_retry"}
     assert {i.kind for i in sharded.models.Dag.scan()} == set(shard_keys("dag", 4))
 
 
@@ -189,11 +190,13 @@ def test_a_running_try_is_a_zombie_candidate_by_its_heartbeat_not_by_when_it_was
     seed(backend)
     runs, TI = backend.runs, backend.models.TaskInstance
     queued_at = T0 + timedelta(hours=10)
+    dag = backend.dags.get("dag_00").spec
+    runs.create(dag, run_id="long", run_type="manual", logical_date=queued_at, run_after=queued_at,
+                interval=(queued_at, queued_at), conf={}, note=None, now=queued_at)
     runs.enqueue("dag_00", "long", "t0", 1, queued_at)
-    before = TI.get(run_pk("dag_00", "long"), "t0")
     runs.claim("dag_00", "long", "t0", 1, "tok", queued_at + timedelta(seconds=1), "h", None)
     after = TI.get(run_pk("dag_00", "long"), "t0")
-    assert (after.active_state, after.due_at) == (before.active_state, before.due_at)  # updated in place, not moved
+    assert (after.active_state, after.due_at) == (None, None)  # in no index: found through its active run
 
     def stale(at):
         return [(i.run_id, i.task_id) for i in runs.by_active_state("running", at) if i.run_id == "long"]
@@ -204,22 +207,28 @@ def test_a_running_try_is_a_zombie_candidate_by_its_heartbeat_not_by_when_it_was
     assert stale(an_hour_later - timedelta(seconds=1)) == []  # beating: not a zombie, though queued long ago
     assert stale(an_hour_later) == [("long", "t0")]
     assert [i.run_id for i in runs.by_active_state("queued", an_hour_later) if i.run_id == "long"] == []
-    assert ApiReader(backend.models).count_active("running") == 1 + len(
-        [i for i in TI.scan() if i.state == "running" and i.run_id != "long"])
+    assert len([i for i in runs.in_flight() if i.state == "running"]) == len(
+        [i for i in TI.scan() if i.state == "running"])
 
 
-def test_the_oldest_queued_wait_is_one_query_behind_many_running_tries(mocked_aws) -> None:
-    # Running tries share the queued key and come first in due order: the state filter must not cost a
-    # request per running try (PynamoDB pages by `limit` unless told otherwise).
+def test_a_try_from_enqueue_to_its_end_writes_no_index_and_a_retry_leaves_the_waiting_one(mocked_aws) -> None:
     backend = make_backend(1)
     runs, TI = backend.runs, backend.models.TaskInstance
-    for i in range(30):
-        runs.enqueue("d", "r", f"t{i:02d}", 1, T0 + timedelta(seconds=i))
-        runs.claim("d", "r", f"t{i:02d}", 1, "tok", T0 + timedelta(seconds=i), "h", None)
-    runs.enqueue("d", "r", "waiting", 1, T0 + timedelta(minutes=5))
-    calls: list[str] = []
-    client = TI._get_connection().connection.client
-    client.meta.events.register("before-call.dynamodb.Query", lambda **kw: calls.append("Query"))
 
-    assert ApiReader(backend.models).oldest_due("queued") == T0 + timedelta(minutes=5)
-    assert calls == ["Query"]
+    def indexed() -> tuple:
+        item = TI.get(run_pk("d", "r"), "t")
+        return item.state, item.active_state, item.due_at
+
+    runs.enqueue("d", "r", "t", 1, T0)
+    assert indexed() == ("queued", None, None)
+    runs.claim("d", "r", "t", 1, "tok", T0, "h", None)
+    assert indexed() == ("running", None, None)
+    runs.finish_try("d", "r", "t", token="tok", state=TaskState.UP_FOR_RETRY, start=T0, end=T0,
+                    next_retry_at=T0 + timedelta(minutes=5), error="x", xcom_return=None, xcom_return_ref=None)
+    assert indexed()[:2] == ("up_for_retry", "up_for_retry")  # waiting for its due time: the index finds it
+    assert [i.ti_key for i in runs.by_active_state("up_for_retry", T0 + timedelta(minutes=5))] == ["t"]
+    runs.claim("d", "r", "t", 2, "tok2", T0 + timedelta(minutes=5), "h", None)  # its delayed message
+    assert indexed() == ("running", None, None)
+    runs.finish_try("d", "r", "t", token="tok2", state=TaskState.SUCCESS, start=T0, end=T0, next_retry_at=None,
+                    error=None, xcom_return=None, xcom_return_ref=None)
+    assert indexed() == ("success", None, None)
