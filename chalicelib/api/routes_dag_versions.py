@@ -29,7 +29,7 @@ def list_dag_versions(req: Request, dag_id: str) -> dict:
 def get_dag_version_source(req: Request, dag_id: str, version_number: str) -> dict:
     from chalicelib.api.errors import BadRequest
 
-    if not version_number.isdigit():
+    if not version_number.isdecimal():
         raise BadRequest(f"version_number must be a positive integer, not {version_number!r}")
     version = req.backend.dags.version(dag_id, int(version_number))
     content = req.backend.dags.specs.source(version["source_hash"])

@@ -156,7 +156,7 @@ def _task_refs(refs: list | None) -> tuple[list[str] | None, dict[str, frozenset
                query=(Query("offset", int, 0, 0, 2**40, description="byte offset to read from"), MAP_INDEX),
                errors=(400, 404))
 def get_log(req: Request, dag_id: str, dag_run_id: str, task_id: str, try_number: str) -> dict:
-    if not try_number.isdigit() or len(try_number) > 6:
+    if not try_number.isdecimal() or len(try_number) > 6:
         raise BadRequest("try_number must be a positive integer")
     _, spec = dag_views.spec_of(req.backend, dag_id)
     map_index = _map_index(req, spec.task_index().get(task_id), task_id)
@@ -169,7 +169,7 @@ def get_log(req: Request, dag_id: str, dag_run_id: str, task_id: str, try_number
 @api.operation("GET", TI + "/renderedFields/{try_number}", summary="The template fields of one try as rendered "
                "(secrets masked)", query=(MAP_INDEX,), errors=(400, 404))
 def get_rendered_fields(req: Request, dag_id: str, dag_run_id: str, task_id: str, try_number: str) -> dict:
-    if not try_number.isdigit() or len(try_number) > 6:
+    if not try_number.isdecimal() or len(try_number) > 6:
         raise BadRequest("try_number must be a positive integer")
     _, spec = dag_views.spec_of(req.backend, dag_id)
     map_index = _map_index(req, spec.task_index().get(task_id), task_id)

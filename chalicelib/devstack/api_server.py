@@ -48,7 +48,7 @@ class JsonErrorRequestHandler(ChaliceRequestHandler):
 
     def _parse_payload(self) -> tuple[dict[str, Any], bytes | None]:
         length = self.headers.get("content-length", "0").strip() or "0"
-        if not length.isdigit():
+        if not length.isdecimal():
             raise _Refused(400, "the Content-Length header is not a number")
         if int(length) > MAX_REQUEST_BYTES:
             raise _Refused(413, f"the request body is larger than {MAX_REQUEST_BYTES} bytes")

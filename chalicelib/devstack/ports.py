@@ -17,7 +17,7 @@ class Ports:
     def from_env(cls) -> Ports:
         def read(name: str, default: int) -> int:
             value = os.environ.get(name, str(default))
-            if not value.isdigit() or not 0 < int(value) < 65536:
+            if not value.isdecimal() or not 0 < int(value) < 65536:
                 raise ValueError(f"{name}={value!r} is not a port number")
             return int(value)
 

@@ -52,7 +52,7 @@ def group_members(pgid: int) -> list[int]:
         return [pgid]
     members = []
     for entry in proc.iterdir():
-        if not entry.name.isdigit():
+        if not entry.name.isdecimal():
             continue
         try:
             stat = (entry / "stat").read_text()

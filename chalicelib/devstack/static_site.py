@@ -72,7 +72,7 @@ class _Handler(SimpleHTTPRequestHandler):
     def _proxy(self) -> None:
         """Forward the request to the API on 127.0.0.1 and relay its answer (bodies are small: API pages)."""
         length = self.headers.get("Content-Length", "0").strip() or "0"
-        if not length.isdigit() or int(length) > MAX_PROXIED_BODY:
+        if not length.isdecimal() or int(length) > MAX_PROXIED_BODY:
             body = json.dumps({"error": "payload_too_large",
                                "detail": f"request bodies are limited to {MAX_PROXIED_BODY} bytes"}).encode()
             self.close_connection = True

@@ -126,7 +126,7 @@ class _Formatter(logging.Formatter):
 
 def log_limit() -> int:
     raw = os.environ.get("LEVANTE_LOG_MAX_BYTES", "").strip()
-    return int(raw) if raw.isdigit() and int(raw) > 0 else DEFAULT_LOG_MAX_BYTES
+    return int(raw) if raw.isdecimal() and int(raw) > 0 else DEFAULT_LOG_MAX_BYTES
 
 
 def install() -> None:

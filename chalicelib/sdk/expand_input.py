@@ -19,7 +19,7 @@ from chalicelib.sdk.xcom_arg import RETURN_VALUE, ResolvableArg, XComArg, iter_x
 def max_map_length() -> int:
     """Airflow's [core] max_map_length, settable the Airflow way (AIRFLOW__CORE__MAX_MAP_LENGTH)."""
     value = os.environ.get("AIRFLOW__CORE__MAX_MAP_LENGTH", "")
-    return int(value) if value.isdigit() else MAX_MAP_LENGTH
+    return int(value) if value.isdecimal() else MAX_MAP_LENGTH
 
 
 class UnmappableXComTypePushed(AirflowException):

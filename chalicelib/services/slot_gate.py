@@ -53,6 +53,7 @@ class SlotGate:
     picker: str = ""  # spreads concurrent takers over the head of the waiting list
     listed: bool = False
     released: bool = False
+    emptied: bool = False  # this gate gave back the run's last held slot: the run may be done (task_consumer)
     messages: list[tuple[TaskMessage, int]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
@@ -90,7 +91,7 @@ class SlotGate:
     def close(self) -> None:
         """Hand on or give back the slots still held, then start waiting tasks while slots are free."""
         if self._is_paused():
-            self.slots.release(self.held, self.now)
+            self.emptied = self.slots.release(self.held, self.now) == 0
             self.held = 0
             return
         while self.held > 0:
@@ -100,7 +101,7 @@ class SlotGate:
             if self._start(Start(task_id)):
                 self.held -= 1
         if self.held > 0:
-            self.slots.release(self.held, self.now)
+            self.emptied = self.slots.release(self.held, self.now) == 0
             self.held, self.released = 0, True
         if self.listed or self.released:
             self._pump()
@@ -112,9 +113,10 @@ class SlotGate:
         while self.slots.waiting(1):
             if not self.slots.acquire(1, self.now):
                 return  # every slot is held: each holder looks at the list when it gives its slot back
+            self.emptied = False
             task_id = self.slots.take(self.picker)
             if task_id is None or not self._start(Start(task_id)):
-                self.slots.release(1, self.now)
+                self.emptied = self.slots.release(1, self.now) == 0
 
     def _start(self, start: Start) -> bool:
         backend, run, task = self.backend, self.run, self.spec.task(start.task_id)

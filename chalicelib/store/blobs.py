@@ -154,7 +154,7 @@ class BlobStore:
         data = response["Body"].read()
         # "bytes 0-99/1234": the total is after the slash; without a range answer, what was read is all.
         _, _, total = (response.get("ContentRange") or "").rpartition("/")
-        return BlobRange(data, int(total) if total.isdigit() else offset + len(data))
+        return BlobRange(data, int(total) if total.isdecimal() else offset + len(data))
 
 
 def cap_text(text: str, max_bytes: int) -> str:

@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
-from chalicelib.core.edges import counted, edge_plan_applies, leaf_ids
+from chalicelib.core.edges import counted, edge_plan_applies, leaf_ids, slots_bind
 from chalicelib.core.spec import DagSpec
 from chalicelib.core.states import TaskState
 from chalicelib.store.errors import update_if
@@ -40,7 +40,10 @@ class RunProgress:
         if not edge_plan_applies(spec):
             return {}, 0
         counts = {d: self.count_finished_upstream(spec.dag_id, run_id, d) for d in counted(spec, task_id)}
-        leaves = self.count_finished_leaf(spec.dag_id, run_id, created_at, now) if task_id in leaf_ids(spec) else 0
+        # A DAG whose slots bind learns that its run may be done from its slot counter instead: the try that
+        # gives back the last held slot checks (services/task_consumer.py), so its leaves count nothing here.
+        leaf = task_id in leaf_ids(spec) and not slots_bind(spec)
+        leaves = self.count_finished_leaf(spec.dag_id, run_id, created_at, now) if leaf else 0
         return counts, leaves
 
     def count_finished_upstream(self, dag_id: str, run_id: str, task_id: str) -> tuple[int, TaskState]:

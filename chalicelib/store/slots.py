@@ -76,14 +76,17 @@ class RunSlots:
         take = min(wanted, free)
         return take if take > 0 and self._add(take, now) else 0
 
-    def release(self, count: int, now: datetime) -> None:
-        """Give back `count` slots (never below zero: a count the tick reset meanwhile stays at zero)."""
+    def release(self, count: int, now: datetime) -> int | None:
+        """Give back `count` slots (never below zero: a count the tick reset meanwhile stays at zero); the count
+        left, or None when it was lower than `count`."""
         if count <= 0:
-            return
+            return None
         Meta = self.m.Meta
         item = Meta(*self.counter_key)
-        update_if(item, condition=Meta.count >= count,
-                  actions=[Meta.count.add(-count), Meta.expires_at.set(now + KEEP)])
+        if not update_if(item, condition=Meta.count >= count, returning="UPDATED_NEW",
+                         actions=[Meta.count.add(-count), Meta.expires_at.set(now + KEEP)]):
+            return None
+        return int(item.count or 0)
 
     def reconcile(self, seen: int, actual: int, now: datetime) -> bool:
         """Set the count to `actual` (the run's active tries holding a slot, counted after reading `seen`) if it

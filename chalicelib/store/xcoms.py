@@ -130,7 +130,7 @@ def parse_task_key(task_key: str) -> tuple[str, int, str]:
     """(task_id, map_index, key) of an xcoms-table range key."""
     task_id, _, rest = task_key.partition("#")
     index, sep, key = rest.partition("#")
-    if sep and index.isdigit():
+    if sep and index.isdecimal():
         return task_id, int(index), key
     return task_id, -1, rest
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import time
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -79,3 +80,12 @@ def test_fuzz_every_operation_never_5xx(api, request) -> None:
     # A guard against hostile input that hangs a request (an unbounded scan), not a speed target: loose
     # enough for a loaded 2-core CI machine, where one moto call can take seconds.
     assert time.perf_counter() - started < 30
+
+
+@pytest.mark.parametrize("number", ["²", "١٢", "1²"])
+def test_a_try_number_of_unicode_digits_is_a_400_or_read_as_its_decimal_value(api, number) -> None:
+    # str.isdigit() accepts superscripts that int() refuses: the fuzzer's '²' was a 500
+    from urllib.parse import quote
+
+    response = api.get(f"/dags/pipeline/dagRuns/r/taskInstances/extract/logs/{quote(number)}")
+    assert response.status in (400, 404) and response.json.get("detail"), response

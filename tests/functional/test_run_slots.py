@@ -141,3 +141,38 @@ def test_a_paused_dag_gives_its_slot_back_and_starts_nothing_until_unpaused(stac
     stack.tick()
     stack.drain()
     assert stack.backend.runs.get("fan_paused", run.run_id).state.value == "success"
+
+
+FLAKY = """
+import pendulum
+from pathlib import Path
+from airflow.sdk import DAG
+from airflow.providers.standard.operators.empty import EmptyOperator
+from airflow.providers.standard.operators.python import PythonOperator
+
+MARK = Path({mark!r})
+
+
+def flaky():
+    if not MARK.exists():
+        MARK.write_text("failed once")
+        raise RuntimeError("first try fails")
+
+
+with DAG("fan_retry", schedule=None, start_date=pendulum.datetime(2024, 1, 1, tz="UTC"), max_active_tasks=2):
+    root = EmptyOperator(task_id="root")
+    last = PythonOperator(task_id="last", python_callable=flaky, retries=1, retry_delay=0, priority_weight=-5)
+    root >> [EmptyOperator(task_id=f"m{{i}}") for i in range(4)] + [last]
+"""
+
+
+def test_a_run_whose_last_task_finishes_on_a_retry_without_a_slot_is_finished_by_that_retry(stack, tmp_path):
+    # The retry holds no slot (store/slots.py), so no slot given back tells the run it may be done: the retry's
+    # own worker checks, as the leaf counter would have.
+    write_dag(stack.folder_path, "fan_retry", FLAKY.format(mark=str(tmp_path / "mark")))
+    stack.sync()
+    run = stack.trigger("fan_retry")
+    stack.drain()
+    got = states(stack.backend, "fan_retry", run.run_id)
+    assert got["last"] == ("success", 2) and all(got[f"m{i}"] == ("success", 1) for i in range(4))
+    assert stack.backend.runs.get("fan_retry", run.run_id).state.value == "success"
