@@ -57,14 +57,15 @@ class TryRequests:
 
 
 PRICES = Prices()
-# bench/issue17.py's bench/scale.py run (docs/costs.md, session 6): `fanout_100_slots`, where every try comes
-# through SQS (its receive and delete, and a tenth of a batched send; the message carries the run, so no run
-# read), and `chain_100`, where every try but the first is handed off (the paused flag cached, so no read of it
-# either). Their RRU is mostly the run's first plan (a read of its 100 items, shared by its tries). Handler
-# seconds: the measured own time (25 and 20 ms) plus AWS_CALL_SECONDS per request the handler made (SQS's
+# bench/scale.py (docs/costs.md, session 8): `fanout_100_slots`, where every try comes through SQS (its receive
+# and delete, and a tenth of a batched send; the message carries the run, so no run read), and `chain_100`,
+# where every try but the first is handed off (the paused flag cached, so no read of it either). Their RRU is
+# mostly the run's first plan (a read of its 100 items, shared by its tries). Since session 8 a queued or running
+# try writes no index (store/try_writes.by_active_state): 8.12 -> 5.14 and 5.17 -> 3.17 WRU. Handler seconds:
+# the measured own time (session 6: 25 and 20 ms) plus AWS_CALL_SECONDS per request the handler made (SQS's
 # receive and delete are the event source mapping's, not the handler's).
-QUEUED_TRY = TryRequests(lambda_invocations=1.0, sqs=2.1, dynamodb_wru=8.12, dynamodb_rru=0.30, handler_seconds=0.068)
-HANDED_OFF_TRY = TryRequests(lambda_invocations=0.0, sqs=0.0, dynamodb_wru=5.17, dynamodb_rru=0.31,
+QUEUED_TRY = TryRequests(lambda_invocations=1.0, sqs=2.1, dynamodb_wru=5.14, dynamodb_rru=0.30, handler_seconds=0.068)
+HANDED_OFF_TRY = TryRequests(lambda_invocations=0.0, sqs=0.0, dynamodb_wru=3.17, dynamodb_rru=0.32,
                              handler_seconds=0.043)
 PER_TRY = QUEUED_TRY  # what a try costs when nothing says it was handed off (forecasts: an upper bound)
 # The mean task-instance item the whole-run plan reads, in bytes: DynamoDB bills a Query by the whole items it
@@ -74,8 +75,10 @@ TI_ITEM_BYTES = 550
 
 # A try of a DAG whose max_active_tasks can bind hands its slot on through the run's waiting list
 # (services/slot_gate.py): a waiting task's small item written and deleted, a strongly consistent read of the
-# list's head, the counter's ADD when the list is empty. bench/scale.py: fanout_100 at 16 slots against 128.
-SLOT_HANDOVER = TryRequests(0.0, 0.0, dynamodb_wru=1.8, dynamodb_rru=1.0, handler_seconds=2 * AWS_CALL_SECONDS)
+# list's head, the counter's ADD when the list is empty (and no leaf counter: the last slot given back tells the
+# run it may be done). bench/scale.py, fanout_100 at 16 slots: 0.83 waiting items written and deleted a try, 1.2
+# Queries of the list (1.2 RRU), 1.2 counter writes of which 1.0 the leaf counter it replaces.
+SLOT_HANDOVER = TryRequests(0.0, 0.0, dynamodb_wru=1.9, dynamodb_rru=1.2, handler_seconds=2 * AWS_CALL_SECONDS)
 
 
 def whole_run_plan(items: int) -> TryRequests:

@@ -19,7 +19,7 @@ from chalicelib.core.cost import (
 
 
 def test_a_try_is_its_requests_plus_gb_seconds() -> None:
-    requests = (1 * 0.20 + 2.1 * 0.40 + 8.12 * 0.625 + 0.30 * 0.125) / 1e6  # no S3 PUT: small texts are inline
+    requests = (1 * 0.20 + 2.1 * 0.40 + 5.14 * 0.625 + 0.30 * 0.125) / 1e6  # no S3 PUT: small texts are inline
     assert try_cost(0.0, 1024) == pytest.approx(requests + QUEUED_TRY.handler_seconds * PRICES.lambda_gb_second)
     # ten seconds at 2 GB cost twice as much compute as at 1 GB
     extra = 10 + QUEUED_TRY.handler_seconds
@@ -27,12 +27,14 @@ def test_a_try_is_its_requests_plus_gb_seconds() -> None:
 
 
 def test_a_handed_off_try_pays_no_message_and_no_invocation() -> None:
-    requests = (5.17 * 0.625 + 0.31 * 0.125) / 1e6
+    requests = (3.17 * 0.625 + 0.32 * 0.125) / 1e6
     assert try_cost(0.0, 1024, per_try=HANDED_OFF_TRY) == pytest.approx(
         requests + HANDED_OFF_TRY.handler_seconds * PRICES.lambda_gb_second)
     # docs/costs.md: under $6 per million short tasks at both stages' memory when handed off
     assert try_cost(0.0, 2048, per_try=HANDED_OFF_TRY) * 1e6 < 6
     assert try_cost(0.0, 1024, per_try=HANDED_OFF_TRY) < try_cost(0.0, 1024)
+    # and a try through SQS under $6 too, now that no index entry follows it (docs/costs.md, session 8)
+    assert try_cost(0.0, 1024) * 1e6 < 6
 
 
 def test_a_try_was_handed_off_when_it_was_queued_the_instant_it_started() -> None:
