@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from chalicelib.core.edges import slots_bind
 from chalicelib.core.mapping import split_key
 from chalicelib.core.spec import DagSpec
 from chalicelib.core.states import FINISHED_TASK_STATES, RunState, TaskState
@@ -24,6 +25,7 @@ from chalicelib.store.errors import BadRequestError, ConflictError, NotFoundErro
 from chalicelib.store.interventions import InterventionRepository
 from chalicelib.store.readers import ApiReader
 from chalicelib.store.runs import StoredRun
+from chalicelib.store.slots import RunSlots
 
 log = logging.getLogger("levante.clearing")
 IN_FLIGHT = frozenset({TaskState.QUEUED, TaskState.RUNNING})
@@ -139,6 +141,10 @@ def _clear_in_run(backend: Backend, spec: DagSpec, run: StoredRun, items: list[A
             busy.append(item.task_id)  # picked up or changed between our read and the write
     if cleared:
         repo.reopen_run(spec.dag_id, run.run_id, now)
+        if slots_bind(spec):
+            # A task waiting for a slot may wait on a task cleared just now: the plan below lists again what is
+            # ready, and a listed task is started without another look at its upstream (services/slot_gate.py).
+            RunSlots(backend.models, spec.dag_id, run.run_id, run.created_at, spec.max_active_tasks).forget_waiting()
         advance_run(backend, spec, backend.runs.get(spec.dag_id, run.run_id), now)
     return cleared
 

@@ -124,6 +124,13 @@ class RunSlots:
         items = Meta.query(self.waiting_pk, consistent_read=True, limit=limit, attributes_to_get=["pk", "sk"])
         return [i.sk for i in items]
 
+    def forget_waiting(self) -> None:
+        """Empty the list (a clear sets tasks back to not started: the next plan decides again what is ready)."""
+        Meta = self.m.Meta
+        with Meta.batch_write() as batch:
+            for key in self.waiting():
+                batch.delete(Meta(self.waiting_pk, key))
+
     def take(self, picker: str) -> str | None:
         """Remove one waiting task from the list for the caller to start; its task id, or None when the list is
         empty. Picks among the first PICK_FROM by `picker` (concurrent takers pick apart); a pick someone else

@@ -176,3 +176,33 @@ def test_a_run_whose_last_task_finishes_on_a_retry_without_a_slot_is_finished_by
     got = states(stack.backend, "fan_retry", run.run_id)
     assert got["last"] == ("success", 2) and all(got[f"m{i}"] == ("success", 1) for i in range(4))
     assert stack.backend.runs.get("fan_retry", run.run_id).state.value == "success"
+
+
+@pytest.mark.usefixtures("queue_only")
+def test_clearing_the_root_while_tasks_wait_for_a_slot_starts_none_of_them_before_the_root_runs_again(stack):
+    from chalicelib.services.clearing import clear_task_instances
+    from chalicelib.services.queue_poller import handle_sqs_record
+    from chalicelib.store.slots import task_of
+
+    fan(stack, "fan_clear")
+    run = stack.trigger("fan_clear")
+    handle_sqs_record(stack.backend, stack.dags, stack.queue, stack.queue.receive(max_messages=1, wait_seconds=0)[0])
+    slots = slots_of(stack, "fan_clear", run)
+    assert len(slots.waiting()) == 9  # root done: three started, nine wait
+    clear_task_instances(stack.backend, "fan_clear", run.run_id, task_ids=["root"], include_downstream=True,
+                         only_failed=False, dry_run=False, now=utcnow())
+    # The three queued ones were left alone (in flight) and hold the slots: root waits for one, and none of the
+    # nine that waited before may start before root succeeds again.
+    assert [task_of(key) for key in slots.waiting()] == ["root"]
+    got = states(stack.backend, "fan_clear", run.run_id)
+    assert got["root"] == ("none", 1) and sum(1 for s, _ in got.values() if s == "queued") == 3
+    nine = [t for t, (state, _) in got.items() if t not in ("root", "end") and state == "none"]
+    assert len(nine) == 9
+
+    def none_before_root() -> None:
+        now = states(stack.backend, "fan_clear", run.run_id)
+        assert now["root"] == ("success", 2) or all(now[t] == ("none", 0) for t in nine)
+
+    handle_one_by_one(stack, none_before_root)
+    assert stack.backend.runs.get("fan_clear", run.run_id).state.value == "success"
+    assert set(states(stack.backend, "fan_clear", run.run_id).values()) <= {("success", 1), ("success", 2)}
