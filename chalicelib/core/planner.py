@@ -16,7 +16,7 @@ from chalicelib.core.edges import slots_bind
 from chalicelib.core.graph import downstream_closure, effective_leaves, topological_order
 from chalicelib.core.mapping import map_count, split_key, ti_key
 from chalicelib.core.spec import DagSpec, TaskSpec
-from chalicelib.core.states import FAILED_STATES, SUCCESS_STATES, RunState, TaskState
+from chalicelib.core.states import FAILED_STATES, NOT_STARTED_STATES, SUCCESS_STATES, RunState, TaskState
 from chalicelib.core.trigger_rules import UpstreamCounts, Verdict, evaluate
 
 
@@ -127,8 +127,6 @@ class FinishRun:
 
 Action = EnqueueTask | SettleTask | ExpandTask | FinishRun
 
-_WAITING_TO_START = frozenset({TaskState.NONE, TaskState.SCHEDULED})
-
 
 def plan(
     snapshot: RunSnapshot, *, now: datetime, candidates: Iterable[str] | None = None
@@ -193,7 +191,7 @@ class _Evaluation:
             for key in self.snapshot.instance_keys(task_id):
                 _, map_index = split_key(key)
                 ti = self.snapshot.tis.get(key)
-                if ti is not None and ti.state not in _WAITING_TO_START:
+                if ti is not None and ti.state not in NOT_STARTED_STATES:
                     continue
                 if shared is None:
                     shared = self._upstream_states(task, -1, same_group=False)
@@ -219,7 +217,7 @@ class _Evaluation:
 
     def _expand(self, task: TaskSpec) -> bool:
         """Expand a mapped task once its upstreams allow it to run; True if it now has instances."""
-        if self.snapshot.state_of(task.task_id) not in _WAITING_TO_START:
+        if self.snapshot.state_of(task.task_id) not in NOT_STARTED_STATES:
             return False
         verdict = evaluate(task.trigger_rule, self._upstream_counts(task, -1))
         if verdict is not Verdict.RUN:
@@ -281,7 +279,7 @@ def _fail_fast(dag: DagSpec, states: dict[str, TaskState]) -> list[Action]:
     if not dag.fail_fast or TaskState.FAILED not in states.values():
         return []
     index = dag.task_index()
-    waiting = _WAITING_TO_START | {TaskState.UP_FOR_RETRY, TaskState.UP_FOR_RESCHEDULE}
+    waiting = NOT_STARTED_STATES | {TaskState.UP_FOR_RETRY, TaskState.UP_FOR_RESCHEDULE}
     stopped = [split_key(k) for k, s in states.items() if s in waiting and not index[split_key(k)[0]].is_teardown]
     return [SettleTask(task_id, TaskState.SKIPPED, "fail_fast", map_index) for task_id, map_index in stopped]
 
@@ -364,7 +362,7 @@ def branch_skips(snapshot: RunSnapshot, task_ids: Iterable[str]) -> list[SettleT
     for task_id in sorted(task_ids):
         for key in snapshot.instance_keys(task_id):
             _, map_index = split_key(key)
-            if snapshot.state_of(task_id, map_index) in _WAITING_TO_START:
+            if snapshot.state_of(task_id, map_index) in NOT_STARTED_STATES:
                 skips.append(SettleTask(task_id, TaskState.SKIPPED, "skipped by an upstream branch or short-circuit",
                                         map_index))
     return skips

@@ -43,6 +43,8 @@ class RunState(str, Enum):
 FINISHED_TASK_STATES = frozenset(
     {TaskState.SUCCESS, TaskState.FAILED, TaskState.SKIPPED, TaskState.UPSTREAM_FAILED, TaskState.REMOVED}
 )
+# A task instance that has not started (its next try can be queued without a retry's wait).
+NOT_STARTED_STATES = frozenset({TaskState.NONE, TaskState.SCHEDULED})
 # Leaves in these states fail the run; leaves in SUCCESS_STATES let it succeed (Airflow's rule).
 FAILED_STATES = frozenset({TaskState.FAILED, TaskState.UPSTREAM_FAILED})
 SUCCESS_STATES = frozenset({TaskState.SUCCESS, TaskState.SKIPPED})

@@ -144,7 +144,7 @@ def _clear_in_run(backend: Backend, spec: DagSpec, run: StoredRun, items: list[A
         if slots_bind(spec):
             # A task waiting for a slot may wait on a task cleared just now: the plan below lists again what is
             # ready, and a listed task is started without another look at its upstream (services/slot_gate.py).
-            RunSlots(backend.models, spec.dag_id, run.run_id, run.created_at, spec.max_active_tasks).forget_waiting()
+            RunSlots.of_run(backend.models, spec, run).forget_waiting()
         advance_run(backend, spec, backend.runs.get(spec.dag_id, run.run_id), now)
     return cleared
 

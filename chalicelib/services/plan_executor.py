@@ -27,7 +27,7 @@ from chalicelib.core.planner import (
     run_outcome,
 )
 from chalicelib.core.spec import DagSpec
-from chalicelib.core.states import RunState, TaskState
+from chalicelib.core.states import NOT_STARTED_STATES, RunState
 from chalicelib.services.backend import Backend
 from chalicelib.services.handoff import Handoff
 from chalicelib.services.slot_gate import SlotGate, Start
@@ -37,9 +37,6 @@ from chalicelib.store.slots import RunSlots
 from chalicelib.taskqueue import TaskMessage
 
 log = logging.getLogger("levante.advance")
-
-
-_NOT_STARTED = frozenset({TaskState.NONE, TaskState.SCHEDULED})
 
 
 class RunCallbacks(Protocol):
@@ -62,12 +59,13 @@ def advance_run(backend: Backend, spec: DagSpec, run: StoredRun, now: datetime, 
     start through the run's slot counter: `gate`, the worker's (holding its try's slot; the worker closes it),
     else one of this call's. `recount` (the scheduler tick): first correct the counter from the run's items."""
     slotted = slots_bind(spec)
-    seen = RunSlots(backend.models, spec.dag_id, run.run_id, run.created_at, 0).held() if slotted and recount else None
+    slots = RunSlots.of_run(backend.models, spec, run) if slotted and recount else None
+    seen = slots.held() if slots is not None else None  # read before the snapshot: see RunSlots.reconcile
     if snapshot is None:
         snapshot = backend.runs.snapshot(spec, run)
-    if seen is not None:
+    if slots is not None and seen is not None:
         holders = sum(1 for ti in snapshot.tis.values() if ti.slot and ti.state in ACTIVE_STATES)
-        if RunSlots(backend.models, spec.dag_id, run.run_id, run.created_at, 0).reconcile(seen, holders, now):
+        if slots.reconcile(seen, holders, now):
             log.warning("run %s of %s: %d slot(s) counted, %d held; recounted", run.run_id, spec.dag_id, seen, holders)
     actions = plan(snapshot, now=now, candidates=candidates)
     if any(isinstance(a, EnqueueTask) for a in actions) and _paused(backend, spec.dag_id, paused):
@@ -93,7 +91,7 @@ def advance_run(backend: Backend, spec: DagSpec, run: StoredRun, now: datetime, 
         elif isinstance(action, EnqueueTask):
             key = ti_key(action.task_id, action.map_index)
             expected = snapshot.tis[key].try_number if key in snapshot.tis else None
-            if gate is not None and snapshot.state_of(action.task_id) in _NOT_STARTED:
+            if gate is not None and snapshot.state_of(action.task_id) in NOT_STARTED_STATES:
                 fresh.append(Start(action.task_id, action.try_number, expected))  # a retry takes no slot
                 continue
             task = spec.task(action.task_id)

@@ -57,8 +57,7 @@ class SlotGate:
     messages: list[tuple[TaskMessage, int]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
-        self.slots = RunSlots(self.backend.models, self.spec.dag_id, self.run.run_id, self.run.created_at,
-                              self.spec.max_active_tasks)
+        self.slots = RunSlots.of_run(self.backend.models, self.spec, self.run)
 
     def start(self, ready: list[Start], *, skip_listed: bool = False) -> bool:
         """Start what the slots allow and list the rest; False when a task was taken by another actor first.

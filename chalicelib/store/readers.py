@@ -9,17 +9,14 @@ from __future__ import annotations
 import json
 from collections import Counter
 from collections.abc import Iterator
-from datetime import datetime
 from typing import Any
 
 from pynamodb.exceptions import DoesNotExist
 
-from chalicelib.core.states import TaskState
 from chalicelib.store.errors import NotFoundError
-from chalicelib.store.models import Models, active_index_key
+from chalicelib.store.models import Models
 from chalicelib.store.runs import StoredRun, live_instances, run_pk
 from chalicelib.store.shards import count_sharded, over_shards, query_sharded
-from chalicelib.store.timefmt import parse_iso
 from chalicelib.store.xcoms import parse_task_key
 
 GRID_TI_ATTRIBUTES = ["run_pk", "ti_key", "dag_id", "run_id", "state", "try_number", "start_date", "end_date",
@@ -116,21 +113,6 @@ class ApiReader:
         XCom = self.m.XCom
         items = XCom.query(run_pk(dag_id, run_id), XCom.task_key.startswith(f"{task_id}#"))
         return [i for i in items if parse_task_key(i.task_key)[1] == map_index]
-
-    def oldest_due(self, active_state: TaskState) -> datetime | None:
-        """`due_at` of the oldest task instance in an active state (for queued: the longest wait)."""
-        TI, state = self.m.TaskInstance, TaskState(active_state)
-        # page_size: the filter runs after DynamoDB's Limit, and PynamoDB's page size defaults to `limit`, so
-        # without it each running try ahead of the oldest queued one would cost a request of its own.
-        oldest = query_sharded(active_index_key(state).value, self.m.index_shards, lambda key: TI.active.query(
-            key, scan_index_forward=True, limit=1, page_size=100, filter_condition=TI.state == state,
-            attributes_to_get=["due_at", "state"]), order=lambda i: i.due_at, limit=1)
-        return parse_iso(oldest[0].due_at) if oldest else None
-
-    def count_active(self, active_state: TaskState) -> int:
-        TI, state = self.m.TaskInstance, TaskState(active_state)
-        return count_sharded(active_index_key(state).value, self.m.index_shards,
-                             lambda key: TI.active.count(key, filter_condition=TI.state == state))
 
     # --- meta ------------------------------------------------------------------------------------------
     def import_error_items(self) -> list[dict[str, Any]]:

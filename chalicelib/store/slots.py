@@ -21,10 +21,11 @@ Both kinds of item expire 30 days after their last write (the run's own items ou
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any
 
+from chalicelib.core.spec import DagSpec
 from chalicelib.store.errors import conditional_failed, update_if
 from chalicelib.store.models import Models
+from chalicelib.store.runs import StoredRun
 from chalicelib.store.try_writes import run_pk
 
 KEEP = timedelta(days=30)
@@ -44,6 +45,11 @@ def task_of(key: str) -> str:
 
 class RunSlots:
     """The slot counter and waiting list of one run (`created_at` tells a re-created run of the same id apart)."""
+
+    @classmethod
+    def of_run(cls, models: Models, spec: DagSpec, run: StoredRun) -> RunSlots:
+        """The slots of `run`, limited by its DAG version's max_active_tasks."""
+        return cls(models, spec.dag_id, run.run_id, run.created_at, spec.max_active_tasks)
 
     def __init__(self, models: Models, dag_id: str, run_id: str, created_at: str | None, limit: int):
         self.m = models
@@ -156,9 +162,3 @@ class RunSlots:
             raise
         return True
 
-
-def slot_holders(items: list[Any]) -> int:
-    """Queued or running task instances that hold a slot, among a run's items (read with `slot` and `state`)."""
-    from chalicelib.core.states import TaskState
-
-    return sum(1 for i in items if i.slot and i.state in (TaskState.QUEUED, TaskState.RUNNING))

@@ -103,9 +103,6 @@ def answers(backend) -> dict:
                                     for i in runs.by_active_state(state, late)]
         out[f"by_state_{state}_early"] = [(i.run_pk, i.task_id)
                                           for i in runs.by_active_state(state, T0 + timedelta(minutes=21))]
-    for state in ("up_for_retry", "up_for_reschedule"):  # queued and running tries are in no index (below)
-        out[f"oldest_{state}"] = reader.oldest_due(state)
-        out[f"count_{state}"] = reader.count_active(state)
     return out
 
 
