@@ -6,7 +6,8 @@
     apply: queue what is ready (conditional: none/scheduled -> queued), one SQS batch, or hand one task to the
         calling worker (conditional: none/scheduled -> running, services/handoff.py); where the DAG's slots can
         bind, through the run's slot counter (services/slot_gate.py); the run's completion is checked (whole
-        run, once) when its last leaf finished
+        run, once) when its last leaf finished, or where slots bind when the run's last held slot is given
+        back (`hand_on_slot`)
 
 Anything unusual (a settle to propagate, a downstream already queued or finished by someone else, a branch's
 skips) hands back to the whole-run plan of services/plan_executor.py, which is what ran before.
@@ -32,8 +33,10 @@ from chalicelib.services.backend import Backend
 from chalicelib.services.handoff import Handoff
 from chalicelib.services.plan_executor import RunCallbacks, advance_run
 from chalicelib.services.slot_gate import SlotGate, Start
+from chalicelib.store.errors import NotFoundError
 from chalicelib.store.progress import RunProgress
 from chalicelib.store.runs import StoredRun
+from chalicelib.store.slots import RunSlots
 from chalicelib.taskqueue import TaskMessage
 
 log = logging.getLogger("levante.advance")
@@ -84,6 +87,23 @@ def advance_from_edges(backend: Backend, spec: DagSpec, run: StoredRun, task_id:
         # The last leaf (or a recount after a clear): decide the run's completion on the whole run, once.
         advance_run(backend, spec, backend.runs.get(spec.dag_id, run.run_id), now, candidates=[], callbacks=callbacks)
     return True
+
+
+def hand_on_slot(backend: Backend, spec: DagSpec, run: StoredRun, gate: SlotGate | None, now: datetime, *,
+                 callbacks: RunCallbacks | None = None) -> None:
+    """After a try of a DAG whose slots bind: hand on or give back the slot it held (`gate`, None for a try that
+    held none, a retry), then, as the leaf counter does for other DAGs, decide the run's completion once no try
+    holds a slot any more (the try that gave back the last one, or a slot-less try that finds none held)."""
+    if gate is not None:
+        gate.now = now
+        gate.close()
+    if not (gate.emptied if gate is not None else not RunSlots.of_run(backend.models, spec, run).held()):
+        return
+    try:
+        current = backend.runs.get(spec.dag_id, run.run_id)
+    except NotFoundError:  # deleted meanwhile: nothing to finish
+        return
+    advance_run(backend, spec, current, now, candidates=[], callbacks=callbacks)
 
 
 def _enqueue(backend: Backend, spec: DagSpec, run: StoredRun, ready: list[str], now: datetime,

@@ -34,7 +34,7 @@ from chalicelib.core.states import RunState, TaskState
 from chalicelib.services.backend import Backend
 from chalicelib.services.dag_callbacks import DagCallbacks
 from chalicelib.services.dagcache import DagCache, LoadedDag
-from chalicelib.services.edge_executor import advance_from_edges
+from chalicelib.services.edge_executor import advance_from_edges, hand_on_slot
 from chalicelib.services.handoff import Claimed, Handoff
 from chalicelib.services.live_log import LiveLog
 from chalicelib.services.plan_executor import advance_run
@@ -52,7 +52,6 @@ from chalicelib.store.blobs import log_key, rendered_fields_key
 from chalicelib.store.errors import NotFoundError
 from chalicelib.store.progress import RunProgress
 from chalicelib.store.runs import StoredRun
-from chalicelib.store.slots import RunSlots
 from chalicelib.store.stats import BufferedStats, StatsRepository
 from chalicelib.store.timefmt import parse_iso
 from chalicelib.store.xcoms import DynamoXComStore
@@ -235,24 +234,9 @@ def _apply(backend: Backend, loaded: LoadedDag, run: StoredRun, msg: TaskMessage
     slot this try holds (services/slot_gate.py), handed on to what the try readied, else to a waiting task."""
     outcome = _apply_steps(backend, loaded, run, msg, token, end, report, queued_at, now, log_inline, rendered_inline,
                            handoff, gate)
-    if outcome == "lost" or not slots_bind(loaded.spec):  # a lost try's slot is the tick's to recount (store/slots.py)
-        return outcome
-    if gate is not None:
-        gate.now = now()
-        gate.close()
-    # Such a DAG's run may be done when no try holds a slot any more (it keeps no leaf counter): the try that gave
-    # back the last one, or a try that held none (a retry), decides the run's completion on the whole run.
-    if gate.emptied if gate is not None else not _slots(backend, loaded.spec, run).held():
-        try:
-            current = backend.runs.get(msg.dag_id, msg.run_id)
-        except NotFoundError:  # deleted meanwhile: nothing to finish
-            return outcome
-        advance_run(backend, loaded.spec, current, now(), candidates=[], callbacks=DagCallbacks(backend, loaded.dag))
+    if outcome != "lost" and slots_bind(loaded.spec):  # a lost try's slot is the tick's to recount (store/slots.py)
+        hand_on_slot(backend, loaded.spec, run, gate, now(), callbacks=DagCallbacks(backend, loaded.dag))
     return outcome
-
-
-def _slots(backend: Backend, spec: Any, run: StoredRun) -> RunSlots:
-    return RunSlots(backend.models, spec.dag_id, run.run_id, run.created_at, spec.max_active_tasks)
 
 
 def _apply_steps(backend: Backend, loaded: LoadedDag, run: StoredRun, msg: TaskMessage, token: str, end: TryEnd,
