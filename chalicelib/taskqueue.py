@@ -9,6 +9,9 @@ from typing import Any, Protocol
 from chalicelib.store.settings import Settings
 
 MAX_SQS_DELAY = 900  # seconds; longer retry delays are picked up by the scheduler tick
+# The try number of a fresh message: the next try of a task not started, sent with no queued write by the worker
+# whose try readied it (services/edge_executor.py); the claim decides the number (store/try_writes.claim_fresh).
+FRESH_TRY = 0
 
 
 @dataclass(frozen=True)
@@ -23,6 +26,11 @@ class TaskMessage:
     # so a message that outlived its run (deleted, re-created under the same id, queued again) claims nothing.
     queued_at: str | None = None
     run: dict[str, Any] | None = field(default=None, compare=False, hash=False)
+
+    @property
+    def fresh(self) -> bool:
+        """Sent with no queued write (FRESH_TRY); it carries the run, and `queued_at` is when it was sent."""
+        return self.try_number == FRESH_TRY and self.queued_at is not None
 
     def to_json(self) -> str:
         data = asdict(self)

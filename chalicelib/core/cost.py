@@ -2,7 +2,8 @@
 
 Prices are AWS list prices for us-east-1 (on-demand, free tier ignored). A try costs one of two measured
 profiles (`bench/scale.py`, docs/costs.md): a try that came through SQS pays its own message (send, receive,
-delete) and worker invocation, its enqueue and its claim; a try handed off by its upstream's worker
+delete) and worker invocation, and its claim (its upstream's worker sends it a fresh message with no enqueue
+write: store/try_writes.claim_fresh); a try handed off by its upstream's worker
 (services/handoff.py) pays one conditional claim and no SQS request or invocation. Neither makes an S3 PUT
 when its log and rendered template fields are under 2 KB each (they ride on the try's final write; a larger
 one adds a PUT each, $0.005 per thousand). A try's Lambda time is the task's own duration plus the handler's:
@@ -61,10 +62,11 @@ PRICES = Prices()
 # and delete, and a tenth of a batched send; the message carries the run, so no run read), and `chain_100`,
 # where every try but the first is handed off (the paused flag cached, so no read of it either). Their RRU is
 # mostly the run's first plan (a read of its 100 items, shared by its tries). Since session 8 a queued or running
-# try writes no index (store/try_writes.by_active_state): 8.12 -> 5.14 and 5.17 -> 3.17 WRU. Handler seconds:
-# the measured own time (session 6: 25 and 20 ms) plus AWS_CALL_SECONDS per request the handler made (SQS's
-# receive and delete are the event source mapping's, not the handler's).
-QUEUED_TRY = TryRequests(lambda_invocations=1.0, sqs=2.1, dynamodb_wru=5.14, dynamodb_rru=0.30, handler_seconds=0.068)
+# try writes no index (store/try_writes.by_active_state): 8.12 -> 5.14 and 5.17 -> 3.17 WRU; since session 9 a try
+# through SQS has no enqueue write (a fresh message): 5.14 -> 4.16 WRU, one request fewer. Handler seconds: the
+# measured own time (session 6: 25 and 20 ms) plus AWS_CALL_SECONDS per request the handler made (SQS's receive
+# and delete are the event source mapping's, not the handler's).
+QUEUED_TRY = TryRequests(lambda_invocations=1.0, sqs=2.1, dynamodb_wru=4.16, dynamodb_rru=0.30, handler_seconds=0.058)
 HANDED_OFF_TRY = TryRequests(lambda_invocations=0.0, sqs=0.0, dynamodb_wru=3.17, dynamodb_rru=0.32,
                              handler_seconds=0.043)
 PER_TRY = QUEUED_TRY  # what a try costs when nothing says it was handed off (forecasts: an upper bound)

@@ -31,6 +31,7 @@ class TaskInstanceView:
     map_count: int | None = None  # on the -1 instance of a mapped task once expanded: how many instances
     map_length: int | None = None  # values this instance's output offers to a downstream expansion
     slot: bool = False  # this queued or running try holds one of the run's slots (store/slots.py)
+    end_date: datetime | None = None  # when its last try ended (or it was settled)
 
     @property
     def key(self) -> str:

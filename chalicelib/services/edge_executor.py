@@ -3,8 +3,9 @@
     count (every finished try): +1 on each downstream with several upstreams, +1 on the run's leaf counter
     decide (a success, in a DAG and run that allow it): per downstream, the verdict from the edge, or from
         the upstream states read by key once the counter reaches the in-degree
-    apply: queue what is ready (conditional: none/scheduled -> queued), one SQS batch, or hand one task to the
-        calling worker (conditional: none/scheduled -> running, services/handoff.py); where the DAG's slots can
+    apply: send what is ready, one SQS batch of fresh messages (no write: their claim is conditional on
+        none/scheduled, store/try_writes.claim_fresh; the tick queues one whose message is lost), or hand one
+        task to the calling worker (conditional: none/scheduled -> running, services/handoff.py); where the DAG's slots can
         bind, through the run's slot counter (services/slot_gate.py); the run's completion is checked (whole
         run, once) when its last leaf finished, or where slots bind when the run's last held slot is given
         back (`hand_on_slot`)
@@ -37,7 +38,7 @@ from chalicelib.store.errors import NotFoundError
 from chalicelib.store.progress import RunProgress
 from chalicelib.store.runs import StoredRun
 from chalicelib.store.slots import RunSlots
-from chalicelib.taskqueue import TaskMessage
+from chalicelib.taskqueue import FRESH_TRY, TaskMessage
 
 log = logging.getLogger("levante.advance")
 
@@ -111,7 +112,10 @@ def _enqueue(backend: Backend, spec: DagSpec, run: StoredRun, ready: list[str], 
     """Queue the ready tasks (one may be handed off); False if one was taken by another actor (the whole-run
     plan then decides)."""
     if backend.dags.is_paused(spec.dag_id):
-        return True  # Airflow 3 starts no task of a paused DAG's runs; the tick queues them once unpaused
+        # Airflow 3 starts no task of a paused DAG's runs: scheduled, the tick queues them once it is unpaused
+        for down in ready:
+            backend.runs.schedule(spec.dag_id, run.run_id, down)
+        return True
     messages: list[tuple[TaskMessage, int]] = []
     taken = False
     carried = run.message_fields(now)  # the run rides on the messages: their workers need not read it
@@ -120,12 +124,15 @@ def _enqueue(backend: Backend, spec: DagSpec, run: StoredRun, ready: list[str], 
         if handoff is not None and handoff.accepts(task):
             taken = not handoff.take(backend.runs, run, task, now) or taken
             continue
+        if carried:  # a fresh message: no queued write, its claim decides (store/try_writes.claim_fresh)
+            messages.append((TaskMessage(spec.dag_id, run.run_id, down, FRESH_TRY, **carried), 0))
+            continue
         try_number = backend.runs.enqueue_next(spec.dag_id, run.run_id, down, now)
         if try_number is None:
             taken = True
         else:
-            messages.append((TaskMessage(spec.dag_id, run.run_id, down, try_number, **carried), 0))
+            messages.append((TaskMessage(spec.dag_id, run.run_id, down, try_number), 0))
     failed = backend.queue.send(messages) if messages else []
-    if failed:  # left QUEUED: the tick re-sends tasks queued too long
+    if failed:  # left QUEUED, or not started and ready: the tick re-sends (or queues) them
         log.warning("could not send %d task message(s); the scheduler will re-send them", len(failed))
     return not taken

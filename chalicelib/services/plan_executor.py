@@ -10,11 +10,11 @@ from __future__ import annotations
 import logging
 from collections import Counter
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Protocol
 
 from chalicelib.core.admission import ACTIVE_STATES
-from chalicelib.core.edges import slots_bind
+from chalicelib.core.edges import edge_plan_applies, slots_bind
 from chalicelib.core.mapping import ti_key
 from chalicelib.core.planner import (
     EnqueueTask,
@@ -27,7 +27,7 @@ from chalicelib.core.planner import (
     run_outcome,
 )
 from chalicelib.core.spec import DagSpec
-from chalicelib.core.states import NOT_STARTED_STATES, RunState
+from chalicelib.core.states import NOT_STARTED_STATES, RunState, TaskState
 from chalicelib.services.backend import Backend
 from chalicelib.services.handoff import Handoff
 from chalicelib.services.slot_gate import SlotGate, Start
@@ -50,14 +50,17 @@ def _paused(backend: Backend, dag_id: str, known: bool | None) -> bool:
 def advance_run(backend: Backend, spec: DagSpec, run: StoredRun, now: datetime, *,
                 candidates: Iterable[str] | None = None, snapshot: RunSnapshot | None = None,
                 callbacks: RunCallbacks | None = None, paused: bool | None = None,
-                handoff: Handoff | None = None, gate: SlotGate | None = None, recount: bool = False) -> RunState | None:
+                handoff: Handoff | None = None, gate: SlotGate | None = None, recount: bool = False,
+                fresh_grace: timedelta | None = None) -> RunState | None:
     """Plan and execute; returns the run's final state if this call finished it (and then runs `callbacks`,
     the DAG's on_success/on_failure callbacks: the one place a run's end is decided and acted on).
 
     `handoff` (a worker after its try): the first task to enqueue that it accepts is claimed for that worker
     instead of queued (services/handoff.py). Where the DAG's slots can bind (core/edges.slots_bind), tasks
     start through the run's slot counter: `gate`, the worker's (holding its try's slot; the worker closes it),
-    else one of this call's. `recount` (the scheduler tick): first correct the counter from the run's items."""
+    else one of this call's. `recount` (the scheduler tick): first correct the counter from the run's items.
+    `fresh_grace` (the scheduler tick): leave a ready task whose upstream ended that recently to the fresh
+    message its upstream's worker sent (services/edge_executor.py); queue it only once that message is late."""
     slotted = slots_bind(spec)
     slots = RunSlots.of_run(backend.models, spec, run) if slotted and recount else None
     seen = slots.held() if slots is not None else None  # read before the snapshot: see RunSlots.reconcile
@@ -68,6 +71,8 @@ def advance_run(backend: Backend, spec: DagSpec, run: StoredRun, now: datetime, 
         if slots.reconcile(seen, holders, now):
             log.warning("run %s of %s: %d slot(s) counted, %d held; recounted", run.run_id, spec.dag_id, seen, holders)
     actions = plan(snapshot, now=now, candidates=candidates)
+    if fresh_grace is not None and edge_plan_applies(spec) and not slotted:
+        actions = [a for a in actions if not _fresh_message_due(snapshot, a, now - fresh_grace)]
     if any(isinstance(a, EnqueueTask) for a in actions) and _paused(backend, spec.dag_id, paused):
         # Airflow 3 starts no task of a paused DAG's runs; the tick queues them once it is unpaused.
         actions = [a for a in actions if not isinstance(a, EnqueueTask)]
@@ -130,6 +135,17 @@ def advance_run(backend: Backend, spec: DagSpec, run: StoredRun, now: datetime, 
             callbacks(run, finish.state, reason)
         return finish.state
     return None
+
+
+def _fresh_message_due(snapshot: RunSnapshot, action: object, since: datetime) -> bool:
+    """Whether `action` queues a not-started task whose upstream ended after `since`: the worker of that
+    upstream's try sent it a fresh message with no queued write, which may still be on its way."""
+    if not isinstance(action, EnqueueTask) or action.map_index >= 0 or \
+            snapshot.state_of(action.task_id) is not TaskState.NONE:  # scheduled: readied with no message sent
+        return False
+    ends = [ti.end_date for up in snapshot.dag.task(action.task_id).upstream
+            if (ti := snapshot.tis.get(up)) is not None and ti.end_date is not None]
+    return bool(ends) and max(ends) > since
 
 
 def _pause_after_consecutive_failures(backend: Backend, spec: DagSpec, state: RunState, now: datetime) -> None:

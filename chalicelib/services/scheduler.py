@@ -226,7 +226,8 @@ def _advance(backend: Backend, specs: _Specs, dag_id: str, run_id: str, now: dat
         return
     stored = specs.stored(dag_id)
     state = advance_run(backend, spec, run, now, callbacks=_CallbacksViaWorker(backend),
-                        paused=bool(stored and stored.is_paused), recount=True)
+                        paused=bool(stored and stored.is_paused), recount=True,
+                        fresh_grace=timedelta(seconds=backend.settings.queued_timeout))
     if state is not None:
         report.runs_finished.append(f"{dag_id}/{run_id}:{state.value}")
 

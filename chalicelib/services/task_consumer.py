@@ -16,6 +16,7 @@ import socket
 import time
 import uuid
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -94,8 +95,14 @@ def _handle_message(backend: Backend, dags: DagCache, body: str, request_id: str
         raise PoisonMessage(f"unreadable task message {body[:200]!r}: {exc}") from None
     token = uuid.uuid4().hex
     hostname = socket.gethostname()
-    ti_item = backend.runs.claim(msg.dag_id, msg.run_id, msg.task_id, msg.try_number, token, now(), hostname,
-                                 request_id, msg.map_index, queued_at=msg.queued_at)
+    if msg.fresh:  # no queued write before it: the claim decides the try (store/try_writes.claim_fresh)
+        ti_item = backend.runs.claim_fresh(msg.dag_id, msg.run_id, msg.task_id, token, now(), hostname, request_id,
+                                           str(msg.queued_at))
+        if ti_item is not None:
+            msg = replace(msg, try_number=int(ti_item.try_number))
+    else:
+        ti_item = backend.runs.claim(msg.dag_id, msg.run_id, msg.task_id, msg.try_number, token, now(), hostname,
+                                     request_id, msg.map_index, queued_at=msg.queued_at)
     if ti_item is None:
         if _resent_early(backend, msg, now()):
             return "early"

@@ -42,6 +42,7 @@ class InterventionRepository:
             TI.duration.remove(), TI.error.remove(), TI.owner_token.remove(), TI.active_state.remove(),
             TI.due_at.remove(), TI.next_retry_at.remove(), TI.first_start.remove(), TI.enqueue_attempts.set(0),
             TI.xcom_return.remove(), TI.xcom_return_ref.remove(), TI.queued_at.remove(), TI.marked_from.remove(),
+            TI.reset_at.set(iso(now)),  # a message readied before this clear must not start it (claim_fresh)
         ]
         return self._update_ti(item, condition, actions)
 

@@ -204,6 +204,9 @@ def build_models(settings: Settings) -> Models:
         duration = NumberAttribute(null=True)
         first_start = UnicodeAttribute(null=True)  # first poke of a reschedule-mode sensor
         queued_at = UnicodeAttribute(null=True)
+        # When the item last became not started (the run's creation, a clear): a message readied before that
+        # claims nothing (store/try_writes.claim_fresh)
+        reset_at = UnicodeAttribute(null=True)
         owner_token = UnicodeAttribute(null=True)
         heartbeat_at = UnicodeAttribute(null=True)
         next_retry_at = UnicodeAttribute(null=True)

@@ -22,7 +22,7 @@ from chalicelib.store.timefmt import iso, parse_iso
 from chalicelib.store.try_writes import TryWrites, run_pk  # noqa: F401 - run_pk is imported from here too
 
 _SNAPSHOT_ATTRIBUTES = ["ti_key", "state", "try_number", "next_retry_at", "delayed_try", "map_count", "map_length",
-                        "slot"]
+                        "slot", "end_date"]
 
 
 @dataclass(frozen=True)
@@ -137,10 +137,10 @@ class RunRepository(TryWrites):
             if conditional_failed(exc):
                 raise ConflictError(f"DAG run {run_id!r} of DAG {spec.dag_id!r} already exists", cause=exc) from exc
             raise
-        self._create_task_instances(spec, run_id)
+        self._create_task_instances(spec, run_id, now)
         return StoredRun.of(item)
 
-    def _create_task_instances(self, spec: DagSpec, run_id: str) -> None:
+    def _create_task_instances(self, spec: DagSpec, run_id: str, now: datetime) -> None:
         # BatchWriteItem (25 per request, unprocessed items retried by PynamoDB). A crash part-way leaves
         # some rows missing; readers treat a missing row as state "none", so the run still completes.
         TI = self.m.TaskInstance
@@ -148,7 +148,8 @@ class RunRepository(TryWrites):
             for task in spec.tasks:
                 batch.save(TI(run_pk(spec.dag_id, run_id), task.task_id, task_id=task.task_id, map_index=-1,
                               dag_id=spec.dag_id, run_id=run_id,
-                              state=TaskState.NONE.value, try_number=0, max_tries=task.retry.retries))
+                              state=TaskState.NONE.value, try_number=0, max_tries=task.retry.retries,
+                              reset_at=iso(now)))
 
     def get(self, dag_id: str, run_id: str) -> StoredRun:
         try:
@@ -294,7 +295,7 @@ def view_of(item: Any) -> TaskInstanceView:
                             delayed=item.delayed_try is not None and int(item.delayed_try) == next_try(state, current),
                             map_index=map_index, map_count=None if item.map_count is None else int(item.map_count),
                             map_length=None if item.map_length is None else int(item.map_length),
-                            slot=bool(item.slot))
+                            slot=bool(item.slot), end_date=parse_iso(item.end_date))
 
 
 def next_try(state: TaskState, try_number: int) -> int:

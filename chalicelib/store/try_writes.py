@@ -6,6 +6,8 @@ Timeline of one task try, and the condition guarding each write:
     enqueue   state in (none, scheduled, up_for_retry, up_for_reschedule) -> queued, try_number = n
     claim     state = queued and try_number = n          -> running, owner_token = T, heartbeat
     (hand-off: enqueue's condition, claim's result in one write: claim_ready, never on SQS)
+    (a fresh message, sent by the upstream's worker with no enqueue: claim_fresh, state in (none, scheduled)
+     and not reset since it was sent -> running as the next try)
               or (a delayed retry message) state = up_for_retry and try_number = n - 1 and due
               or (a delayed reschedule message) state = up_for_reschedule and try_number = n and due
     heartbeat owner_token = T and state = running
@@ -82,6 +84,13 @@ class TryWrites:
             TI.next_retry_at.remove(), *_slot(TI, slot),
         ])  # the new try_number is all the caller reads back
         return int(item.try_number) if queued else None
+
+    def schedule(self, dag_id: str, run_id: str, task_id: str) -> bool:
+        """none -> scheduled: a task its upstream's try readied but that must wait (its DAG is paused), as Airflow
+        shows one whose dependencies are met and that is not queued yet. The tick queues it once it may, at once:
+        unlike a task left none, no fresh message of its own may be on its way (services/plan_executor.py)."""
+        TI = self.m.TaskInstance
+        return self._update(dag_id, run_id, task_id, TI.state == TaskState.NONE, [TI.state.set(TaskState.SCHEDULED)])
 
     def requeue(self, dag_id: str, run_id: str, task_id: str, try_number: int, now: datetime, attempts: int,
                 map_index: int = -1) -> bool:
@@ -184,6 +193,24 @@ class TryWrites:
         actions = [*self._running(dag_id, run_id, key, number, token, now, hostname, request_id, fresh=fresh),
                    TI.queued_at.set(iso(now)), *creating, *_slot(TI, slot)]
         item = TI(run_pk(dag_id, run_id), key)
+        return item if update_if(item, condition=condition, actions=actions, returning="ALL_NEW") else None
+
+    def claim_fresh(self, dag_id: str, run_id: str, task_id: str, token: str, now: datetime, hostname: str,
+                    request_id: str | None, readied_at: str) -> Any | None:
+        """Claim the next try of a task that has not started, for a message its upstream's worker sent without
+        writing the task first (services/edge_executor.py: the edge that readied it decides once, so no
+        queued write is needed to keep two actors from starting it). The claimed item, or None.
+
+        Not for a message older than the item's last reset (`reset_at`: the run's creation, a clear): one readied
+        before a clear, or for an earlier run of the same id, starts nothing. The try is shown queued from
+        `readied_at`, when its message was sent. Like `enqueue_next`, it never creates an item.
+        """
+        TI = self.m.TaskInstance
+        condition = TI.state.is_in(TaskState.NONE, TaskState.SCHEDULED)
+        condition &= TI.reset_at.does_not_exist() | (TI.reset_at <= readied_at)
+        actions = [*self._running(dag_id, run_id, task_id, (TI.try_number | 0) + 1, token, now, hostname, request_id,
+                                  fresh=True), TI.queued_at.set(readied_at)]
+        item = TI(run_pk(dag_id, run_id), task_id)
         return item if update_if(item, condition=condition, actions=actions, returning="ALL_NEW") else None
 
     def unclaim(self, dag_id: str, run_id: str, task_id: str, token: str, now: datetime, map_index: int = -1) -> bool:

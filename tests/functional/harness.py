@@ -56,7 +56,8 @@ class RecordingQueue:
         return self.sqs.send([(msg, 0) for msg, _ in messages])
 
     def sent_tries(self) -> Counter:
-        """How many messages were sent per (task_id, try_number)."""
+        """How many messages were sent per (task_id, try_number); a fresh message (no queued write before it: its
+        claim decides the try, store/try_writes.claim_fresh) counts as try 0 (taskqueue.FRESH_TRY)."""
         return Counter((msg.task_id, msg.try_number) for msg, _ in self.sent)
 
 

@@ -26,9 +26,9 @@ def test_tick_between_run_creation_and_task_instances_leaves_the_run_to_its_crea
     create_tis = runs._create_task_instances
     during: list = []
 
-    def slow_creator(spec, run_id):
+    def slow_creator(spec, run_id, now):
         during.append((env.tick(T0 + timedelta(seconds=1)), env.drain(T0 + timedelta(seconds=1))))
-        return create_tis(spec, run_id)
+        return create_tis(spec, run_id, now)
 
     with pytest.MonkeyPatch.context() as patch:  # undo only this patch, not the fixtures' environment
         patch.setattr(runs, "_create_task_instances", slow_creator)

@@ -88,8 +88,9 @@ def test_a_message_of_a_deleted_run_claims_nothing_in_its_re_created_namesake(en
     root = env.receive_one()
     env.handle(root["Body"], now=T0.replace(second=5))
     env.queue.sqs.delete(root["ReceiptHandle"])
-    # leaf0 of the new run is queued again as try 1: the stale message names the same task and try
-    assert env.ti(new.run_id, "leaf0", "conf").state == "queued"
+    # leaf0 of the new run has a fresh message on its way, like the stale one (same task, try to be decided by
+    # the claim); the stale one was sent before the new run's items were written, so it claims nothing
+    assert stale[0].fresh and env.ti(new.run_id, "leaf0", "conf").state == "none"
     assert env.handle(stale[0].to_json(), now=T0.replace(second=6)) == "duplicate"
 
     env.drain(T0.replace(second=6))

@@ -65,7 +65,7 @@ def test_pausing_a_dag_starts_no_new_task_of_its_running_run(env):
     assert env.drain(T0) == ["success"]  # `first` was already queued: it runs, as in Airflow
     env.tick(T0 + timedelta(seconds=5))
 
-    assert states(env.backend, "pausable", run.run_id)["second"] == ("none", 0)
+    assert states(env.backend, "pausable", run.run_id)["second"] == ("scheduled", 0)  # ready, not queued (Airflow's)
     assert env.queue.sqs.receive(max_messages=10, wait_seconds=0) == []
     env.backend.dags.set_paused("pausable", False, T0 + timedelta(seconds=6))
     env.tick(T0 + timedelta(seconds=7))

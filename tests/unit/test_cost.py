@@ -19,7 +19,7 @@ from chalicelib.core.cost import (
 
 
 def test_a_try_is_its_requests_plus_gb_seconds() -> None:
-    requests = (1 * 0.20 + 2.1 * 0.40 + 5.14 * 0.625 + 0.30 * 0.125) / 1e6  # no S3 PUT: small texts are inline
+    requests = (1 * 0.20 + 2.1 * 0.40 + 4.16 * 0.625 + 0.30 * 0.125) / 1e6  # no S3 PUT: small texts are inline
     assert try_cost(0.0, 1024) == pytest.approx(requests + QUEUED_TRY.handler_seconds * PRICES.lambda_gb_second)
     # ten seconds at 2 GB cost twice as much compute as at 1 GB
     extra = 10 + QUEUED_TRY.handler_seconds
