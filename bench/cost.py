@@ -18,7 +18,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from chalicelib.core.cost import AWS_CALL_SECONDS, PER_TRY, PRICES, TryRequests, try_cost  # noqa: E402
+from chalicelib.core.cost import AWS_CALL_SECONDS, PER_TRY, PRICES, TryRequests, lambda_seconds, try_cost  # noqa: E402
 
 
 def worker_memory() -> dict[str, int]:
@@ -31,7 +31,7 @@ def breakdown(memory_mb: int, task_seconds: float, per_try: TryRequests = PER_TR
     """$ per million tasks (one try each), by line."""
     p, r, m = PRICES, per_try, 1e6
     return {
-        "lambda_duration": (task_seconds + r.handler_seconds) * memory_mb / 1024 * p.lambda_gb_second * m,
+        "lambda_duration": lambda_seconds(task_seconds, memory_mb, r) * memory_mb / 1024 * p.lambda_gb_second * m,
         "lambda_requests": r.lambda_invocations * p.lambda_request * m,
         "sqs": r.sqs * p.sqs_request * m,
         "dynamodb": (r.dynamodb_wru * p.dynamodb_wru + r.dynamodb_rru * p.dynamodb_rru) * m,
@@ -41,8 +41,9 @@ def breakdown(memory_mb: int, task_seconds: float, per_try: TryRequests = PER_TR
 
 
 def measured(shape: dict) -> TryRequests:
-    """One try of a `bench/scale.py` shape: its requests per task, and a handler time of the worker's own time
-    (measured: wall less the time waiting on moto) plus AWS_CALL_SECONDS for each of its requests on Lambda."""
+    """One try of a `bench/scale.py` shape: its requests per task, the worker's own time (measured: wall less the
+    time waiting on moto, one unthrottled core; core/cost.py slows it to the stage memory's CPU share), and
+    AWS_CALL_SECONDS for each of its requests on Lambda."""
     per = shape["per_task"]
     calls = sum(v for k, v in per.items() if not k.startswith(("sqs.ReceiveMessage", "sqs.DeleteMessage")))
     return TryRequests(
@@ -50,7 +51,7 @@ def measured(shape: dict) -> TryRequests:
         sqs=sum(v for k, v in per.items() if k.startswith("sqs.")),
         dynamodb_wru=shape["wru_per_task"], dynamodb_rru=shape["rru_per_task"],
         s3_put=sum(v for k, v in per.items() if k in ("s3.PutObject", "s3.CopyObject")),
-        handler_seconds=shape["own_ms_per_task"] / 1000 + calls * AWS_CALL_SECONDS,
+        handler_seconds=calls * AWS_CALL_SECONDS, cpu_seconds=shape["own_ms_per_task"] / 1000,
     )
 
 

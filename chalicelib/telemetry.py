@@ -94,6 +94,7 @@ def _task_keys(body: str) -> dict[str, Any]:
     try:
         message = json.loads(body)
         return {"dag_id": message["dag_id"], "run_id": message["run_id"], "task_id": message["task_id"],
-                "try": message.get("try_number")}
+                # 0: a fresh message, whose claim decides the try (taskqueue.FRESH_TRY)
+                "try": message.get("try_number") or "next"}
     except (ValueError, KeyError, TypeError):
         return {}

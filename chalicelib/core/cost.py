@@ -7,7 +7,8 @@ write: store/try_writes.claim_fresh); a try handed off by its upstream's worker
 (services/handoff.py) pays one conditional claim and no SQS request or invocation. Neither makes an S3 PUT
 when its log and rendered template fields are under 2 KB each (they ride on the try's final write; a larger
 one adds a PUT each, $0.005 per thousand). A try's Lambda time is the task's own duration plus the handler's:
-the worker's own time measured against moto, plus AWS_CALL_SECONDS per request it makes. Only the last try's
+the worker's own time measured against moto on one full core (slowed to the memory's CPU share: `cpu_slowdown`),
+plus AWS_CALL_SECONDS per request it makes. Only the last try's
 duration is stored, so earlier tries are assumed to have lasted as long as the last one, and to have come
 through SQS (a retry always does).
 
@@ -48,13 +49,34 @@ class TryRequests:
     sqs: float
     dynamodb_wru: float
     dynamodb_rru: float
-    handler_seconds: float  # the worker's own time around the task
+    handler_seconds: float  # the worker's wait on its own AWS requests around the task
     s3_put: float = 0.0  # small logs and rendered fields are inline (LEVANTE_*_INLINE_BYTES)
+    cpu_seconds: float = 0.0  # the worker's own work around the task, at one full vCPU (`cpu_slowdown`)
 
     def plus(self, other: TryRequests) -> TryRequests:
         return TryRequests(self.lambda_invocations + other.lambda_invocations, self.sqs + other.sqs,
                            self.dynamodb_wru + other.dynamodb_wru, self.dynamodb_rru + other.dynamodb_rru,
-                           self.handler_seconds + other.handler_seconds, self.s3_put + other.s3_put)
+                           self.handler_seconds + other.handler_seconds, self.s3_put + other.s3_put,
+                           self.cpu_seconds + other.cpu_seconds)
+
+
+# Lambda gives a function CPU in proportion to its memory: one vCPU's worth at 1,769 MB (AWS Lambda Developer
+# Guide, "Configuring function memory"). The worker's own work is one thread at a time (the handler, then the
+# child's run, then the handler again), so below that it takes longer in proportion and above it no less.
+# bench/task_process.py under cgroup CPU quotas of 0.58, 1.0 and 1.16 CPU (1,024, 1,769 and 2,048 MB; docs/costs.md,
+# session 9): 110, 66 and 55 ms a task, moto in the same process included (its threads use the extra share).
+LAMBDA_MB_PER_VCPU = 1769
+
+
+def cpu_slowdown(memory_mb: int) -> float:
+    """How much longer the worker's own work takes at `memory_mb` than on one full vCPU."""
+    return max(1.0, LAMBDA_MB_PER_VCPU / max(memory_mb, 1))
+
+
+def lambda_seconds(duration: float | None, memory_mb: int, per_try: TryRequests) -> float:
+    """A try's billed Lambda time: the task's own duration (measured on Lambda, at this memory), the worker's
+    wait on its requests, and its own work slowed to the memory's CPU share."""
+    return max(0.0, duration or 0.0) + per_try.handler_seconds + per_try.cpu_seconds * cpu_slowdown(memory_mb)
 
 
 PRICES = Prices()
@@ -64,11 +86,12 @@ PRICES = Prices()
 # mostly the run's first plan (a read of its 100 items, shared by its tries). Since session 8 a queued or running
 # try writes no index (store/try_writes.by_active_state): 8.12 -> 5.14 and 5.17 -> 3.17 WRU; since session 9 a try
 # through SQS has no enqueue write (a fresh message): 5.14 -> 4.16 WRU, one request fewer. Handler seconds: the
-# measured own time (session 6: 25 and 20 ms) plus AWS_CALL_SECONDS per request the handler made (SQS's receive
-# and delete are the event source mapping's, not the handler's).
-QUEUED_TRY = TryRequests(lambda_invocations=1.0, sqs=2.1, dynamodb_wru=4.16, dynamodb_rru=0.30, handler_seconds=0.058)
+# measured own time (session 6: 25 and 20 ms, `cpu_seconds`) plus AWS_CALL_SECONDS per request the handler made
+# (`handler_seconds`; SQS's receive and delete are the event source mapping's, not the handler's).
+QUEUED_TRY = TryRequests(lambda_invocations=1.0, sqs=2.1, dynamodb_wru=4.16, dynamodb_rru=0.30, handler_seconds=0.033,
+                         cpu_seconds=0.025)
 HANDED_OFF_TRY = TryRequests(lambda_invocations=0.0, sqs=0.0, dynamodb_wru=3.17, dynamodb_rru=0.32,
-                             handler_seconds=0.043)
+                             handler_seconds=0.023, cpu_seconds=0.020)
 PER_TRY = QUEUED_TRY  # what a try costs when nothing says it was handed off (forecasts: an upper bound)
 # The mean task-instance item the whole-run plan reads, in bytes: DynamoDB bills a Query by the whole items it
 # reads, whatever it projects (bench/scale.py at 16 slots: 13.6 RRU a try over 100 items, 39.0 over 300).
@@ -107,8 +130,7 @@ def handed_off(queued_at: str | None, start_date: str | None) -> bool:
 
 
 def try_cost(duration: float | None, memory_mb: int, prices: Prices = PRICES, per_try: TryRequests = PER_TRY) -> float:
-    seconds = max(0.0, duration or 0.0) + per_try.handler_seconds
-    compute = seconds * memory_mb / 1024 * prices.lambda_gb_second
+    compute = lambda_seconds(duration, memory_mb, per_try) * memory_mb / 1024 * prices.lambda_gb_second
     requests = (per_try.lambda_invocations * prices.lambda_request + per_try.sqs * prices.sqs_request
                 + per_try.dynamodb_wru * prices.dynamodb_wru + per_try.dynamodb_rru * prices.dynamodb_rru
                 + per_try.s3_put * prices.s3_put)

@@ -10,6 +10,8 @@ from chalicelib.core.cost import (
     PRICES,
     QUEUED_TRY,
     TaskTries,
+    TryRequests,
+    cpu_slowdown,
     forecast,
     handed_off,
     run_cost,
@@ -20,16 +22,25 @@ from chalicelib.core.cost import (
 
 def test_a_try_is_its_requests_plus_gb_seconds() -> None:
     requests = (1 * 0.20 + 2.1 * 0.40 + 4.16 * 0.625 + 0.30 * 0.125) / 1e6  # no S3 PUT: small texts are inline
-    assert try_cost(0.0, 1024) == pytest.approx(requests + QUEUED_TRY.handler_seconds * PRICES.lambda_gb_second)
-    # ten seconds at 2 GB cost twice as much compute as at 1 GB
-    extra = 10 + QUEUED_TRY.handler_seconds
-    assert try_cost(10, 2048) - try_cost(10, 1024) == pytest.approx(extra * PRICES.lambda_gb_second)
+    # at 1,024 MB Lambda gives 1024/1769 of a vCPU: the worker's own work takes 1769/1024 as long as on one
+    handler = QUEUED_TRY.handler_seconds + QUEUED_TRY.cpu_seconds * 1769 / 1024
+    assert try_cost(0.0, 1024) == pytest.approx(requests + handler * PRICES.lambda_gb_second)
+    # at 2,048 MB (more than one vCPU's worth) it takes as long as on one: ten seconds cost twice the compute
+    at_2048 = (10 + QUEUED_TRY.handler_seconds + QUEUED_TRY.cpu_seconds) * 2
+    assert try_cost(10, 2048) - try_cost(10, 1024) == pytest.approx((at_2048 - 10 - handler) * PRICES.lambda_gb_second)
+
+
+def test_the_workers_own_work_slows_with_less_than_one_vcpu_of_memory() -> None:
+    assert (cpu_slowdown(512), cpu_slowdown(1769), cpu_slowdown(2048), cpu_slowdown(10240)) == pytest.approx(
+        (1769 / 512, 1.0, 1.0, 1.0))
+    own = TryRequests(0.0, 0.0, 0.0, 0.0, handler_seconds=0.0, cpu_seconds=1.0)
+    assert try_cost(0.0, 1769, per_try=own) == pytest.approx(try_cost(0.0, 884, per_try=own))  # half the GB, twice the s
 
 
 def test_a_handed_off_try_pays_no_message_and_no_invocation() -> None:
     requests = (3.17 * 0.625 + 0.32 * 0.125) / 1e6
-    assert try_cost(0.0, 1024, per_try=HANDED_OFF_TRY) == pytest.approx(
-        requests + HANDED_OFF_TRY.handler_seconds * PRICES.lambda_gb_second)
+    handler = HANDED_OFF_TRY.handler_seconds + HANDED_OFF_TRY.cpu_seconds * 1769 / 1024
+    assert try_cost(0.0, 1024, per_try=HANDED_OFF_TRY) == pytest.approx(requests + handler * PRICES.lambda_gb_second)
     # docs/costs.md: under $6 per million short tasks at both stages' memory when handed off
     assert try_cost(0.0, 2048, per_try=HANDED_OFF_TRY) * 1e6 < 6
     assert try_cost(0.0, 1024, per_try=HANDED_OFF_TRY) < try_cost(0.0, 1024)
