@@ -76,7 +76,7 @@ def advance_from_edges(backend: Backend, spec: DagSpec, run: StoredRun, task_id:
             return False  # a skip or upstream_failed to propagate: the whole-run plan cascades it
     if ready and slots_bind(spec):
         own = gate is None
-        gate = gate or SlotGate(backend, spec, run, now, handoff=handoff, picker=task_id)
+        gate = gate or SlotGate(backend, spec, run, now, handoff=handoff)
         started = gate.start([Start(down) for down in ready])
         if own:
             gate.close()

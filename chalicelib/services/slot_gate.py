@@ -2,13 +2,14 @@
 
     start(ready)  the slots this caller holds go to the highest-priority ready tasks; more are taken from the
                   counter (a conditional ADD); whatever finds no slot goes on the run's waiting list
-    close()       slots still held go to waiting tasks (a conditional delete takes one each), the rest back to
+    close()       slots still held go to waiting tasks (a cursor's conditional ADD takes one each), the rest back to
                   the counter; then, if this call put tasks on the list or gave slots back, one more look:
                   while the list has tasks and the counter a free slot, start them
 
 A worker that finished a try holding a slot hands it on without touching the counter: to its readied
-downstream task first, else to the first waiting task. So a fan-out of 1,000 at 16 slots costs each try a read
-of the list's head and a delete, not a read of the run's 1,000 task instances.
+downstream task first, else to the next waiting task. So a fan-out of 1,000 at 16 slots costs each try one
+write to a page's cursor (a read of the list only when its worker has no page in hand), not a read of the run's
+1,000 task instances.
 
 Every start is the conditional enqueue (or a hand-off's claim) of a task not started yet; one that fails (another
 actor queued, settled or cleared it) leaves its slot with the caller, who hands it on or gives it back. A paused
@@ -50,7 +51,6 @@ class SlotGate:
     held: int = 0  # slots this caller holds and has not used (a finished try's own, or taken and not used)
     handoff: Handoff | None = None
     paused: bool | None = None  # known by the caller, else read once
-    picker: str = ""  # spreads concurrent takers over the head of the waiting list
     listed: bool = False
     released: bool = False
     emptied: bool = False  # this gate gave back the run's last held slot: the run may be done (task_consumer)
@@ -94,7 +94,7 @@ class SlotGate:
             self.held = 0
             return
         while self.held > 0:
-            task_id = self.slots.take(self.picker)
+            task_id = self.slots.take()
             if task_id is None:
                 break
             if self._start(Start(task_id)):
@@ -109,11 +109,11 @@ class SlotGate:
     def _pump(self) -> None:
         """A slot given back and a task listed must not miss each other: each side looks at the other after its
         own write (store/slots.py)."""
-        while self.slots.waiting(1):
+        while self.slots.has_waiting():
             if not self.slots.acquire(1, self.now):
                 return  # every slot is held: each holder looks at the list when it gives its slot back
             self.emptied = False
-            task_id = self.slots.take(self.picker)
+            task_id = self.slots.take()
             if task_id is None or not self._start(Start(task_id)):
                 self.emptied = self.slots.release(1, self.now) == 0
 

@@ -188,7 +188,7 @@ def _run_claimed(backend: Backend, dags: DagCache, msg: TaskMessage, token: str,
     end = _try_end(msg, int(ti_item.max_tries), report, supervised, started, ended, first_start is not None)
     gate = None
     if ti_item.slot and slots_bind(loaded.spec):  # this try holds a slot of its run: handed on after it (below)
-        gate = SlotGate(backend, loaded.spec, run, now(), held=1, handoff=handoff, picker=msg.task_id)
+        gate = SlotGate(backend, loaded.spec, run, now(), held=1, handoff=handoff)
     return _apply(backend, loaded, run, msg, token, end, report, parse_iso(ti_item.queued_at), now, inline, rendered,
                   handoff, gate)
 
