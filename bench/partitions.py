@@ -187,7 +187,7 @@ def replay(measured: dict[str, Any], *, tasks: int, rate: int, shards: int, dags
 
     per_run = measured["tasks"]
     # A task longer than the heartbeat interval writes its heartbeat to its item every interval (a running try
-    # is in no index since session 8: store/try_writes.by_active_state); the measured tasks are too short to
+    # is in no index since session 8: store/tries_in_flight.by_active_state); the measured tasks are too short to
     # beat, so add them.
     beats = int(task_seconds // Settings().heartbeat_interval)
     heartbeats = [("task-instances", "run_pk", "{run_pk}", 1)]

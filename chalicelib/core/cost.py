@@ -84,7 +84,7 @@ PRICES = Prices()
 # and delete, and a tenth of a batched send; the message carries the run, so no run read), and `chain_100`,
 # where every try but the first is handed off (the paused flag cached, so no read of it either). Their RRU is
 # mostly the run's first plan (a read of its 100 items, shared by its tries). Since session 8 a queued or running
-# try writes no index (store/try_writes.by_active_state): 8.12 -> 5.14 and 5.17 -> 3.17 WRU; since session 9 a try
+# try writes no index (store/tries_in_flight.by_active_state): 8.12 -> 5.14 and 5.17 -> 3.17 WRU; since session 9 a try
 # through SQS has no enqueue write (a fresh message): 5.14 -> 4.16 WRU, one request fewer. Handler seconds: the
 # measured own time (session 6: 25 and 20 ms, `cpu_seconds`) plus AWS_CALL_SECONDS per request the handler made
 # (`handler_seconds`; SQS's receive and delete are the event source mapping's, not the handler's).

@@ -3,7 +3,7 @@
 Each is a cheap read: two SQS GetQueueAttributes, one meta Get for the scheduler heartbeat, one Query of
 the per-minute counters for the last hour (one Query per shard, LEVANTE_INDEX_SHARDS, in parallel:
 store/shards.py), and the queued and running tries: one Query of each active run's task instances (no index
-holds them: store/try_writes.by_active_state).
+holds them: store/tries_in_flight.by_active_state).
 """
 
 from __future__ import annotations

@@ -52,7 +52,7 @@ class StateAttribute(UnicodeAttribute):
 def active_index_key(state: TaskState) -> TaskState:
     """The `active` index key a task instance in `state` is filed under. Only tries waiting for a retry or a
     reschedule are filed today: queued and running tries are found through the active runs instead
-    (store/try_writes.by_active_state), which spares each try three index write units. Queued and running
+    (store/tries_in_flight.by_active_state), which spares each try three index write units. Queued and running
     share one key for items an earlier version filed."""
     return TaskState.QUEUED if state in (TaskState.QUEUED, TaskState.RUNNING) else state
 
@@ -180,7 +180,7 @@ def build_models(settings: Settings) -> Models:
     class ActiveTasks(GlobalSecondaryIndex):
         """Sparse: task instances in up_for_retry/up_for_reschedule, by the retry's due time: the tick's query
         for retries whose delayed message never came. (Queued and running tries were filed here too until
-        session 8; they are found through the active runs now: store/try_writes.by_active_state.)"""
+        session 8; they are found through the active runs now: store/tries_in_flight.by_active_state.)"""
 
         Meta = _index_meta("active")
         active_state = UnicodeAttribute(hash_key=True)

@@ -19,6 +19,7 @@ from chalicelib.store.errors import BadRequestError, ConflictError, NotFoundErro
 from chalicelib.store.models import Models
 from chalicelib.store.shards import count_sharded, over_shards, query_sharded
 from chalicelib.store.timefmt import iso, parse_iso
+from chalicelib.store.tries_in_flight import TriesInFlight
 from chalicelib.store.try_writes import TryWrites, run_pk  # noqa: F401 - run_pk is imported from here too
 
 _SNAPSHOT_ATTRIBUTES = ["ti_key", "state", "try_number", "next_retry_at", "delayed_try", "map_count", "map_length",
@@ -100,7 +101,7 @@ def load_conf(text: str | None) -> dict[str, Any]:
     return json.loads(text or "{}", parse_constant=lambda _: None)
 
 
-class RunRepository(TryWrites):
+class RunRepository(TryWrites, TriesInFlight):
     """Runs and reads of task instances; the try's conditional writes come from TryWrites."""
 
     def __init__(self, models: Models):

@@ -122,7 +122,7 @@ def test_sharded_reads_equal_unsharded_reads(mocked_aws) -> None:
     TI = sharded.models.TaskInstance
     keys = {item.active_state for item in TI.scan() if item.active_state}
     assert keys == set(shard_keys("up_for_retry", 4))  # every shard holds waiting retries
-    # queued and running tries are in no index (store/try_writes.by_active_state finds them through their runs)
+    # queued and running tries are in no index (store/tries_in_flight.by_active_state finds them through their runs)
     assert {i.active_state for i in unsharded.models.TaskInstance.scan() if i.active_state} == {"up_for_retry"}
     assert {i.kind for i in sharded.models.Dag.scan()} == set(shard_keys("dag", 4))
 
